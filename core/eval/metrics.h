@@ -1,0 +1,30 @@
+// Ranking metrics for anomaly scores (higher score = more anomalous).
+#ifndef AADD_CORE_EVAL_METRICS_H_
+#define AADD_CORE_EVAL_METRICS_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "absl/types/span.h"
+
+namespace aad {
+
+// Area under the ROC curve; tied scores count one half (Mann-Whitney U).
+// Returns 0.5 when either class is absent. Sizes must match.
+double RocAuc(absl::Span<const float> scores, absl::Span<const uint8_t> labels);
+
+// Average precision: the mean of precision@k over the ranks k of the true
+// anomalies, ranking by descending score (ties broken by lower index first).
+// Returns 0 when there is no anomaly.
+double AveragePrecision(absl::Span<const float> scores, absl::Span<const uint8_t> labels);
+
+// Number of anomalies among the first `budget` row indices of `shown`.
+int64_t DiscoveredWithinBudget(absl::Span<const int64_t> shown, absl::Span<const uint8_t> labels,
+                               int64_t budget);
+
+// The indices of the `k` highest scores, highest first; ties by lower index.
+std::vector<int64_t> TopK(absl::Span<const float> scores, int64_t k);
+
+}  // namespace aad
+
+#endif  // AADD_CORE_EVAL_METRICS_H_
