@@ -3,7 +3,7 @@
 #define AADD_CORE_DATA_CSV_READER_H_
 
 #include <string>
-#include <string_view>
+#include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
 #include "core/data/dataset.h"
@@ -26,7 +26,7 @@ struct CsvOptions {
 // (when required), a ragged row, a non-numeric cell, NaN or Inf.
 // Blank lines are skipped; Windows line endings and surrounding spaces are
 // accepted; double-quoted cells are unquoted.
-absl::StatusOr<Dataset> ParseCsv(std::string_view text, std::string_view source,
+absl::StatusOr<Dataset> ParseCsv(absl::string_view text, absl::string_view source,
                                  const CsvOptions& options);
 
 // Reads and parses the file at `path`. NOT_FOUND when it cannot be opened.

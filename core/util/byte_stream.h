@@ -6,7 +6,7 @@
 
 #include <cstdint>
 #include <string>
-#include <string_view>
+#include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -21,7 +21,7 @@ class ByteWriter {
   void WriteU64(uint64_t v);
   void WriteF32(float v);
   void WriteF64(double v);
-  void WriteString(std::string_view s);
+  void WriteString(absl::string_view s);
   void WriteMatrix(const Matrix& m);
   void WriteVector(const Vector& v);
   void WriteRowVector(const RowVector& v);
@@ -39,25 +39,25 @@ class ByteWriter {
 // when the buffer is too short or a size is implausible.
 class ByteReader {
  public:
-  explicit ByteReader(std::string_view bytes) : bytes_(bytes) {}
+  explicit ByteReader(absl::string_view bytes) : bytes_(bytes) {}
 
-  absl::StatusOr<uint32_t> ReadU32(std::string_view field);
-  absl::StatusOr<uint64_t> ReadU64(std::string_view field);
-  absl::StatusOr<float> ReadF32(std::string_view field);
-  absl::StatusOr<double> ReadF64(std::string_view field);
-  absl::StatusOr<std::string> ReadString(std::string_view field);
-  absl::StatusOr<Matrix> ReadMatrix(std::string_view field);
-  absl::StatusOr<Vector> ReadVector(std::string_view field);
-  absl::StatusOr<RowVector> ReadRowVector(std::string_view field);
+  absl::StatusOr<uint32_t> ReadU32(absl::string_view field);
+  absl::StatusOr<uint64_t> ReadU64(absl::string_view field);
+  absl::StatusOr<float> ReadF32(absl::string_view field);
+  absl::StatusOr<double> ReadF64(absl::string_view field);
+  absl::StatusOr<std::string> ReadString(absl::string_view field);
+  absl::StatusOr<Matrix> ReadMatrix(absl::string_view field);
+  absl::StatusOr<Vector> ReadVector(absl::string_view field);
+  absl::StatusOr<RowVector> ReadRowVector(absl::string_view field);
   // Fails unless `tag` comes next; guards against reading the wrong object.
-  absl::Status ExpectTag(std::string_view tag);
+  absl::Status ExpectTag(absl::string_view tag);
 
   bool AtEnd() const { return pos_ == bytes_.size(); }
   size_t remaining() const { return bytes_.size() - pos_; }
 
  private:
-  absl::Status ReadRaw(void* out, size_t n, std::string_view field);
-  std::string_view bytes_;
+  absl::Status ReadRaw(void* out, size_t n, absl::string_view field);
+  absl::string_view bytes_;
   size_t pos_ = 0;
 };
 

@@ -1,0 +1,340 @@
+#include "core/active/active_learner.h"
+
+#include <algorithm>
+#include <chrono>
+#include <numeric>
+
+#include "absl/strings/str_cat.h"
+#include "core/detectors/autoencoder.h"
+#include "core/detectors/deep_svdd.h"
+#include "core/nn/adam.h"
+#include "core/nn/loss.h"
+#include "core/util/random.h"
+#include "core/util/status_macros.h"
+
+namespace aad {
+namespace {
+
+constexpr Eigen::Index kBlockRows = 4096;
+// Independent random streams derived from the one user seed.
+constexpr uint64_t kStreamDetector = 1, kStreamForest = 2, kStreamPretrain = 3,
+                   kStreamFinetune = 4;
+
+std::unique_ptr<DeepDetector> MakeDetector(const ActiveConfig& c, int dims) {
+  switch (c.detector) {
+    case DetectorKind::kDeepSvdd:
+      return std::make_unique<DeepSvdd>(dims, DeepSvddOptions{c.hidden_units, c.latent_units,
+                                                              Activation::kLeakyRelu});
+    case DetectorKind::kAutoencoder:
+      break;
+  }
+  return std::make_unique<Autoencoder>(
+      dims, AutoencoderOptions{c.hidden_units, c.latent_units, Activation::kTanh});
+}
+
+// Copies rows idx[first, first + batch.rows()) of src into batch, wrapping
+// around the index list, so every minibatch has the same shape and the
+// training loop never reallocates.
+void Gather(const Matrix& src, const std::vector<int64_t>& idx, size_t first, Matrix* batch) {
+  for (Eigen::Index r = 0; r < batch->rows(); ++r) {
+    batch->row(r) = src.row(idx[(first + r) % idx.size()]);
+  }
+}
+
+void Shuffle(std::vector<int64_t>* v, Rng* rng) {
+  for (size_t i = v->size(); i > 1; --i) std::swap((*v)[i - 1], (*v)[rng->UniformInt(i)]);
+}
+
+double Seconds(std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ActiveLearner>> ActiveLearner::Create(const ActiveConfig& config) {
+  RETURN_IF_ERROR(config.Validate());
+  return std::unique_ptr<ActiveLearner>(new ActiveLearner(config));
+}
+
+ActiveLearner::ActiveLearner(const ActiveConfig& config) : config_(config) {}
+
+absl::Status ActiveLearner::ValidateInputs(const ConstMatrixRef& pool,
+                                           absl::Span<const LabeledRow> labels,
+                                           int expected_dims) const {
+  if (pool.rows() == 0 || pool.cols() == 0) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot train on an empty pool (",
+                                                   pool.rows(), " rows x ", pool.cols(),
+                                                   " features)"));
+  }
+  if (expected_dims > 0 && pool.cols() != expected_dims) {
+    return absl::InvalidArgumentError(absl::StrCat("pool rows have ", pool.cols(),
+                                                   " features, the model has ", expected_dims));
+  }
+  for (const LabeledRow& l : labels) {
+    if (l.row < 0 || l.row >= pool.rows()) {
+      return absl::InvalidArgumentError(absl::StrCat("label for row ", l.row,
+                                                     " is outside the pool of ", pool.rows(),
+                                                     " rows"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ActiveLearner::Train(const ConstMatrixRef& pool, absl::Span<const LabeledRow> labels,
+                                  const TrainControl& control) {
+  RETURN_IF_ERROR(ValidateInputs(pool, labels, 0));
+  const int dims = static_cast<int>(pool.cols());
+  Standardizer input;
+  input.Fit(pool);
+  input_ = input;
+  pool_x_.resize(0, dims);
+  pool_forest_.clear();
+  pool_u_.resize(0, 0);
+  pool_latent_.resize(0, 0);
+
+  std::shared_ptr<IsolationForest> forest;
+  const bool use_forest = config_.uai_inputs.forest && config_.forest_trees > 0;
+  // Standardised rows first: the forest and the detector both read them.
+  ExtendPool(pool, nullptr);
+  if (use_forest) {
+    forest = std::make_shared<IsolationForest>(IsolationForestOptions{
+        config_.forest_trees, config_.forest_sample_size,
+        Rng::Derive(config_.seed, kStreamForest)});
+    RETURN_IF_ERROR(forest->Fit(pool_x_));
+    pool_forest_.resize(pool_x_.rows());
+    forest->Score(pool_x_, absl::MakeSpan(pool_forest_));
+  }
+
+  std::unique_ptr<DeepDetector> detector = MakeDetector(config_, dims);
+  Rng init_rng(Rng::Derive(config_.seed, kStreamDetector));
+  detector->Initialize(pool_x_, &init_rng);
+  RETURN_IF_ERROR(Pretrain(detector.get(), control));
+
+  UaiInputOptions options = config_.uai_inputs;
+  options.forest = use_forest;
+  UaiInputs inputs(options, dims, detector->latent_dim(), detector->evidence_dim());
+  ComputeDetectorFeatures(0, *detector, inputs, /*standardize=*/false);
+  inputs.FitStatistics(pool_u_);
+  inputs.Standardize(pool_u_);
+
+  // The prior: p starts as a monotone function of the unsupervised scores.
+  Vector w0 = Vector::Zero(inputs.width());
+  if (inputs.score_column() >= 0) w0[inputs.score_column()] = config_.prior_score_weight;
+  if (inputs.forest_column() >= 0) w0[inputs.forest_column()] = config_.prior_score_weight;
+  UaiLayer uai(w0, config_.prior_bias);
+  RETURN_IF_ERROR(FitUai(&uai, labels));
+  Publish(std::shared_ptr<const DeepDetector>(std::move(detector)), std::move(forest),
+          std::move(inputs), std::move(uai), static_cast<int64_t>(labels.size()));
+  return absl::OkStatus();
+}
+
+absl::Status ActiveLearner::Update(const ConstMatrixRef& pool,
+                                   absl::Span<const LabeledRow> labels,
+                                   const TrainControl& control) {
+  if (model_ == nullptr) {
+    return absl::FailedPreconditionError("no model to update yet: train first");
+  }
+  RETURN_IF_ERROR(ValidateInputs(pool, labels, model_->input_dim()));
+  if (pool.rows() < pool_x_.rows()) {
+    return absl::InvalidArgumentError(absl::StrCat("the pool shrank from ", pool_x_.rows(),
+                                                   " to ", pool.rows(), " rows"));
+  }
+  const int64_t seen = pool_x_.rows();
+  ExtendPool(pool, model_->forest().get());
+  std::shared_ptr<const DeepDetector> detector = model_->detector();
+  UaiLayer uai = model_->uai();
+  if (!config_.freeze_detector && config_.finetune_steps > 0 && !labels.empty()) {
+    std::unique_ptr<DeepDetector> tuned = detector->Clone();
+    RETURN_IF_ERROR(FineTuneJointly(tuned.get(), uai, labels, control));
+    detector = std::move(tuned);
+    ComputeDetectorFeatures(0, *detector, model_->inputs(), /*standardize=*/true);
+  } else if (seen < pool.rows()) {
+    ComputeDetectorFeatures(seen, *detector, model_->inputs(), /*standardize=*/true);
+  }
+  if (control.Stopped()) return absl::CancelledError("training cancelled");
+  RETURN_IF_ERROR(FitUai(&uai, labels));
+  Publish(std::move(detector), model_->forest(), model_->inputs(), std::move(uai),
+          static_cast<int64_t>(labels.size()));
+  return absl::OkStatus();
+}
+
+absl::Status ActiveLearner::Adopt(std::shared_ptr<const ActiveModel> model,
+                                  const ConstMatrixRef& pool) {
+  RETURN_IF_ERROR(ValidateInputs(pool, {}, model->input_dim()));
+  input_ = model->input_standardizer();
+  pool_x_.resize(0, pool.cols());
+  pool_forest_.clear();
+  ExtendPool(pool, model->forest().get());
+  ComputeDetectorFeatures(0, *model->detector(), model->inputs(), /*standardize=*/true);
+  Publish(model->detector(), model->forest(), model->inputs(), model->uai(),
+          model->labels_used());
+  return absl::OkStatus();
+}
+
+void ActiveLearner::ExtendPool(const ConstMatrixRef& pool, const IsolationForest* forest) {
+  const Eigen::Index from = pool_x_.rows(), n = pool.rows();
+  if (from == n) return;
+  pool_x_.conservativeResize(n, pool.cols());
+  for (Eigen::Index start = from; start < n; start += kBlockRows) {
+    const Eigen::Index len = std::min(kBlockRows, n - start);
+    pool_x_.middleRows(start, len) = pool.middleRows(start, len);
+    input_.TransformInPlace(pool_x_.middleRows(start, len));
+  }
+  if (forest != nullptr) {
+    pool_forest_.resize(n);
+    forest->Score(pool_x_.middleRows(from, n - from),
+                  absl::MakeSpan(pool_forest_.data() + from, n - from));
+  }
+}
+
+void ActiveLearner::ComputeDetectorFeatures(int64_t from, const DeepDetector& detector,
+                                            const UaiInputs& inputs, bool standardize) {
+  const Eigen::Index n = pool_x_.rows();
+  pool_u_.conservativeResize(n, inputs.width());
+  pool_latent_.conservativeResize(n, detector.latent_dim());
+  InferScratch scratch;
+  DetectorOutput det;
+  Matrix u;
+  for (Eigen::Index start = from; start < n; start += kBlockRows) {
+    const Eigen::Index len = std::min<Eigen::Index>(kBlockRows, n - start);
+    const auto x = pool_x_.middleRows(start, len);
+    detector.Infer(x, &scratch, &det);
+    const float* forest = pool_forest_.empty() ? nullptr : pool_forest_.data() + start;
+    if (standardize) {
+      inputs.Build(x, det, forest, &u);
+    } else {
+      inputs.BuildRaw(x, det, forest, &u);
+    }
+    pool_u_.middleRows(start, len) = u;
+    pool_latent_.middleRows(start, len) = det.z;
+  }
+}
+
+absl::Status ActiveLearner::Pretrain(DeepDetector* detector, const TrainControl& control) {
+  const int64_t n = pool_x_.rows();
+  if (config_.pretrain_epochs == 0) return absl::OkStatus();
+  const int64_t batch = std::min<int64_t>(config_.batch_size, n);
+  const int64_t steps = (n + batch - 1) / batch;
+  int epochs = config_.pretrain_epochs;
+  if (config_.max_pretrain_rows > 0) {
+    const int64_t cap = std::max<int64_t>(1, config_.max_pretrain_rows / (steps * batch));
+    epochs = static_cast<int>(std::min<int64_t>(epochs, cap));
+  }
+  Adam adam(detector->Parameters(), AdamOptions{config_.learning_rate, 0.9f, 0.999f, 1e-8f,
+                                                config_.weight_decay});
+  Rng rng(Rng::Derive(config_.seed, kStreamPretrain));
+  std::vector<int64_t> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  Matrix x(batch, pool_x_.cols());
+  const Vector ds = Vector::Constant(batch, 1.0f / static_cast<float>(batch));
+  for (int epoch = 1; epoch <= epochs; ++epoch) {
+    const auto start = std::chrono::steady_clock::now();
+    Shuffle(&order, &rng);
+    double loss = 0.0;
+    for (int64_t step = 0; step < steps; ++step) {
+      if (control.Stopped()) return absl::CancelledError("training cancelled");
+      Gather(pool_x_, order, static_cast<size_t>(step * batch), &x);
+      detector->ZeroGrad();
+      const DetectorOutput& out = detector->Forward(x);
+      loss += out.s.mean();
+      detector->Backward(nullptr, nullptr, ds);
+      adam.Step();
+    }
+    if (control.on_progress) {
+      const double secs = Seconds(start);
+      control.on_progress(TrainProgress{epoch, epochs, static_cast<float>(loss / steps),
+                                        secs > 0 ? steps * batch / secs : 0.0});
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ActiveLearner::FineTuneJointly(DeepDetector* detector, const UaiLayer& uai,
+                                            absl::Span<const LabeledRow> labels,
+                                            const TrainControl& control) {
+  const UaiInputs& inputs = model_->inputs();
+  const int64_t n = pool_x_.rows();
+  // Rows for the unsupervised loss: everything not labelled anomalous.
+  std::vector<uint8_t> is_anomaly(n, 0);
+  for (const LabeledRow& l : labels) is_anomaly[l.row] = l.anomaly ? 1 : 0;
+  std::vector<int64_t> unsup;
+  unsup.reserve(n);
+  for (int64_t i = 0; i < n; ++i) {
+    if (!is_anomaly[i]) unsup.push_back(i);
+  }
+  std::vector<int64_t> labelled(labels.size());
+  for (size_t i = 0; i < labels.size(); ++i) labelled[i] = labels[i].row;
+  const int64_t batch = std::min<int64_t>(config_.batch_size, std::max<size_t>(unsup.size(), 1));
+  const int64_t m = std::min<int64_t>(labelled.size(), config_.max_labelled_per_step);
+
+  Adam adam(detector->Parameters(), AdamOptions{config_.learning_rate, 0.9f, 0.999f, 1e-8f,
+                                                config_.weight_decay});
+  Rng rng(Rng::Derive(config_.seed, kStreamFinetune + labels.size()));
+  Matrix x(batch + m, pool_x_.cols()), u, du, dz, de;
+  std::vector<float> forest(batch + m, 0.0f);
+  Vector ds_uai, logits, da(batch + m), y(m), c(m);
+  std::vector<uint8_t> flags(m);
+  const auto start = std::chrono::steady_clock::now();
+  double loss_sum = 0.0;
+  for (int step = 0; step < config_.finetune_steps; ++step) {
+    if (control.Stopped()) return absl::CancelledError("training cancelled");
+    if (m < static_cast<int64_t>(labelled.size())) Shuffle(&labelled, &rng);
+    for (int64_t r = 0; r < batch; ++r) {
+      const int64_t i = unsup.empty() ? 0 : unsup[rng.UniformInt(unsup.size())];
+      x.row(r) = pool_x_.row(i);
+      if (!pool_forest_.empty()) forest[r] = pool_forest_[i];
+    }
+    for (int64_t r = 0; r < m; ++r) {
+      x.row(batch + r) = pool_x_.row(labelled[r]);
+      if (!pool_forest_.empty()) forest[batch + r] = pool_forest_[labelled[r]];
+      flags[r] = is_anomaly[labelled[r]];
+      y[r] = flags[r] ? 1.0f : 0.0f;
+    }
+    c = ClassBalancedWeights(flags) * config_.label_loss_weight;
+    detector->ZeroGrad();
+    const DetectorOutput& out = detector->Forward(x);
+    inputs.Build(x, out, pool_forest_.empty() ? nullptr : forest.data(), &u);
+    uai.Logits(u, &logits);
+    da.setZero();
+    Vector da_labelled;
+    const float bce = WeightedBceWithLogits(logits.tail(m), y, c, &da_labelled);
+    da.tail(m) = da_labelled;
+    uai.BackwardInput(da, &du);
+    inputs.Backward(du, out, &dz, &de, &ds_uai);
+    // Unsupervised loss: mean s over the unlabelled part of the batch.
+    ds_uai.head(batch).array() += 1.0f / static_cast<float>(batch);
+    loss_sum += out.s.head(batch).mean() + bce;
+    detector->Backward(&dz, &de, ds_uai);
+    adam.Step();
+  }
+  if (control.on_progress) {
+    const double secs = Seconds(start);
+    control.on_progress(TrainProgress{1, 1, static_cast<float>(loss_sum / config_.finetune_steps),
+                                      secs > 0 ? config_.finetune_steps * (batch + m) / secs : 0});
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ActiveLearner::FitUai(UaiLayer* uai, absl::Span<const LabeledRow> labels) {
+  const Eigen::Index m = static_cast<Eigen::Index>(labels.size());
+  labelled_u_.resize(m, pool_u_.cols());
+  labelled_y_.resize(m);
+  for (Eigen::Index i = 0; i < m; ++i) {
+    labelled_u_.row(i) = pool_u_.row(labels[i].row);
+    labelled_y_[i] = labels[i].anomaly ? 1 : 0;
+  }
+  UaiFitOptions options;
+  options.prior_strength = config_.prior_strength;
+  return uai->Fit(labelled_u_, labelled_y_, options);
+}
+
+void ActiveLearner::Publish(std::shared_ptr<const DeepDetector> detector,
+                            std::shared_ptr<const IsolationForest> forest, UaiInputs inputs,
+                            UaiLayer uai, int64_t labels_used) {
+  uai.Logits(pool_u_, &pool_logits_);
+  pool_unsupervised_.noalias() = pool_u_ * uai.w0();
+  model_ = std::make_shared<const ActiveModel>(input_, std::move(detector), std::move(forest),
+                                               std::move(inputs), std::move(uai), labels_used);
+}
+
+}  // namespace aad

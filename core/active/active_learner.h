@@ -1,0 +1,100 @@
+// Trains active models on a session's pool of rows and the expert's labels.
+//
+// Train() fits everything from scratch without labels first: the input
+// standardiser, the deep detector (unsupervised), the Isolation Forest, the
+// UAI input statistics and the UAI prior; then it fits the UAI layer on the
+// labels, if any. Update() is the warm-started feedback round: it refits the
+// UAI layer (and, unless the detector is frozen, fine-tunes the detector
+// jointly) from the current model. Each call publishes a new immutable
+// ActiveModel; models already handed out never change.
+#ifndef AADD_CORE_ACTIVE_ACTIVE_LEARNER_H_
+#define AADD_CORE_ACTIVE_ACTIVE_LEARNER_H_
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "core/active/active_config.h"
+#include "core/active/active_model.h"
+#include "core/active/train_control.h"
+#include "core/nn/tensor.h"
+
+namespace aad {
+
+struct LabeledRow {
+  int64_t row;   // index into the pool
+  bool anomaly;  // the expert's verdict
+};
+
+// Not thread-safe: one training run at a time (a session serialises them).
+// The pool is append-only between calls: rows already seen must not change.
+class ActiveLearner {
+ public:
+  // INVALID_ARGUMENT when the configuration is out of range.
+  static absl::StatusOr<std::unique_ptr<ActiveLearner>> Create(const ActiveConfig& config);
+
+  // Full training. INVALID_ARGUMENT for an empty pool, a label outside the
+  // pool; CANCELLED when control says stop.
+  absl::Status Train(const ConstMatrixRef& pool, absl::Span<const LabeledRow> labels,
+                     const TrainControl& control = {});
+
+  // Feedback round after labels changed, warm-started from the current
+  // model. Rows appended since the last call are featurised on the way.
+  // FAILED_PRECONDITION before the first Train().
+  absl::Status Update(const ConstMatrixRef& pool, absl::Span<const LabeledRow> labels,
+                      const TrainControl& control = {});
+
+  bool trained() const { return model_ != nullptr; }
+  const std::shared_ptr<const ActiveModel>& model() const { return model_; }
+  const ActiveConfig& config() const { return config_; }
+
+  // The pool's scores under model(): logits of p, and the unsupervised
+  // score s. Valid after Train()/Update(); one entry per pool row seen.
+  const Vector& pool_logits() const { return pool_logits_; }
+  const Vector& pool_unsupervised() const { return pool_unsupervised_; }
+  // The detector's latent vectors of the pool rows (for diverse queries).
+  const Matrix& pool_latent() const { return pool_latent_; }
+
+  // Adopts a restored model (after a restart) so Update() can warm-start
+  // from it; recomputes the pool caches.
+  absl::Status Adopt(std::shared_ptr<const ActiveModel> model, const ConstMatrixRef& pool);
+
+ private:
+  explicit ActiveLearner(const ActiveConfig& config);
+
+  absl::Status ValidateInputs(const ConstMatrixRef& pool, absl::Span<const LabeledRow> labels,
+                              int expected_dims) const;
+  absl::Status Pretrain(DeepDetector* detector, const TrainControl& control);
+  absl::Status FineTuneJointly(DeepDetector* detector, const UaiLayer& uai,
+                               absl::Span<const LabeledRow> labels, const TrainControl& control);
+  // Appends standardised rows (and their forest scores, when `forest` is
+  // set) for the pool rows not cached yet.
+  void ExtendPool(const ConstMatrixRef& pool, const IsolationForest* forest);
+  // Recomputes the detector's latents and the UAI inputs of pool rows
+  // [from, n); raw inputs when `standardize` is false.
+  void ComputeDetectorFeatures(int64_t from, const DeepDetector& detector,
+                               const UaiInputs& inputs, bool standardize);
+  absl::Status FitUai(UaiLayer* uai, absl::Span<const LabeledRow> labels);
+  void Publish(std::shared_ptr<const DeepDetector> detector,
+               std::shared_ptr<const IsolationForest> forest, UaiInputs inputs, UaiLayer uai,
+               int64_t labels_used);
+
+  const ActiveConfig config_;
+  std::shared_ptr<const ActiveModel> model_;
+  Standardizer input_;
+  // Pool caches, one row per pool row.
+  Matrix pool_x_;       // standardised rows
+  std::vector<float> pool_forest_;
+  Matrix pool_u_;       // standardised UAI inputs
+  Matrix pool_latent_;
+  Vector pool_logits_, pool_unsupervised_;
+  // Reused buffers of the feedback round.
+  Matrix labelled_u_;
+  std::vector<uint8_t> labelled_y_;
+};
+
+}  // namespace aad
+
+#endif  // AADD_CORE_ACTIVE_ACTIVE_LEARNER_H_

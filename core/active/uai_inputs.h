@@ -1,0 +1,71 @@
+// What the UAI layer reads: u(x) = [z; log e; log s; forest score; x], each
+// part optional, every column standardised with statistics of the session's
+// data so that one prior strength suits every data set.
+#ifndef AADD_CORE_ACTIVE_UAI_INPUTS_H_
+#define AADD_CORE_ACTIVE_UAI_INPUTS_H_
+
+#include "absl/status/statusor.h"
+#include "core/data/standardizer.h"
+#include "core/detectors/deep_detector.h"
+#include "core/nn/tensor.h"
+#include "core/util/byte_stream.h"
+
+namespace aad {
+
+struct UaiInputOptions {
+  bool latent = true;        // z
+  bool evidence = true;      // e (per-feature), as log(e + eps) when log_scale
+  bool score = true;         // s, as log(s + eps) when log_scale
+  bool forest = true;        // the Isolation Forest's score
+  bool raw_input = true;     // the standardised row x itself
+  bool log_scale = true;     // log-evidence beat raw evidence in the prototype
+  float log_epsilon = 1e-6f;
+};
+
+// Maps detector outputs to standardised UAI inputs. Immutable after
+// FitStatistics(); Build() is const and thread-safe.
+class UaiInputs {
+ public:
+  UaiInputs() = default;
+  UaiInputs(const UaiInputOptions& options, int input_dim, int latent_dim, int evidence_dim);
+
+  int width() const { return width_; }
+  // Column of log s (or s), -1 when not read.
+  int score_column() const { return score_col_; }
+  // Column of the forest score, -1 when not read.
+  int forest_column() const { return forest_col_; }
+  const UaiInputOptions& options() const { return options_; }
+
+  // Writes the raw (unstandardised) inputs of a batch into u.
+  // `forest` holds one score per row, or is null when the forest is off.
+  void BuildRaw(const ConstMatrixRef& x, const DetectorOutput& det, const float* forest,
+                Matrix* u) const;
+  // Learns the columns' means and scales from raw inputs of the pool.
+  void FitStatistics(const ConstMatrixRef& u_raw) { standardizer_.Fit(u_raw); }
+  // Standardises raw inputs in place.
+  void Standardize(MatrixRef u) const { standardizer_.TransformInPlace(u); }
+  // BuildRaw() then Standardize().
+  void Build(const ConstMatrixRef& x, const DetectorOutput& det, const float* forest,
+             Matrix* u) const;
+
+  // Chain rule from dL/du (standardised) to the detector's outputs:
+  // fills dz, de (zero where not read) and ds.
+  void Backward(const Matrix& du, const DetectorOutput& det, Matrix* dz, Matrix* de,
+                Vector* ds) const;
+
+  void Serialize(ByteWriter* out) const;
+  static absl::StatusOr<UaiInputs> Deserialize(ByteReader* in);
+
+ private:
+  void Layout();
+
+  UaiInputOptions options_;
+  int input_dim_ = 0, latent_dim_ = 0, evidence_dim_ = 0;
+  int latent_col_ = -1, evidence_col_ = -1, score_col_ = -1, forest_col_ = -1, input_col_ = -1;
+  int width_ = 0;
+  Standardizer standardizer_;
+};
+
+}  // namespace aad
+
+#endif  // AADD_CORE_ACTIVE_UAI_INPUTS_H_
