@@ -30,6 +30,7 @@ absl::Status ActiveConfig::Validate() const {
                    "in [0, 10000]"),
            Require(forest_sample_size >= 2, "forest_sample_size", forest_sample_size, ">= 2"),
            Require(prior_strength > 0, "prior_strength", prior_strength, "> 0"),
+           Require(bias_prior_strength > 0, "bias_prior_strength", bias_prior_strength, "> 0"),
            Require(finetune_steps >= 0 && finetune_steps <= 100000, "finetune_steps",
                    finetune_steps, "in [0, 100000]"),
            Require(label_loss_weight >= 0, "label_loss_weight", label_loss_weight, ">= 0"),

@@ -30,8 +30,13 @@ struct ActiveConfig {
   int forest_sample_size = 256;
   // What the UAI layer reads.
   UaiInputOptions uai_inputs;
-  // The UAI layer's pull towards its unsupervised prior.
+  // The UAI layer's pull of its weights towards the unsupervised prior. The
+  // loss is a class-balanced mean, so this weight is relative to one unit of
+  // cross-entropy whatever the number of labels (bench/README.md).
   float prior_strength = 0.1f;
+  // The bias's pull; small, so one-class feedback shifts the bias instead of
+  // turning the weights away from the unsupervised score.
+  float bias_prior_strength = 1e-3f;
   // Weight of the prior on the unsupervised-score inputs: p starts as
   // sigmoid(prior_score_weight * s_std + prior_bias).
   float prior_score_weight = 1.0f;

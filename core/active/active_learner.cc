@@ -325,6 +325,7 @@ absl::Status ActiveLearner::FitUai(UaiLayer* uai, absl::Span<const LabeledRow> l
   }
   UaiFitOptions options;
   options.prior_strength = config_.prior_strength;
+  options.bias_prior_strength = config_.bias_prior_strength;
   return uai->Fit(labelled_u_, labelled_y_, options);
 }
 

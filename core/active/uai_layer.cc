@@ -30,7 +30,7 @@ void UaiLayer::Logits(const ConstMatrixRef& u, Vector* out) const {
 }
 
 double UaiLayer::Objective(const ConstMatrixRef& u, absl::Span<const uint8_t> anomaly,
-                           float prior_strength, Vector* grad) const {
+                           float prior_strength, float bias_prior_strength, Vector* grad) const {
   const Eigen::Index m = u.rows();
   const Vector c = ClassBalancedWeights(anomaly);
   Vector y(m);
@@ -39,11 +39,11 @@ double UaiLayer::Objective(const ConstMatrixRef& u, absl::Span<const uint8_t> an
   Logits(u, &a);
   Vector da;
   double value = WeightedBceWithLogits(a, y, c, grad != nullptr ? &da : nullptr);
-  value += prior_strength * ((w_ - w0_).squaredNorm() + (b_ - b0_) * (b_ - b0_));
+  value += prior_strength * (w_ - w0_).squaredNorm() + bias_prior_strength * (b_ - b0_) * (b_ - b0_);
   if (grad != nullptr) {
     grad->resize(w_.size() + 1);
     grad->head(w_.size()).noalias() = u.transpose() * da + 2.0f * prior_strength * (w_ - w0_);
-    (*grad)[w_.size()] = da.sum() + 2.0f * prior_strength * (b_ - b0_);
+    (*grad)[w_.size()] = da.sum() + 2.0f * bias_prior_strength * (b_ - b0_);
   }
   return value;
 }
@@ -80,7 +80,10 @@ absl::Status UaiLayer::Fit(const ConstMatrixRef& u, absl::Span<const uint8_t> an
   Eigen::VectorXd theta(p + 1), theta0(p + 1);
   theta << w_.cast<double>(), b_;
   theta0 << w0_.cast<double>(), b0_;
-  const double lambda = options.prior_strength;
+  // Per-coordinate pull: weights towards w0, the bias barely (see
+  // UaiFitOptions::bias_prior_strength).
+  Eigen::VectorXd lambda = Eigen::VectorXd::Constant(p + 1, options.prior_strength);
+  lambda[p] = options.bias_prior_strength;
 
   auto objective = [&](const Eigen::VectorXd& t, Eigen::VectorXd* a_out) {
     Eigen::VectorXd a = ua * t;
@@ -90,7 +93,7 @@ absl::Status UaiLayer::Fit(const ConstMatrixRef& u, absl::Span<const uint8_t> an
       const double sp = ai > 0 ? ai + std::log1p(std::exp(-ai)) : std::log1p(std::exp(ai));
       v += c[i] * (sp - y[i] * ai);
     }
-    v += lambda * (t - theta0).squaredNorm();
+    v += (lambda.array() * (t - theta0).array().square()).sum();
     if (a_out != nullptr) *a_out = std::move(a);
     return v;
   };
@@ -106,9 +109,10 @@ absl::Status UaiLayer::Fit(const ConstMatrixRef& u, absl::Span<const uint8_t> an
       r[i] = c[i] * (pi - y[i]);
       curvature[i] = c[i] * pi * (1.0 - pi);
     }
-    grad.noalias() = ua.transpose() * r + 2.0 * lambda * (theta - theta0);
+    grad.noalias() = ua.transpose() * r;
+    grad.array() += 2.0 * lambda.array() * (theta - theta0).array();
     hessian.noalias() = ua.transpose() * curvature.asDiagonal() * ua;
-    hessian.diagonal().array() += 2.0 * lambda;
+    hessian.diagonal().array() += 2.0 * lambda.array();
     solver.compute(hessian);
     const Eigen::VectorXd delta = solver.solve(grad);
     const double decrement = grad.dot(delta);

@@ -20,7 +20,12 @@
 namespace aad {
 
 struct UaiFitOptions {
-  float prior_strength = 0.1f;  // weight of the L2 pull towards theta0
+  float prior_strength = 0.1f;  // weight of the L2 pull of w towards w0
+  // The bias is pulled only lightly: with labels of one class only (the
+  // first queries are often all nominal) a free bias absorbs them by shifting
+  // every logit, instead of turning w away from the unsupervised score. It
+  // stays positive so the problem remains strictly convex.
+  float bias_prior_strength = 1e-3f;
   int max_newton_steps = 25;
   float tolerance = 1e-5f;      // stop when the Newton decrement falls below
 };
@@ -47,7 +52,7 @@ class UaiLayer {
   // Objective value and gradient (w then b) of Fit()'s problem at the current
   // weights; exposed for gradient checks.
   double Objective(const ConstMatrixRef& u_labelled, absl::Span<const uint8_t> anomaly,
-                   float prior_strength, Vector* grad) const;
+                   float prior_strength, float bias_prior_strength, Vector* grad) const;
 
   // For joint training: gradient of sum_i da_i * a_i with respect to u
   // (du = da w^T), and accumulation of the parameter gradient.
