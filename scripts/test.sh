@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds aadd (Release, then AddressSanitizer and
+# ThreadSanitizer builds) and runs every test with ctest. Exits non-zero on
+# any failure.
+#   scripts/test.sh            all three flavours
+#   scripts/test.sh release    one flavour only (for quick iterations)
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+"$root/scripts/install-deps.sh" --deploy
+flavours=("$@")
+[ ${#flavours[@]} -gt 0 ] || flavours=(release asan tsan)
+jobs="$(nproc)"
+for flavour in "${flavours[@]}"; do
+  echo "=== $flavour: build" >&2
+  "$root/scripts/build.sh" "$flavour"
+  echo "=== $flavour: test" >&2
+  # Sanitizer flavours skip the tests labelled 'slow' (full benchmark-data
+  # evaluations): the Release run covers them, and they test numbers, not memory.
+  extra=()
+  if [ "$flavour" != release ]; then extra=(-LE slow); fi
+  ASAN_OPTIONS=detect_leaks=1 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+    ctest --test-dir "$root/build/$flavour" --output-on-failure -j "$jobs" "${extra[@]}"
+done
+echo "=== all tests passed (${flavours[*]})" >&2
