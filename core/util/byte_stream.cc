@@ -1,6 +1,7 @@
 #include "core/util/byte_stream.h"
 
 #include <cstring>
+#include <limits>
 
 #include "absl/strings/str_cat.h"
 #include "core/util/status_macros.h"
@@ -18,7 +19,7 @@ void ByteWriter::WriteU32(uint32_t v) { WriteRaw(&v, sizeof v); }
 void ByteWriter::WriteU64(uint64_t v) { WriteRaw(&v, sizeof v); }
 void ByteWriter::WriteF32(float v) { WriteRaw(&v, sizeof v); }
 void ByteWriter::WriteF64(double v) { WriteRaw(&v, sizeof v); }
-void ByteWriter::WriteString(std::string_view s) {
+void ByteWriter::WriteString(absl::string_view s) {
   WriteU64(s.size());
   WriteRaw(s.data(), s.size());
 }
@@ -36,38 +37,40 @@ void ByteWriter::WriteRowVector(const RowVector& v) {
   WriteRaw(v.data(), sizeof(float) * v.size());
 }
 
-absl::Status ByteReader::ReadRaw(void* out, size_t n, std::string_view field) {
+absl::Status ByteReader::ReadRaw(void* out, size_t n, absl::string_view field) {
   if (remaining() < n) {
     return absl::DataLossError(absl::StrCat("truncated model bytes while reading '", field,
                                             "': need ", n, " bytes at offset ", pos_,
                                             ", have ", remaining()));
   }
-  std::memcpy(out, bytes_.data() + pos_, n);
+  // An empty matrix has a null data(), and memcpy from or to null is
+  // undefined even for zero bytes.
+  if (n > 0) std::memcpy(out, bytes_.data() + pos_, n);
   pos_ += n;
   return absl::OkStatus();
 }
 
-absl::StatusOr<uint32_t> ByteReader::ReadU32(std::string_view field) {
+absl::StatusOr<uint32_t> ByteReader::ReadU32(absl::string_view field) {
   uint32_t v;
   RETURN_IF_ERROR(ReadRaw(&v, sizeof v, field));
   return v;
 }
-absl::StatusOr<uint64_t> ByteReader::ReadU64(std::string_view field) {
+absl::StatusOr<uint64_t> ByteReader::ReadU64(absl::string_view field) {
   uint64_t v;
   RETURN_IF_ERROR(ReadRaw(&v, sizeof v, field));
   return v;
 }
-absl::StatusOr<float> ByteReader::ReadF32(std::string_view field) {
+absl::StatusOr<float> ByteReader::ReadF32(absl::string_view field) {
   float v;
   RETURN_IF_ERROR(ReadRaw(&v, sizeof v, field));
   return v;
 }
-absl::StatusOr<double> ByteReader::ReadF64(std::string_view field) {
+absl::StatusOr<double> ByteReader::ReadF64(absl::string_view field) {
   double v;
   RETURN_IF_ERROR(ReadRaw(&v, sizeof v, field));
   return v;
 }
-absl::StatusOr<std::string> ByteReader::ReadString(std::string_view field) {
+absl::StatusOr<std::string> ByteReader::ReadString(absl::string_view field) {
   ASSIGN_OR_RETURN(uint64_t n, ReadU64(field));
   if (n > remaining()) {
     return absl::DataLossError(
@@ -77,9 +80,16 @@ absl::StatusOr<std::string> ByteReader::ReadString(std::string_view field) {
   pos_ += n;
   return s;
 }
-absl::StatusOr<Matrix> ByteReader::ReadMatrix(std::string_view field) {
+absl::StatusOr<Matrix> ByteReader::ReadMatrix(absl::string_view field) {
   ASSIGN_OR_RETURN(uint64_t rows, ReadU64(field));
   ASSIGN_OR_RETURN(uint64_t cols, ReadU64(field));
+  // The byte-count check below cannot bound a dimension when the other is
+  // zero, and Eigen's signed Index would wrap for values >= 2^63.
+  constexpr uint64_t kMaxDim = std::numeric_limits<int32_t>::max();
+  if (rows > kMaxDim || cols > kMaxDim) {
+    return absl::DataLossError(
+        absl::StrCat("matrix '", field, "' claims implausible shape ", rows, "x", cols));
+  }
   if (cols != 0 && rows > remaining() / sizeof(float) / cols) {
     return absl::DataLossError(absl::StrCat("matrix '", field, "' claims ", rows, "x", cols,
                                             ", only ", remaining(), " bytes left"));
@@ -88,7 +98,7 @@ absl::StatusOr<Matrix> ByteReader::ReadMatrix(std::string_view field) {
   RETURN_IF_ERROR(ReadRaw(m.data(), sizeof(float) * m.size(), field));
   return m;
 }
-absl::StatusOr<Vector> ByteReader::ReadVector(std::string_view field) {
+absl::StatusOr<Vector> ByteReader::ReadVector(absl::string_view field) {
   ASSIGN_OR_RETURN(uint64_t n, ReadU64(field));
   if (n > remaining() / sizeof(float)) {
     return absl::DataLossError(absl::StrCat("vector '", field, "' claims ", n,
@@ -98,11 +108,11 @@ absl::StatusOr<Vector> ByteReader::ReadVector(std::string_view field) {
   RETURN_IF_ERROR(ReadRaw(v.data(), sizeof(float) * n, field));
   return v;
 }
-absl::StatusOr<RowVector> ByteReader::ReadRowVector(std::string_view field) {
+absl::StatusOr<RowVector> ByteReader::ReadRowVector(absl::string_view field) {
   ASSIGN_OR_RETURN(Vector v, ReadVector(field));
   return RowVector(v.transpose());
 }
-absl::Status ByteReader::ExpectTag(std::string_view tag) {
+absl::Status ByteReader::ExpectTag(absl::string_view tag) {
   ASSIGN_OR_RETURN(std::string got, ReadString(tag));
   if (got != tag) {
     return absl::DataLossError(
