@@ -30,6 +30,9 @@ class IsolationForest {
 
   // Writes s(x) = 2^(-E[h(x)] / c(sample_size)) in (0, 1] for each row of x
   // into out (out.size() == x.rows()); higher means more anomalous.
+  // Requires fitted() and x.cols() == dims(); otherwise, as there is no
+  // status to return, every entry of out is set to NaN rather than reading
+  // out of bounds. Allocates nothing.
   void Score(const ConstMatrixRef& x, absl::Span<float> out) const;
 
   bool fitted() const { return !nodes_.empty(); }
@@ -39,19 +42,29 @@ class IsolationForest {
   static absl::StatusOr<IsolationForest> Deserialize(ByteReader* in);
 
  private:
-  // Flat node storage: all trees' nodes in one vector, each tree a root index.
+  // Flat node storage: all trees' nodes in one vector, each tree a root
+  // index. A node's two children are adjacent (right == left + 1) and come
+  // after it. In memory a leaf points at itself (feature 0, threshold -inf,
+  // left = own index - 1: every row steps "right" onto the leaf again), so
+  // that Score() can walk a whole block of rows a fixed number of steps
+  // without branching on leaves. Serialize() writes the plain form.
   struct Node {
-    int32_t feature;  // -1 for a leaf
-    float threshold;  // split value (internal nodes)
-    int32_t left;     // child indices (internal nodes)
-    int32_t right;
-    float leaf_depth;  // depth + c(size) adjustment (leaves)
+    int32_t feature;   // split feature (0 for leaves)
+    float threshold;   // x < threshold goes left (-inf for leaves)
+    int32_t left;      // index of the left child (own index - 1 for leaves)
+    float leaf_depth;  // leaves: depth + c(size) adjustment, >= 0;
+                       // internal nodes: -1
   };
+
+  // Turns freshly grown or validated plain leaves into self-loops and
+  // computes depths_.
+  void Finish();
 
   IsolationForestOptions options_;
   int dims_ = 0;
-  float normaliser_ = 1.0f;  // c(sample_size)
-  std::vector<int32_t> roots_;
+  float normaliser_ = 1.0f;      // c(effective sample size)
+  std::vector<int32_t> roots_;   // per tree: index of its root in nodes_
+  std::vector<int32_t> depths_;  // per tree: steps from the root to its deepest leaf
   std::vector<Node> nodes_;
 };
 

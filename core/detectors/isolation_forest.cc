@@ -1,0 +1,420 @@
+#include "core/detectors/isolation_forest.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <limits>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "core/util/random.h"
+#include "core/util/status_macros.h"
+
+namespace aad {
+namespace {
+
+constexpr char kTag[] = "isolation_forest";
+// Bump when the byte layout changes; Deserialize rejects other versions.
+constexpr uint32_t kFormatVersion = 1;
+// Bytes per serialised node: feature (u32), value (f32), left (u32).
+constexpr size_t kNodeBytes = 12;
+// Rows scored together against every tree: 512 rows of up to a few dozen
+// features stay in L1/L2 while the trees stream past, instead of the whole
+// batch streaming through the cache once per tree. Also the size of
+// Score()'s on-stack cursor array.
+constexpr Eigen::Index kScoreBlockRows = 512;
+
+// c(n) for n = 0..max_n: the average path length of an unsuccessful search
+// in a binary search tree of n keys, which is the expected remaining depth
+// below a leaf that the height limit cut off with n rows left in it. Uses the
+// exact harmonic number rather than the paper's ln(i) + Euler gamma, which is
+// off by up to 0.08 for the small n that most leaves hold.
+std::vector<float> AveragePathLengths(int max_n) {
+  std::vector<float> c(static_cast<size_t>(max_n) + 1, 0.0f);
+  double harmonic = 0.0;  // H(n - 1)
+  for (int n = 2; n <= max_n; ++n) {
+    harmonic += 1.0 / (n - 1);
+    c[n] = static_cast<float>(2.0 * harmonic - 2.0 * (n - 1) / n);
+  }
+  return c;
+}
+
+// Grows one tree. Holds the buffers reused across trees so that Fit
+// allocates once, not per tree or per node.
+class TreeGrower {
+ public:
+  TreeGrower(const ConstMatrixRef& x, int sample_size)
+      : x_(x),
+        sample_size_(sample_size),
+        dims_(static_cast<int>(x.cols())),
+        height_limit_(HeightLimit(sample_size)),
+        path_lengths_(AveragePathLengths(sample_size)),
+        row_perm_(static_cast<size_t>(x.rows())),
+        row_swaps_(static_cast<size_t>(sample_size)),
+        feature_perm_(static_cast<size_t>(dims_)),
+        sample_(static_cast<size_t>(sample_size) * dims_),
+        index_(static_cast<size_t>(sample_size)) {
+    for (size_t i = 0; i < row_perm_.size(); ++i) row_perm_[i] = static_cast<int64_t>(i);
+    for (int f = 0; f < dims_; ++f) feature_perm_[f] = f;
+  }
+
+  // ceil(log2(sample_size)): the average height of a random binary tree on
+  // sample_size keys; deeper nodes hold normal points, which need no detail.
+  static int HeightLimit(int sample_size) {
+    int limit = 0;
+    while ((int64_t{1} << limit) < sample_size) ++limit;
+    return limit;
+  }
+
+  // Appends a tree grown with `rng` to `nodes`, in plain form: leaves
+  // {-1, 0, 0, depth + c(size)}, internal nodes {feature, threshold, left,
+  // -1}. NodeT is the forest's private node type.
+  template <typename NodeT>
+  void Grow(Rng* rng, std::vector<NodeT>* nodes) {
+    DrawSample(rng);
+    for (int i = 0; i < sample_size_; ++i) index_[i] = i;
+
+    stack_.clear();
+    stack_.push_back({static_cast<int32_t>(nodes->size()), 0, sample_size_, 0});
+    nodes->push_back({});
+    while (!stack_.empty()) {
+      const PendingNode p = stack_.back();
+      stack_.pop_back();
+      const int size = p.end - p.begin;
+      float lo = 0.0f, hi = 0.0f;
+      const int feature =
+          (p.depth >= height_limit_ || size <= 1) ? -1 : PickFeature(rng, p.begin, p.end, &lo, &hi);
+      if (feature < 0) {
+        (*nodes)[p.node] = {-1, 0.0f, 0, static_cast<float>(p.depth) + path_lengths_[size]};
+        continue;
+      }
+      const float threshold = DrawThreshold(rng, lo, hi);
+      const float* column = &sample_[static_cast<size_t>(feature) * sample_size_];
+      // Rows below the threshold first. Both sides are non-empty because
+      // lo < threshold <= hi.
+      const int mid =
+          static_cast<int>(std::partition(&index_[p.begin], &index_[p.end],
+                                          [&](int i) { return column[i] < threshold; }) -
+                           &index_[0]);
+      const int32_t left = static_cast<int32_t>(nodes->size());
+      (*nodes)[p.node] = {feature, threshold, left, -1.0f};
+      nodes->push_back({});
+      nodes->push_back({});
+      // Right pushed first so the left subtree is grown first; the order
+      // only affects node numbering, which must be deterministic.
+      stack_.push_back({left + 1, mid, p.end, p.depth + 1});
+      stack_.push_back({left, p.begin, mid, p.depth + 1});
+    }
+  }
+
+ private:
+  // Copies sample_size_ rows, drawn without replacement by a partial
+  // Fisher-Yates shuffle of row_perm_, into sample_ (feature-major, so a
+  // node scans one contiguous column). The swaps are undone afterwards so
+  // that each tree's sample depends on its own seed only, not on the trees
+  // grown before it.
+  void DrawSample(Rng* rng) {
+    const uint64_t n = row_perm_.size();
+    for (int k = 0; k < sample_size_; ++k) {
+      const int64_t j = k + static_cast<int64_t>(rng->UniformInt(n - k));
+      row_swaps_[k] = j;
+      std::swap(row_perm_[k], row_perm_[j]);
+      const int64_t row = row_perm_[k];
+      for (int f = 0; f < dims_; ++f) {
+        sample_[static_cast<size_t>(f) * sample_size_ + k] = x_(row, f);
+      }
+    }
+    for (int k = sample_size_ - 1; k >= 0; --k) std::swap(row_perm_[k], row_perm_[row_swaps_[k]]);
+  }
+
+  // Draws features without replacement until one is not constant over the
+  // node's rows, which amounts to a uniform choice among the features that
+  // can split the node. Returns -1 when every feature is constant (duplicate
+  // rows): the node becomes a leaf. Sets [*lo, *hi] to the feature's range.
+  int PickFeature(Rng* rng, int begin, int end, float* lo, float* hi) {
+    for (int k = 0; k < dims_; ++k) {
+      const int j = k + static_cast<int>(rng->UniformInt(static_cast<uint64_t>(dims_ - k)));
+      std::swap(feature_perm_[k], feature_perm_[j]);
+      const int f = feature_perm_[k];
+      const float* column = &sample_[static_cast<size_t>(f) * sample_size_];
+      float mn = column[index_[begin]], mx = mn;
+      for (int i = begin + 1; i < end; ++i) {
+        const float v = column[index_[i]];
+        mn = std::min(mn, v);
+        mx = std::max(mx, v);
+      }
+      if (mn < mx) {
+        *lo = mn;
+        *hi = mx;
+        return f;
+      }
+    }
+    return -1;
+  }
+
+  // Uniform in (lo, hi]. The open lower end guarantees that the rows at lo
+  // go left and those at hi go right, so every split shrinks both sides;
+  // rounding the double draw to float may land on lo, hence the nudge.
+  static float DrawThreshold(Rng* rng, float lo, float hi) {
+    float t = static_cast<float>(static_cast<double>(lo) +
+                                 (static_cast<double>(hi) - lo) * rng->Uniform());
+    if (!(t > lo)) t = std::nextafter(lo, hi);
+    return std::min(t, hi);
+  }
+
+  const ConstMatrixRef& x_;
+  const int sample_size_;
+  const int dims_;
+  const int height_limit_;
+  const std::vector<float> path_lengths_;
+  std::vector<int64_t> row_perm_;
+  std::vector<int64_t> row_swaps_;
+  std::vector<int> feature_perm_;
+  std::vector<float> sample_;  // sample_size_ x dims_, feature-major
+  std::vector<int> index_;     // rows of sample_, partitioned per node
+  // A node whose rows index_[begin, end) are known but not yet split.
+  struct PendingNode {
+    int32_t node;
+    int begin;
+    int end;
+    int depth;
+  };
+  std::vector<PendingNode> stack_;
+};
+
+}  // namespace
+
+absl::Status IsolationForest::Fit(const ConstMatrixRef& x) {
+  if (x.rows() == 0 || x.cols() == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("isolation forest needs a non-empty matrix, got ", x.rows(), "x", x.cols()));
+  }
+  if (x.cols() > std::numeric_limits<int32_t>::max()) {
+    return absl::InvalidArgumentError(absl::StrCat("too many features: ", x.cols()));
+  }
+  if (options_.num_trees < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("num_trees must be >= 1, got ", options_.num_trees));
+  }
+  if (options_.sample_size < 2) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("sample_size must be >= 2, got ", options_.sample_size));
+  }
+  // A NaN would make min/max and the split comparisons meaningless.
+  if (!x.allFinite()) {
+    return absl::InvalidArgumentError("isolation forest input contains NaN or infinity");
+  }
+  const int sample_size =
+      static_cast<int>(std::min<int64_t>(options_.sample_size, static_cast<int64_t>(x.rows())));
+  // A tree on s rows has at most 2s - 1 nodes; node indices are int32.
+  const int64_t max_nodes = int64_t{options_.num_trees} * (2 * int64_t{sample_size} - 1);
+  if (max_nodes > std::numeric_limits<int32_t>::max()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("forest too large: num_trees=", options_.num_trees,
+                     " x sample_size=", sample_size, " exceeds 2^31 nodes"));
+  }
+
+  std::vector<int32_t> roots;
+  std::vector<Node> nodes;
+  roots.reserve(options_.num_trees);
+  // Trees stop at depth ceil(log2 s), so most have far fewer than 2s - 1
+  // nodes; reserving for a full binary tree of that depth is an upper bound.
+  const int64_t per_tree = std::min<int64_t>(
+      2 * int64_t{sample_size} - 1, (int64_t{2} << TreeGrower::HeightLimit(sample_size)) - 1);
+  nodes.reserve(static_cast<size_t>(per_tree * options_.num_trees));
+  TreeGrower grower(x, sample_size);
+  for (int t = 0; t < options_.num_trees; ++t) {
+    Rng rng(Rng::Derive(options_.seed, static_cast<uint64_t>(t)));
+    roots.push_back(static_cast<int32_t>(nodes.size()));
+    grower.Grow(&rng, &nodes);
+  }
+
+  dims_ = static_cast<int>(x.cols());
+  // c(1) = 0 would divide by zero; a one-row forest scores every row 1.
+  normaliser_ = sample_size > 2 ? AveragePathLengths(sample_size)[sample_size] : 1.0f;
+  roots_ = std::move(roots);
+  nodes_ = std::move(nodes);
+  Finish();
+  return absl::OkStatus();
+}
+
+void IsolationForest::Finish() {
+  depths_.assign(roots_.size(), 0);
+  std::vector<int32_t> depth(nodes_.size(), -1);  // -1: not reachable
+  for (size_t t = 0; t < roots_.size(); ++t) {
+    const size_t begin = roots_[t];
+    const size_t end = t + 1 < roots_.size() ? roots_[t + 1] : nodes_.size();
+    depth[begin] = 0;
+    // Children come after their parent, so one forward pass sees every
+    // parent before its children.
+    for (size_t i = begin; i < end; ++i) {
+      Node& n = nodes_[i];
+      if (n.feature < 0) {
+        if (depth[i] >= 0) depths_[t] = std::max(depths_[t], depth[i]);
+        n = {0, -std::numeric_limits<float>::infinity(), static_cast<int32_t>(i) - 1, n.leaf_depth};
+      } else if (depth[i] >= 0) {
+        depth[n.left] = std::max(depth[n.left], depth[i] + 1);
+        depth[n.left + 1] = std::max(depth[n.left + 1], depth[i] + 1);
+      }
+    }
+  }
+}
+
+void IsolationForest::Score(const ConstMatrixRef& x, absl::Span<float> out) const {
+  if (!fitted() || x.cols() != dims_ || static_cast<Eigen::Index>(out.size()) != x.rows()) {
+    std::fill(out.begin(), out.end(), std::numeric_limits<float>::quiet_NaN());
+    return;
+  }
+  const Node* nodes = nodes_.data();
+  const Eigen::Index stride = x.outerStride();
+  const Eigen::Index rows = x.rows();
+  // Sum of path lengths per row in out, then turned into the score. The
+  // summation order (tree by tree) is fixed, so scores are reproducible.
+  std::fill(out.begin(), out.end(), 0.0f);
+  int32_t at[kScoreBlockRows];  // each row's current node in the tree
+  for (Eigen::Index block = 0; block < rows; block += kScoreBlockRows) {
+    const int n = static_cast<int>(std::min(kScoreBlockRows, rows - block));
+    const float* data = x.data() + block * stride;
+    for (size_t t = 0; t < roots_.size(); ++t) {
+      std::fill(at, at + n, roots_[t]);
+      // One row's walk is a chain of dependent loads (node, then the row's
+      // feature, then the next node); stepping all rows of the block one
+      // level at a time makes the chains independent, so they overlap.
+      // Leaves loop onto themselves, so a fixed number of steps is right
+      // for every row and the loop has no branch on the data.
+      for (int level = 0; level < depths_[t]; ++level) {
+        for (int r = 0; r < n; ++r) {
+          const Node& node = nodes[at[r]];
+          at[r] = node.left + (data[r * stride + node.feature] < node.threshold ? 0 : 1);
+        }
+      }
+      for (int r = 0; r < n; ++r) out[block + r] += nodes[at[r]].leaf_depth;
+    }
+  }
+  const float inv_trees_norm = 1.0f / (static_cast<float>(roots_.size()) * normaliser_);
+  for (float& s : out) s = std::exp2(-s * inv_trees_norm);
+}
+
+void IsolationForest::Serialize(ByteWriter* out) const {
+  out->WriteString(kTag);
+  out->WriteU32(kFormatVersion);
+  out->WriteU32(static_cast<uint32_t>(options_.num_trees));
+  out->WriteU32(static_cast<uint32_t>(options_.sample_size));
+  out->WriteU64(options_.seed);
+  out->WriteU32(static_cast<uint32_t>(dims_));
+  out->WriteF32(normaliser_);
+  out->WriteU64(roots_.size());
+  for (const int32_t root : roots_) out->WriteU32(static_cast<uint32_t>(root));
+  out->WriteU64(nodes_.size());
+  // The plain form: leaves as {-1, depth, 0}, internal nodes as
+  // {feature, threshold, left}.
+  for (const Node& n : nodes_) {
+    const bool leaf = n.leaf_depth >= 0.0f;
+    out->WriteU32(leaf ? 0xFFFFFFFFu : static_cast<uint32_t>(n.feature));
+    out->WriteF32(leaf ? n.leaf_depth : n.threshold);
+    out->WriteU32(leaf ? 0u : static_cast<uint32_t>(n.left));
+  }
+}
+
+absl::StatusOr<IsolationForest> IsolationForest::Deserialize(ByteReader* in) {
+  RETURN_IF_ERROR(in->ExpectTag(kTag));
+  ASSIGN_OR_RETURN(const uint32_t version, in->ReadU32("isolation_forest.version"));
+  if (version != kFormatVersion) {
+    return absl::DataLossError(absl::StrCat("unsupported isolation_forest format version ", version,
+                                            " (this build reads ", kFormatVersion, ")"));
+  }
+  constexpr uint32_t kIntMax = std::numeric_limits<int32_t>::max();
+  IsolationForestOptions options;
+  ASSIGN_OR_RETURN(const uint32_t num_trees, in->ReadU32("isolation_forest.num_trees"));
+  ASSIGN_OR_RETURN(const uint32_t sample_size, in->ReadU32("isolation_forest.sample_size"));
+  ASSIGN_OR_RETURN(options.seed, in->ReadU64("isolation_forest.seed"));
+  ASSIGN_OR_RETURN(const uint32_t dims, in->ReadU32("isolation_forest.dims"));
+  ASSIGN_OR_RETURN(const float normaliser, in->ReadF32("isolation_forest.normaliser"));
+  if (num_trees < 1 || num_trees > kIntMax || sample_size < 2 || sample_size > kIntMax ||
+      dims < 1 || dims > kIntMax || !std::isfinite(normaliser) || !(normaliser > 0.0f)) {
+    return absl::DataLossError(
+        absl::StrCat("corrupt isolation_forest header: num_trees=", num_trees,
+                     " sample_size=", sample_size, " dims=", dims, " normaliser=", normaliser));
+  }
+  options.num_trees = static_cast<int>(num_trees);
+  options.sample_size = static_cast<int>(sample_size);
+
+  ASSIGN_OR_RETURN(const uint64_t num_roots, in->ReadU64("isolation_forest.roots"));
+  if (num_roots != num_trees || num_roots > in->remaining() / sizeof(uint32_t)) {
+    return absl::DataLossError(absl::StrCat("isolation_forest claims ", num_roots, " roots for ",
+                                            num_trees, " trees, with ", in->remaining(),
+                                            " bytes left"));
+  }
+  std::vector<int32_t> roots(num_roots);
+  for (int32_t& root : roots) {
+    ASSIGN_OR_RETURN(const uint32_t r, in->ReadU32("isolation_forest.root"));
+    if (r > kIntMax) return absl::DataLossError(absl::StrCat("bad isolation_forest root ", r));
+    root = static_cast<int32_t>(r);
+  }
+  ASSIGN_OR_RETURN(const uint64_t num_nodes, in->ReadU64("isolation_forest.nodes"));
+  if (num_nodes > kIntMax || num_nodes > in->remaining() / kNodeBytes) {
+    return absl::DataLossError(absl::StrCat("isolation_forest claims ", num_nodes, " nodes, only ",
+                                            in->remaining(), " bytes left"));
+  }
+  std::vector<Node> nodes(num_nodes);
+  for (Node& n : nodes) {
+    ASSIGN_OR_RETURN(const uint32_t feature, in->ReadU32("isolation_forest.node.feature"));
+    ASSIGN_OR_RETURN(const float value, in->ReadF32("isolation_forest.node.value"));
+    ASSIGN_OR_RETURN(const uint32_t left, in->ReadU32("isolation_forest.node.left"));
+    n.feature = static_cast<int32_t>(feature);
+    n.left = static_cast<int32_t>(left);
+    n.threshold = n.feature < 0 ? 0.0f : value;
+    n.leaf_depth = n.feature < 0 ? value : -1.0f;
+  }
+
+  // Scoring trusts the structure, so check it here: tree t owns the node
+  // range [roots[t], roots[t+1]); an internal node's children lie after it
+  // inside its tree's range, so every traversal ends at a leaf in finitely
+  // many steps and never leaves the array; features index a row of dims.
+  const int64_t total = static_cast<int64_t>(num_nodes);
+  for (size_t t = 0; t < roots.size(); ++t) {
+    const int64_t begin = roots[t];
+    const int64_t end = t + 1 < roots.size() ? roots[t + 1] : total;
+    if (t == 0 && begin != 0) {
+      return absl::DataLossError("isolation_forest tree 0 does not start at node 0");
+    }
+    if (!(begin < end) || end > total) {
+      return absl::DataLossError(
+          absl::StrCat("isolation_forest tree ", t, " has node range [", begin, ", ", end, ")"));
+    }
+    for (int64_t i = begin; i < end; ++i) {
+      const Node& n = nodes[i];
+      if (n.feature == -1) {
+        // Score() tells leaves by a non-negative depth.
+        if (!std::isfinite(n.leaf_depth) || n.leaf_depth < 0.0f || n.left != 0) {
+          return absl::DataLossError(absl::StrCat("isolation_forest leaf ", i, " has depth ",
+                                                  n.leaf_depth, " and child ", n.left));
+        }
+        continue;
+      }
+      if (!std::isfinite(n.threshold)) {
+        return absl::DataLossError(
+            absl::StrCat("isolation_forest node ", i, " has non-finite threshold"));
+      }
+      if (n.feature < 0 || n.feature >= static_cast<int64_t>(dims)) {
+        return absl::DataLossError(absl::StrCat("isolation_forest node ", i, " splits on feature ",
+                                                n.feature, " of ", dims));
+      }
+      if (n.left <= i || int64_t{n.left} + 1 >= end) {
+        return absl::DataLossError(absl::StrCat("isolation_forest node ", i, " has children ",
+                                                n.left, ",", int64_t{n.left} + 1, " outside (", i,
+                                                ", ", end, ")"));
+      }
+    }
+  }
+
+  IsolationForest forest(options);
+  forest.dims_ = static_cast<int>(dims);
+  forest.normaliser_ = normaliser;
+  forest.roots_ = std::move(roots);
+  forest.nodes_ = std::move(nodes);
+  forest.Finish();
+  return forest;
+}
+
+}  // namespace aad
