@@ -20,7 +20,8 @@ class Standardizer {
   void Fit(const ConstMatrixRef& x);
 
   // out = (x - mean) / scale. `out` is resized only if its shape differs, so a
-  // reused buffer does not allocate.
+  // reused buffer does not allocate. Requires x.cols() == dims(); otherwise,
+  // as there is no status to return, the output is filled with NaN.
   void Transform(const ConstMatrixRef& x, Matrix* out) const;
   void TransformInPlace(MatrixRef x) const;
 
