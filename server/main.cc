@@ -1,0 +1,80 @@
+// aadd: the active anomaly detection server.
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <system_error>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "server/log.h"
+#include "server/server.h"
+
+ABSL_FLAG(int, port, 50051, "TCP port to listen on (all interfaces); 0 picks a free port");
+ABSL_FLAG(std::string, data_dir, "./aadd-data",
+          "directory for the server's data; created if missing. Sessions are kept in memory "
+          "only for now: durable storage under this directory is a later release (issue 4)");
+ABSL_FLAG(int, training_threads, 2,
+          "threads that train models, shared by all sessions: at most this many models train "
+          "at once; each session trains one model at a time");
+ABSL_FLAG(int64_t, max_sessions, 1000,
+          "most sessions held at once; CreateSession beyond it gets RESOURCE_EXHAUSTED");
+ABSL_FLAG(int64_t, max_rows_per_session, 10'000'000,
+          "most rows one session may hold; Ingest beyond it gets RESOURCE_EXHAUSTED");
+ABSL_FLAG(int64_t, max_features, 4096,
+          "most features per row; wider rows get RESOURCE_EXHAUSTED");
+ABSL_FLAG(int, max_message_bytes, 64 << 20,
+          "largest request message in bytes; larger ones get RESOURCE_EXHAUSTED (clients "
+          "split ingest into batches below it)");
+ABSL_FLAG(int, shutdown_grace_seconds, 10,
+          "on SIGTERM/SIGINT, how long calls in flight get to finish before they are cut");
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "aadd: active anomaly detection server (gRPC service aad.v1.ActiveAnomalyDetection,\n"
+      "grpc.health.v1 health checking and server reflection).\n"
+      "  aadd [--port 50051] [--data_dir DIR] [--training_threads 2] [limits...]\n"
+      "SIGTERM or SIGINT shut it down gracefully (exit status 0).");
+  absl::ParseCommandLine(argc, argv);
+
+  const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
+  std::error_code ec;
+  std::filesystem::create_directories(data_dir, ec);
+  if (ec) {
+    std::fprintf(stderr, "aadd: cannot create --data_dir '%s': %s\n", data_dir.c_str(),
+                 ec.message().c_str());
+    return 1;
+  }
+
+  // Block the shutdown signals in every thread (gRPC's threads inherit the
+  // mask) and take them synchronously below.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  aadd::ServerOptions options;
+  options.address = absl::StrCat("0.0.0.0:", absl::GetFlag(FLAGS_port));
+  options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
+  options.sessions.training_threads = absl::GetFlag(FLAGS_training_threads);
+  options.sessions.max_sessions = absl::GetFlag(FLAGS_max_sessions);
+  options.sessions.limits.max_rows_per_session = absl::GetFlag(FLAGS_max_rows_per_session);
+  options.sessions.limits.max_features = absl::GetFlag(FLAGS_max_features);
+  auto server = aadd::AaddServer::Start(options);
+  if (!server.ok()) {
+    std::fprintf(stderr, "aadd: %s\n", std::string(server.status().message()).c_str());
+    return 1;
+  }
+  aadd::LogInfo("", absl::StrCat("data directory ", data_dir,
+                                 " (in-memory sessions; persistence comes later)"));
+  int signal = 0;
+  sigwait(&signals, &signal);
+  aadd::LogInfo("", absl::StrCat("signal ", signal, ": shutting down"));
+  (*server)->Shutdown(std::chrono::system_clock::now() +
+                      std::chrono::seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds)));
+  (*server)->Wait();
+  server->reset();
+  return 0;
+}

@@ -1,0 +1,59 @@
+// The aadd server assembled: session manager, service, health checking and
+// reflection on one gRPC server. Used by the aadd binary and, in-process on
+// port 0, by the integration tests and the benchmark.
+#ifndef AADD_SERVER_SERVER_H_
+#define AADD_SERVER_SERVER_H_
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include <grpcpp/server.h>
+
+#include "absl/status/statusor.h"
+#include "server/service.h"
+#include "server/session_manager.h"
+
+namespace aadd {
+
+struct ServerOptions {
+  // host:port to listen on; port 0 picks a free port (see AaddServer::port).
+  std::string address = "0.0.0.0:50051";
+  // Largest request message accepted; larger ones get RESOURCE_EXHAUSTED.
+  int max_message_bytes = 64 << 20;
+  SessionManagerOptions sessions;
+};
+
+class AaddServer {
+ public:
+  // Binds and starts serving. UNAVAILABLE when the address cannot be bound.
+  static absl::StatusOr<std::unique_ptr<AaddServer>> Start(const ServerOptions& options);
+  // Shuts down (if Shutdown was not called) and releases everything.
+  ~AaddServer();
+
+  // The bound port. Thread-safe.
+  int port() const { return port_; }
+
+  // Graceful shutdown: health NOT_SERVING, new work refused, training
+  // cancelled, calls in flight given until `deadline` to finish. Idempotent;
+  // not to be called concurrently with itself.
+  void Shutdown(std::chrono::system_clock::time_point deadline);
+
+  // Blocks until the server has shut down.
+  void Wait();
+
+ private:
+  AaddServer() = default;
+
+  // Declaration order matters: the server (which calls into the service)
+  // is destroyed first, the sessions last.
+  std::unique_ptr<SessionManager> sessions_;
+  std::unique_ptr<AadService> service_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  bool shut_down_ = false;
+};
+
+}  // namespace aadd
+
+#endif  // AADD_SERVER_SERVER_H_

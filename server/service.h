@@ -1,0 +1,56 @@
+// The ActiveAnomalyDetection service on gRPC's callback API. It converts
+// protobuf to the session's types at the edge, delegates to SessionManager
+// and Session, and maps every absl::Status through ToGrpcStatus.
+#ifndef AADD_SERVER_SERVICE_H_
+#define AADD_SERVER_SERVICE_H_
+
+#include <atomic>
+
+#include "aad/v1/aad.grpc.pb.h"
+#include "server/session_manager.h"
+
+namespace aadd {
+
+// Thread-safe: gRPC calls every handler from its own threads.
+class AadService final : public aad::v1::ActiveAnomalyDetection::CallbackService {
+ public:
+  // `sessions` must outlive the service and every call in flight.
+  explicit AadService(SessionManager* sessions);
+
+  // Refuse new work with UNAVAILABLE (graceful shutdown).
+  void StartDraining() { draining_.store(true); }
+
+  grpc::ServerUnaryReactor* CreateSession(grpc::CallbackServerContext* context,
+                                          const aad::v1::CreateSessionRequest* request,
+                                          aad::v1::CreateSessionResponse* response) override;
+  grpc::ServerUnaryReactor* GetSession(grpc::CallbackServerContext* context,
+                                       const aad::v1::GetSessionRequest* request,
+                                       aad::v1::GetSessionResponse* response) override;
+  grpc::ServerUnaryReactor* ListSessions(grpc::CallbackServerContext* context,
+                                         const aad::v1::ListSessionsRequest* request,
+                                         aad::v1::ListSessionsResponse* response) override;
+  grpc::ServerUnaryReactor* DeleteSession(grpc::CallbackServerContext* context,
+                                          const aad::v1::DeleteSessionRequest* request,
+                                          aad::v1::DeleteSessionResponse* response) override;
+  grpc::ServerReadReactor<aad::v1::IngestRequest>* Ingest(
+      grpc::CallbackServerContext* context, aad::v1::IngestResponse* response) override;
+  grpc::ServerWriteReactor<aad::v1::TrainResponse>* Train(
+      grpc::CallbackServerContext* context, const aad::v1::TrainRequest* request) override;
+  grpc::ServerUnaryReactor* Score(grpc::CallbackServerContext* context,
+                                  const aad::v1::ScoreRequest* request,
+                                  aad::v1::ScoreResponse* response) override;
+  grpc::ServerUnaryReactor* GetQueryCandidates(
+      grpc::CallbackServerContext* context, const aad::v1::GetQueryCandidatesRequest* request,
+      aad::v1::GetQueryCandidatesResponse* response) override;
+  grpc::ServerUnaryReactor* SubmitLabels(grpc::CallbackServerContext* context,
+                                         const aad::v1::SubmitLabelsRequest* request,
+                                         aad::v1::SubmitLabelsResponse* response) override;
+
+ private:
+  SessionManager* const sessions_;
+  std::atomic<bool> draining_{false};
+};
+
+}  // namespace aadd
+
+#endif  // AADD_SERVER_SERVICE_H_

@@ -1,0 +1,219 @@
+// One active-learning session: its pool of rows, the expert's labels, its
+// configuration and its sequence of model versions.
+//
+// Reads (scores, candidates, status) use an immutable snapshot of the newest
+// model (std::shared_ptr<const ModelSnapshot>) taken under a short lock, so
+// they never wait for training. Training runs on the shared TrainingPool, at
+// most one run per session: a session has at most one worker job queued or
+// running, which takes a pending full training first and then a label update
+// whenever labels changed since the newest model (label submissions that
+// arrive during a run are coalesced into one update).
+//
+// The state is plain C++ (no protobuf) so that a SessionStore can persist it
+// later (issue 4): options, row batches with their ids, labels in order, and
+// serialised models.
+#ifndef AADD_SERVER_SESSION_H_
+#define AADD_SERVER_SESSION_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/types/span.h"
+#include "core/active/active_config.h"
+#include "core/active/active_learner.h"
+#include "core/active/pool_scores.h"
+#include "core/active/query_strategy.h"
+#include "core/active/train_control.h"
+#include "server/training_pool.h"
+
+namespace aadd {
+
+// What a client chose at creation, defaults filled in and validated.
+struct SessionOptions {
+  aad::ActiveConfig config;
+  aad::StrategyKind strategy = aad::StrategyKind::kTop;
+  int64_t feature_count = 0;  // 0 = fixed by the first batch
+  std::vector<std::string> feature_names;
+};
+
+struct SessionLimits {
+  int64_t max_rows_per_session = 10'000'000;
+  int64_t max_features = 4096;
+};
+
+enum class TrainingState { kIdle, kTraining, kUpdating };
+
+struct SessionStatus {
+  std::string id;
+  SessionOptions options;
+  int64_t rows = 0;
+  int64_t labels = 0;
+  int64_t anomalies = 0;
+  int64_t model_version = 0;
+  int64_t model_rows = 0;
+  int64_t label_rounds = 0;
+  TrainingState state = TrainingState::kIdle;
+  std::string last_training_error;
+};
+
+struct IngestResult {
+  int64_t first_row_id = 0;
+  int64_t row_count = 0;
+  bool duplicate = false;  // the batch id was stored before
+  int64_t total_rows = 0;
+};
+
+struct RowScores {
+  std::vector<float> p, logit, s;
+  int64_t model_version = 0;
+};
+
+struct Candidates {
+  std::vector<int64_t> row_ids;
+  int64_t feature_count = 0;
+  std::vector<float> values;  // row_ids.size() x feature_count
+  std::vector<float> p, s;
+  int64_t model_version = 0;
+};
+
+struct LabelResult {
+  int64_t labels = 0;
+  int64_t model_version = 0;
+  bool update_scheduled = false;
+};
+
+// Watches one full training run (the Train RPC). Called from a training
+// thread; OnTrainingDone exactly once, last.
+class TrainObserver {
+ public:
+  virtual ~TrainObserver() = default;
+  virtual void OnProgress(const aad::TrainProgress& progress) = 0;
+  // Polled between minibatches: true stops the run (previous model kept).
+  virtual bool ShouldStop() = 0;
+  // `version` is the published model version when status is OK.
+  virtual void OnTrainingDone(const absl::Status& status, int64_t version) = 0;
+};
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  // `pool` must outlive every job this session schedules (SessionManager
+  // owns both and drains the pool last).
+  Session(std::string id, SessionOptions options, SessionLimits limits, TrainingPool* pool);
+  ~Session();
+
+  const std::string& id() const { return id_; }
+
+  // All methods below are thread-safe.
+
+  // Appends a batch of rows (validated here). A batch id stored before is
+  // not stored again: the result repeats its first ids (duplicate = true);
+  // ALREADY_EXISTS if the retry has a different row count.
+  absl::StatusOr<IngestResult> Append(const std::string& batch_id, int64_t feature_count,
+                                      absl::Span<const float> values);
+
+  SessionStatus Status() const;
+
+  // Scores inline rows with the newest model. FAILED_PRECONDITION before
+  // any model exists.
+  absl::StatusOr<RowScores> ScoreRows(int64_t feature_count, absl::Span<const float> values) const;
+  // Scores pool rows by id. NOT_FOUND naming an unknown id.
+  absl::StatusOr<RowScores> ScorePoolRows(absl::Span<const int64_t> row_ids) const;
+
+  // Up to k unlabelled rows. `strategy`/`seed` null = the session's
+  // default strategy / the aad-eval seed rule for the current round.
+  absl::StatusOr<Candidates> QueryCandidates(int64_t k, const aad::StrategyKind* strategy,
+                                             const uint64_t* seed) const;
+
+  // Stores labels (relabels replace in place) and schedules a label update
+  // when a model exists. `done` is called exactly once: at once, or — with
+  // wait_for_model and an update scheduled — from a training thread when a
+  // model including these labels is published or its update failed.
+  void SubmitLabels(absl::Span<const aad::LabeledRow> labels, bool wait_for_model,
+                    std::function<void(absl::StatusOr<LabelResult>)> done);
+
+  // Queues a full training run on the pool and the labels so far. On OK,
+  // `observer` (which must stay valid until its OnTrainingDone) is called
+  // from a training thread. FAILED_PRECONDITION when the pool is empty or a
+  // full run is already queued or running.
+  absl::Status StartTraining(TrainObserver* observer);
+
+  // Stops training for good (deletion, shutdown): the running job stops at
+  // its next check, queued work and waiters are answered with CANCELLED.
+  void Cancel(const std::string& reason);
+
+ private:
+  struct ModelSnapshot {
+    int64_t version = 0;
+    int64_t labels_revision = 0;  // labels_revision_ the model was fitted on
+    std::shared_ptr<const aad::PoolScores> scores;
+  };
+  struct Waiter {
+    int64_t revision;
+    std::function<void(absl::StatusOr<LabelResult>)> done;
+  };
+  enum class JobKind { kNone, kTrain, kUpdate };
+
+  std::shared_ptr<const ModelSnapshot> snapshot() const ABSL_LOCKS_EXCLUDED(mu_);
+  bool HasWorkLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void MaybeStartWorkerLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::shared_ptr<const aad::Matrix> PoolMatrixLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void RunWorker() ABSL_LOCKS_EXCLUDED(mu_, train_mu_);
+  // Answers waiters up to `revision` with `result` (outside the lock).
+  std::vector<Waiter> TakeWaitersLocked(int64_t revision) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  // Constant after construction.
+  const std::string id_;
+  const SessionLimits limits_;
+  TrainingPool* const pool_;
+  const std::vector<std::string> feature_names_;
+  const aad::ActiveConfig config_;
+  const aad::StrategyKind strategy_;
+
+  // Set once by Cancel(); read by training without a lock.
+  std::atomic<bool> cancelled_{false};
+
+  // Serialises training runs; held by the worker for a whole run. Only the
+  // worker touches the learner.
+  absl::Mutex train_mu_ ABSL_ACQUIRED_AFTER(mu_);
+  std::unique_ptr<aad::ActiveLearner> learner_ ABSL_GUARDED_BY(train_mu_);
+
+  mutable absl::Mutex mu_;
+  int64_t feature_count_ ABSL_GUARDED_BY(mu_);
+  std::vector<float> rows_ ABSL_GUARDED_BY(mu_);  // row-major, feature_count_ wide
+  int64_t row_count_ ABSL_GUARDED_BY(mu_) = 0;
+  // batch id -> (first row id, row count).
+  absl::flat_hash_map<std::string, std::pair<int64_t, int64_t>> batches_ ABSL_GUARDED_BY(mu_);
+  // A copy of the pool for training, reused while no rows arrive.
+  std::shared_ptr<const aad::Matrix> pool_matrix_ ABSL_GUARDED_BY(mu_);
+  // Labels in the order first given; a relabel replaces its entry.
+  std::vector<aad::LabeledRow> labels_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<int64_t, size_t> label_index_ ABSL_GUARDED_BY(mu_);
+  int64_t anomalies_ ABSL_GUARDED_BY(mu_) = 0;
+  // Bumped by every label submission.
+  int64_t labels_revision_ ABSL_GUARDED_BY(mu_) = 0;
+  // A label update at this revision failed: not retried until labels change.
+  int64_t failed_revision_ ABSL_GUARDED_BY(mu_) = -1;
+  int64_t label_rounds_ ABSL_GUARDED_BY(mu_) = 0;
+  std::shared_ptr<const ModelSnapshot> snapshot_ ABSL_GUARDED_BY(mu_);
+  int64_t last_version_ ABSL_GUARDED_BY(mu_) = 0;
+  bool worker_running_ ABSL_GUARDED_BY(mu_) = false;
+  JobKind running_ ABSL_GUARDED_BY(mu_) = JobKind::kNone;
+  TrainObserver* pending_train_ ABSL_GUARDED_BY(mu_) = nullptr;
+  std::vector<Waiter> waiters_ ABSL_GUARDED_BY(mu_);
+  std::string last_error_ ABSL_GUARDED_BY(mu_);
+  std::string cancel_reason_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace aadd
+
+#endif  // AADD_SERVER_SESSION_H_

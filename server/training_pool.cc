@@ -1,0 +1,43 @@
+#include "server/training_pool.h"
+
+#include <utility>
+
+namespace aadd {
+
+TrainingPool::TrainingPool(int threads) {
+  if (threads < 1) threads = 1;
+  for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Work(); });
+}
+
+TrainingPool::~TrainingPool() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  for (std::thread& t : threads_) t.join();
+}
+
+void TrainingPool::Schedule(std::function<void()> job) {
+  absl::MutexLock lock(&mu_);
+  queue_.push_back(std::move(job));
+}
+
+bool TrainingPool::ReadyToWork() const { return stopping_ || !queue_.empty(); }
+
+void TrainingPool::Work() {
+  for (;;) {
+    std::function<void()> job;
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(this, &TrainingPool::ReadyToWork));
+      // Drain the queue before stopping: a queued job owes its callers an
+      // answer (sessions cancelled at shutdown finish quickly).
+      if (queue_.empty()) return;
+      job = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    job();
+  }
+}
+
+}  // namespace aadd
