@@ -8,6 +8,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "core/detectors/isolation_forest.h"
 #include "core/eval/metrics.h"
 
 namespace aad {
@@ -249,6 +250,33 @@ TEST(SyntheticTest, ClusteredAnomaliesAreLinearlySeparable) {
     for (uint64_t seed = 1; seed <= 20; ++seed) {
       SCOPED_TRACE(::testing::Message() << "dims=" << dims << " seed=" << seed);
       CheckLinearlySeparable(dims, seed);
+    }
+  }
+}
+
+// The two settings seen by a real unsupervised detector: an Isolation Forest
+// finds the low-density anomalies and ranks the clustered ones as normal.
+TEST(SyntheticTest, IsolationForestFindsLowDensityButNotClusteredAnomalies) {
+  for (uint64_t seed : {1, 2, 3}) {
+    SCOPED_TRACE(::testing::Message() << "seed=" << seed);
+    SyntheticOptions options;
+    options.seed = seed;
+    for (const NamedGenerator& g : kGenerators) {
+      SCOPED_TRACE(g.name);
+      absl::StatusOr<Dataset> d = g.make(options);
+      ASSERT_TRUE(d.ok());
+      IsolationForestOptions forest_options;
+      forest_options.seed = seed;
+      IsolationForest forest(forest_options);
+      ASSERT_TRUE(forest.Fit(d->features).ok());
+      std::vector<float> scores(d->rows());
+      forest.Score(d->features, absl::MakeSpan(scores));
+      const double auc = RocAuc(scores, d->labels);
+      if (g.make == &MakeClusteredAnomalies) {
+        EXPECT_LT(auc, 0.5);
+      } else {
+        EXPECT_GT(auc, 0.95);
+      }
     }
   }
 }
