@@ -1,0 +1,43 @@
+# aadd in a container: a build stage on Debian 12 that installs its packages
+# with the same script as a developer machine, and a slim runtime stage with
+# only the shared libraries the binaries load.
+#   docker build -t aadd .
+#   docker run -p 50051:50051 -v aadd-data:/var/lib/aadd/data aadd
+# tests/deploy/dockerfile_test.sh keeps this file in step with the install
+# script, the CMake targets and the libraries the binaries link.
+
+FROM debian:bookworm AS build
+WORKDIR /src
+COPY scripts/install-deps.sh scripts/install-deps.sh
+RUN scripts/install-deps.sh && rm -rf /var/lib/apt/lists/*
+COPY . .
+# x86-64-v3 (AVX2, FMA): portable to any x86-64 machine of the last decade,
+# unlike the default -march=native of a developer build.
+RUN cmake -S . -B build/image -G Ninja -DCMAKE_BUILD_TYPE=Release -DAADD_MARCH=x86-64-v3 \
+ && ninja -C build/image aadd aadctl \
+ && strip build/image/server/aadd build/image/client/aadctl
+
+FROM debian:bookworm-slim
+# Runtime libraries only: one package for each shared library that aadd and
+# aadctl load (ldd), including those the base image already has. When the
+# SQLite store lands, add libsqlite3-0 (tests/deploy/dockerfile_test.sh says so).
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      libgrpc++1.51 libgrpc29 libprotobuf32 libabsl20220623 \
+      libssl3 libc-ares2 libre2-9 zlib1g \
+      libstdc++6 libgcc-s1 libc6 \
+ && rm -rf /var/lib/apt/lists/*
+RUN groupadd --system --gid 10001 aadd \
+ && useradd --system --uid 10001 --gid aadd --home-dir /var/lib/aadd --no-create-home aadd \
+ && mkdir -p /var/lib/aadd/data && chown -R aadd:aadd /var/lib/aadd
+COPY --from=build /src/build/image/server/aadd /usr/local/bin/aadd
+COPY --from=build /src/build/image/client/aadctl /usr/local/bin/aadctl
+USER aadd
+WORKDIR /var/lib/aadd
+VOLUME ["/var/lib/aadd/data"]
+EXPOSE 50051
+HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
+  CMD ["aadctl", "health", "--server", "localhost:50051"]
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["aadd", "--data_dir=/var/lib/aadd/data"]
+CMD ["--port=50051"]
