@@ -1,0 +1,117 @@
+// The C++ client of aadd: one class over the generated stub that adds
+// deadlines, retries of idempotent calls with exponential backoff, batched
+// ingest with batch ids (so a retried stream stores each batch once), the
+// `x-session-id` metadata on every session call (for session-affine
+// routing), and absl::Status errors carrying the server's message.
+#ifndef AADD_CLIENT_AAD_CLIENT_H_
+#define AADD_CLIENT_AAD_CLIENT_H_
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <grpcpp/channel.h>
+
+#include "aad/v1/aad.grpc.pb.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+
+namespace aadc {
+
+struct ClientOptions {
+  // host:port of the server.
+  std::string target = "localhost:50051";
+  // Deadline of every call but Train (which has train_timeout).
+  std::chrono::milliseconds timeout{60'000};
+  // Deadline of Train; zero = none (cancel by other means).
+  std::chrono::milliseconds train_timeout{0};
+  // Attempts of an idempotent call that fails with UNAVAILABLE.
+  int max_attempts = 4;
+  std::chrono::milliseconds initial_backoff{100};
+  // Rows per Ingest message.
+  int64_t ingest_batch_rows = 4096;
+  // Largest reply accepted (candidates carry rows).
+  int max_receive_message_bytes = 256 << 20;
+};
+
+// grpc::Status -> absl::Status, same code and message. Pure.
+absl::Status FromGrpcStatus(const grpc::Status& status);
+
+// Thread-safe: the stub and channel are; the class holds no other state.
+class AadClient {
+ public:
+  // Opens a channel to options.target (connects lazily).
+  explicit AadClient(const ClientOptions& options);
+  // Uses an existing channel (tests, in-process servers).
+  AadClient(std::shared_ptr<grpc::Channel> channel, const ClientOptions& options);
+
+  absl::StatusOr<aad::v1::SessionInfo> CreateSession(const aad::v1::CreateSessionRequest& request);
+  absl::StatusOr<aad::v1::SessionInfo> GetSession(const std::string& session_id);
+  // Every session, all pages.
+  absl::StatusOr<std::vector<aad::v1::SessionInfo>> ListSessions();
+  absl::Status DeleteSession(const std::string& session_id);
+
+  // Streams rows (values: rows x feature_count, row-major) in batches of
+  // ingest_batch_rows with ids "<prefix>-<n>" (prefix random unless given),
+  // retrying the whole stream on UNAVAILABLE: the server stores each batch
+  // once. Returns the server's reply (one entry per batch sent last).
+  absl::StatusOr<aad::v1::IngestResponse> Ingest(const std::string& session_id,
+                                                 absl::Span<const float> values,
+                                                 int64_t feature_count,
+                                                 std::string batch_prefix = "");
+  // Sends prepared messages on one stream, once (no retry). For callers that
+  // build batches themselves, and for tests.
+  absl::StatusOr<aad::v1::IngestResponse> IngestMessages(
+      const std::string& session_id, const std::vector<aad::v1::IngestRequest>& messages);
+
+  // Full training; `on_progress` (may be empty) sees every progress message.
+  // Returns the new model version. Not retried (training is not idempotent
+  // in cost). `context_hook` (may be empty) sees the call's context before
+  // it starts, e.g. to cancel it from another thread.
+  absl::StatusOr<int64_t> Train(
+      const std::string& session_id,
+      const std::function<void(const aad::v1::TrainResponse&)>& on_progress = {},
+      const std::function<void(grpc::ClientContext*)>& context_hook = {});
+
+  absl::StatusOr<aad::v1::ScoreResponse> ScoreRows(const std::string& session_id,
+                                                   absl::Span<const float> values,
+                                                   int64_t feature_count);
+  absl::StatusOr<aad::v1::ScoreResponse> ScorePoolRows(const std::string& session_id,
+                                                       absl::Span<const int64_t> row_ids);
+  absl::StatusOr<aad::v1::GetQueryCandidatesResponse> GetQueryCandidates(
+      const std::string& session_id, int k,
+      aad::v1::QueryStrategy strategy = aad::v1::QUERY_STRATEGY_UNSPECIFIED,
+      std::optional<uint64_t> seed = std::nullopt);
+  // (row id, anomaly) pairs. Retried: a relabel replaces, so resending is safe.
+  absl::StatusOr<aad::v1::SubmitLabelsResponse> SubmitLabels(
+      const std::string& session_id, const std::vector<std::pair<int64_t, bool>>& labels,
+      bool wait_for_model);
+
+  // grpc.health.v1 Check of the whole server: "SERVING", "NOT_SERVING"...
+  absl::StatusOr<std::string> Health();
+
+  aad::v1::ActiveAnomalyDetection::Stub* stub() { return stub_.get(); }
+  const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
+
+ private:
+  // Fills deadline and x-session-id metadata.
+  void Prepare(grpc::ClientContext* context, const std::string& session_id,
+               std::chrono::milliseconds timeout) const;
+  // Runs `call` until it succeeds, fails with a code other than
+  // UNAVAILABLE, or max_attempts is spent.
+  absl::Status Retry(const std::function<grpc::Status()>& call) const;
+
+  const ClientOptions options_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<aad::v1::ActiveAnomalyDetection::Stub> stub_;
+};
+
+}  // namespace aadc
+
+#endif  // AADD_CLIENT_AAD_CLIENT_H_

@@ -1,0 +1,495 @@
+// aadctl: the command-line client of aadd. Scriptable: `create` prints the
+// new session's id alone; errors print the server's message and exit 1.
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "client/aad_client.h"
+#include "client/simulation.h"
+#include "core/data/csv_reader.h"
+#include "core/data/synthetic.h"
+
+ABSL_FLAG(std::string, server, "localhost:50051", "host:port of the aadd server");
+ABSL_FLAG(std::string, session, "", "session id (every session subcommand)");
+ABSL_FLAG(bool, json, false, "machine-readable output (candidates, score, status, simulate)");
+ABSL_FLAG(int, k, 10, "candidates: how many rows to propose");
+ABSL_FLAG(std::string, strategy, "",
+          "query strategy top|uncertain|diverse|random (create: the session default; "
+          "candidates: this call; simulate: default top)");
+ABSL_FLAG(std::string, detector, "autoencoder", "create/simulate: autoencoder | deep_svdd");
+ABSL_FLAG(int, pretrain_epochs, -1, "create/simulate: unsupervised pre-training epochs (-1 = server default)");
+ABSL_FLAG(bool, freeze_detector, true, "create/simulate: keep the pre-trained detector fixed");
+ABSL_FLAG(uint64_t, seed, 1, "create: the session seed; simulate: seed of the first run (run r uses seed + r)");
+ABSL_FLAG(std::string, label_column, "label",
+          "ingest/score/simulate: ground-truth column of the CSV (not ingested as a feature)");
+ABSL_FLAG(std::string, anomaly_value, "anomaly", "simulate: ground-truth value that means anomaly");
+ABSL_FLAG(std::string, data, "", "simulate: CSV file with a header row and a ground-truth column");
+ABSL_FLAG(std::string, synthetic, "", "simulate: instead of --data, clustered | low_density");
+ABSL_FLAG(int64_t, rows, 2000, "simulate: rows of synthetic data");
+ABSL_FLAG(int, dims, 8, "simulate: features of synthetic data");
+ABSL_FLAG(int64_t, budget, 300, "simulate: rows shown to the simulated expert");
+ABSL_FLAG(int64_t, batch, 1, "simulate: rows shown per feedback round");
+ABSL_FLAG(int, runs, 1, "simulate: independent runs (different seeds)");
+ABSL_FLAG(int64_t, batch_rows, 4096, "ingest: rows per Ingest message");
+ABSL_FLAG(bool, wait, false, "label: wait until the model includes the labels");
+ABSL_FLAG(int, timeout_s, 600, "deadline of each call in seconds (train: none)");
+
+namespace {
+
+int Fail(const absl::Status& status) {
+  std::cerr << "aadctl: " << absl::StatusCodeToString(status.code()) << ": " << status.message()
+            << "\n";
+  return 1;
+}
+
+// absl flags spell names with underscores: accept --label-column and -k.
+std::vector<char*> NormaliseFlagNames(int argc, char** argv, std::vector<std::string>* storage) {
+  storage->reserve(argc);
+  for (int i = 0; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg.rfind("--", 0) == 0) {
+      const size_t end = std::min(arg.find('='), arg.size());
+      std::replace(arg.begin() + 2, arg.begin() + end, '-', '_');
+    } else if (arg == "-k" || arg.rfind("-k=", 0) == 0) {
+      arg = "-" + arg;
+    }
+    storage->push_back(arg);
+  }
+  std::vector<char*> out;
+  for (std::string& s : *storage) out.push_back(s.data());
+  return out;
+}
+
+std::string JsonString(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+absl::StatusOr<aad::v1::QueryStrategy> ParseStrategy(const std::string& name) {
+  if (name.empty()) return aad::v1::QUERY_STRATEGY_UNSPECIFIED;
+  if (name == "top") return aad::v1::QUERY_STRATEGY_TOP;
+  if (name == "uncertain") return aad::v1::QUERY_STRATEGY_UNCERTAIN;
+  if (name == "diverse") return aad::v1::QUERY_STRATEGY_DIVERSE;
+  if (name == "random") return aad::v1::QUERY_STRATEGY_RANDOM;
+  return absl::InvalidArgumentError(
+      absl::StrCat("--strategy must be top, uncertain, diverse or random, got '", name, "'"));
+}
+
+std::string StrategyName(aad::v1::QueryStrategy s) {
+  switch (s) {
+    case aad::v1::QUERY_STRATEGY_UNCERTAIN: return "uncertain";
+    case aad::v1::QUERY_STRATEGY_DIVERSE: return "diverse";
+    case aad::v1::QUERY_STRATEGY_RANDOM: return "random";
+    default: return "top";
+  }
+}
+
+absl::StatusOr<aad::v1::SessionConfig> ConfigFromFlags() {
+  aad::v1::SessionConfig c;
+  const std::string detector = absl::GetFlag(FLAGS_detector);
+  if (detector == "autoencoder") {
+    c.set_detector(aad::v1::DETECTOR_KIND_AUTOENCODER);
+  } else if (detector == "deep_svdd") {
+    c.set_detector(aad::v1::DETECTOR_KIND_DEEP_SVDD);
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--detector must be autoencoder or deep_svdd, got '", detector, "'"));
+  }
+  auto strategy = ParseStrategy(absl::GetFlag(FLAGS_strategy));
+  if (!strategy.ok()) return strategy.status();
+  c.set_strategy(*strategy);
+  if (absl::GetFlag(FLAGS_pretrain_epochs) >= 0) {
+    c.set_pretrain_epochs(absl::GetFlag(FLAGS_pretrain_epochs));
+  }
+  c.set_freeze_detector(absl::GetFlag(FLAGS_freeze_detector));
+  c.set_seed(absl::GetFlag(FLAGS_seed));
+  return c;
+}
+
+absl::StatusOr<aad::Dataset> ReadFeatures(const std::string& path) {
+  aad::CsvOptions o;
+  o.label_column = absl::GetFlag(FLAGS_label_column);
+  o.require_labels = false;
+  return aad::ReadCsvFile(path, o);
+}
+
+absl::StatusOr<std::string> RequireSession() {
+  const std::string id = absl::GetFlag(FLAGS_session);
+  if (id.empty()) return absl::InvalidArgumentError("give --session ID");
+  return id;
+}
+
+const char* TrainingStateName(aad::v1::TrainingState s) {
+  switch (s) {
+    case aad::v1::TRAINING_STATE_IDLE: return "idle";
+    case aad::v1::TRAINING_STATE_TRAINING: return "training";
+    case aad::v1::TRAINING_STATE_UPDATING: return "updating";
+    default: return "unknown";
+  }
+}
+
+int Create(aadc::AadClient* client) {
+  auto config = ConfigFromFlags();
+  if (!config.ok()) return Fail(config.status());
+  aad::v1::CreateSessionRequest request;
+  *request.mutable_config() = *config;
+  auto info = client->CreateSession(request);
+  if (!info.ok()) return Fail(info.status());
+  std::printf("%s\n", info->session_id().c_str());
+  return 0;
+}
+
+int Ingest(aadc::AadClient* client, const std::vector<std::string>& args) {
+  auto id = RequireSession();
+  if (!id.ok()) return Fail(id.status());
+  if (args.size() != 1) return Fail(absl::InvalidArgumentError("usage: aadctl ingest FILE.csv --session ID"));
+  auto data = ReadFeatures(args[0]);
+  if (!data.ok()) return Fail(data.status());
+  auto reply = client->Ingest(*id, absl::MakeConstSpan(data->features.data(), data->features.size()),
+                              data->dims());
+  if (!reply.ok()) return Fail(reply.status());
+  const int64_t first = reply->batches().empty() ? 0 : reply->batches(0).first_row_id();
+  std::printf("ingested %lld rows of %lld features (row ids %lld..%lld); session holds %lld rows\n",
+              static_cast<long long>(data->rows()), static_cast<long long>(data->dims()),
+              static_cast<long long>(first), static_cast<long long>(first + data->rows() - 1),
+              static_cast<long long>(reply->total_rows()));
+  return 0;
+}
+
+int Train(aadc::AadClient* client) {
+  auto id = RequireSession();
+  if (!id.ok()) return Fail(id.status());
+  const bool tty = isatty(STDOUT_FILENO);
+  auto version = client->Train(*id, [tty](const aad::v1::TrainResponse& m) {
+    if (m.done() || m.epochs() <= 0) return;
+    if (tty) {
+      const int width = 30;
+      const int filled = width * m.epoch() / m.epochs();
+      std::printf("\r[%s%s] epoch %d/%d loss %.5f %.0f rows/s", std::string(filled, '#').c_str(),
+                  std::string(width - filled, ' ').c_str(), m.epoch(), m.epochs(), m.loss(),
+                  m.rows_per_second());
+      std::fflush(stdout);
+    }
+  });
+  if (tty) std::printf("\n");
+  if (!version.ok()) return Fail(version.status());
+  std::printf("model version %lld\n", static_cast<long long>(*version));
+  return 0;
+}
+
+int Candidates(aadc::AadClient* client) {
+  auto id = RequireSession();
+  if (!id.ok()) return Fail(id.status());
+  auto strategy = ParseStrategy(absl::GetFlag(FLAGS_strategy));
+  if (!strategy.ok()) return Fail(strategy.status());
+  auto c = client->GetQueryCandidates(*id, absl::GetFlag(FLAGS_k), *strategy);
+  if (!c.ok()) return Fail(c.status());
+  if (absl::GetFlag(FLAGS_json)) {
+    std::vector<std::string> items;
+    for (int i = 0; i < c->row_ids_size(); ++i) {
+      std::vector<std::string> f;
+      for (int j = 0; j < c->feature_count(); ++j) {
+        f.push_back(absl::StrFormat("%.9g", c->values(i * c->feature_count() + j)));
+      }
+      items.push_back(absl::StrFormat("{\"id\":%d,\"score\":%.9g,\"s\":%.9g,\"features\":[%s]}",
+                                      c->row_ids(i), c->p(i), c->s(i), absl::StrJoin(f, ",")));
+    }
+    std::printf("{\"model_version\":%lld,\"candidates\":[%s]}\n",
+                static_cast<long long>(c->model_version()), absl::StrJoin(items, ",").c_str());
+  } else {
+    std::printf("%10s %12s %12s   (model version %lld)\n", "id", "p", "s",
+                static_cast<long long>(c->model_version()));
+    for (int i = 0; i < c->row_ids_size(); ++i) {
+      std::printf("%10lld %12.6f %12.6f\n", static_cast<long long>(c->row_ids(i)), c->p(i), c->s(i));
+    }
+  }
+  return 0;
+}
+
+int Label(aadc::AadClient* client, const std::vector<std::string>& args) {
+  auto id = RequireSession();
+  if (!id.ok()) return Fail(id.status());
+  if (args.empty()) return Fail(absl::InvalidArgumentError("usage: aadctl label ID=anomaly|nominal ... --session ID"));
+  std::vector<std::pair<int64_t, bool>> labels;
+  for (const std::string& a : args) {
+    std::vector<std::string> parts = absl::StrSplit(a, absl::MaxSplits('=', 1));
+    int64_t row = 0;
+    if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &row) ||
+        (parts[1] != "anomaly" && parts[1] != "nominal")) {
+      return Fail(absl::InvalidArgumentError(
+          absl::StrCat("label '", a, "' is not ROW_ID=anomaly or ROW_ID=nominal")));
+    }
+    labels.emplace_back(row, parts[1] == "anomaly");
+  }
+  auto reply = client->SubmitLabels(*id, labels, absl::GetFlag(FLAGS_wait));
+  if (!reply.ok()) return Fail(reply.status());
+  std::printf("%lld labels stored; model version %lld%s\n", static_cast<long long>(reply->labels()),
+              static_cast<long long>(reply->model_version()),
+              reply->update_scheduled() ? "" : " (no model yet: train to use them)");
+  return 0;
+}
+
+int Score(aadc::AadClient* client, const std::vector<std::string>& args) {
+  auto id = RequireSession();
+  if (!id.ok()) return Fail(id.status());
+  if (args.size() != 1) return Fail(absl::InvalidArgumentError("usage: aadctl score FILE.csv --session ID"));
+  auto data = ReadFeatures(args[0]);
+  if (!data.ok()) return Fail(data.status());
+  const int64_t per = std::max<int64_t>(1, absl::GetFlag(FLAGS_batch_rows));
+  std::vector<float> p, s;
+  int64_t version = 0;
+  for (int64_t first = 0; first < data->rows(); first += per) {
+    const int64_t len = std::min(per, data->rows() - first);
+    auto reply = client->ScoreRows(
+        *id, absl::MakeConstSpan(data->features.data() + first * data->dims(), len * data->dims()),
+        data->dims());
+    if (!reply.ok()) return Fail(reply.status());
+    p.insert(p.end(), reply->p().begin(), reply->p().end());
+    s.insert(s.end(), reply->s().begin(), reply->s().end());
+    version = reply->model_version();
+  }
+  if (absl::GetFlag(FLAGS_json)) {
+    std::vector<std::string> items;
+    for (size_t i = 0; i < p.size(); ++i) {
+      items.push_back(absl::StrFormat("{\"row\":%d,\"p\":%.9g,\"s\":%.9g}", i, p[i], s[i]));
+    }
+    std::printf("{\"model_version\":%lld,\"scores\":[%s]}\n", static_cast<long long>(version),
+                absl::StrJoin(items, ",").c_str());
+  } else {
+    std::printf("%8s %12s %12s   (model version %lld)\n", "row", "p", "s",
+                static_cast<long long>(version));
+    for (size_t i = 0; i < p.size(); ++i) std::printf("%8zu %12.6f %12.6f\n", i, p[i], s[i]);
+  }
+  return 0;
+}
+
+void PrintSession(const aad::v1::SessionInfo& s, bool json) {
+  if (json) {
+    std::printf(
+        "{\"session_id\":%s,\"rows\":%lld,\"labels\":%lld,\"anomalies\":%lld,\"model_version\":%lld,"
+        "\"model_rows\":%lld,\"feature_count\":%d,\"training_state\":\"%s\",\"last_training_error\":%s}\n",
+        JsonString(s.session_id()).c_str(), static_cast<long long>(s.rows()),
+        static_cast<long long>(s.labels()), static_cast<long long>(s.anomalies()),
+        static_cast<long long>(s.model_version()), static_cast<long long>(s.model_rows()),
+        s.feature_count(), TrainingStateName(s.training_state()),
+        JsonString(s.last_training_error()).c_str());
+  } else {
+    std::printf("%s rows %lld labels %lld anomalies %lld model_version %lld state %s%s%s\n",
+                s.session_id().c_str(), static_cast<long long>(s.rows()),
+                static_cast<long long>(s.labels()), static_cast<long long>(s.anomalies()),
+                static_cast<long long>(s.model_version()), TrainingStateName(s.training_state()),
+                s.last_training_error().empty() ? "" : " last error: ",
+                s.last_training_error().c_str());
+  }
+}
+
+absl::StatusOr<aad::Dataset> LoadSimulationData(uint64_t seed) {
+  const std::string synthetic = absl::GetFlag(FLAGS_synthetic);
+  if (!synthetic.empty()) {
+    aad::SyntheticOptions o;
+    o.rows = absl::GetFlag(FLAGS_rows);
+    o.dims = absl::GetFlag(FLAGS_dims);
+    o.seed = seed;
+    if (synthetic == "clustered") return aad::MakeClusteredAnomalies(o);
+    if (synthetic == "low_density") return aad::MakeLowDensityAnomalies(o);
+    return absl::InvalidArgumentError(
+        absl::StrCat("--synthetic must be clustered or low_density, got '", synthetic, "'"));
+  }
+  const std::string path = absl::GetFlag(FLAGS_data);
+  if (path.empty()) return absl::InvalidArgumentError("give --data FILE.csv or --synthetic KIND");
+  aad::CsvOptions o;
+  o.label_column = absl::GetFlag(FLAGS_label_column);
+  o.anomaly_value = absl::GetFlag(FLAGS_anomaly_value);
+  o.require_labels = true;
+  return aad::ReadCsvFile(path, o);
+}
+
+std::string CurveJson(const aadc::SimulationResult& r) {
+  std::vector<std::string> points;
+  for (const auto& [shown, found] : r.curve) points.push_back(absl::StrCat("[", shown, ",", found, "]"));
+  return absl::StrCat("[", absl::StrJoin(points, ","), "]");
+}
+
+// The same output (text and JSON keys) as aad-eval.
+int Simulate(aadc::AadClient* client) {
+  auto config = ConfigFromFlags();
+  if (!config.ok()) return Fail(config.status());
+  auto strategy = ParseStrategy(absl::GetFlag(FLAGS_strategy));
+  if (!strategy.ok()) return Fail(strategy.status());
+  if (*strategy == aad::v1::QUERY_STRATEGY_UNSPECIFIED) *strategy = aad::v1::QUERY_STRATEGY_TOP;
+  const int64_t budget = absl::GetFlag(FLAGS_budget);
+  const int64_t batch = absl::GetFlag(FLAGS_batch);
+  const int runs = absl::GetFlag(FLAGS_runs);
+  if (runs < 1) return Fail(absl::InvalidArgumentError(absl::StrCat("--runs must be >= 1, got ", runs)));
+  const bool json = absl::GetFlag(FLAGS_json);
+  const std::string name = absl::GetFlag(FLAGS_synthetic).empty()
+                               ? absl::GetFlag(FLAGS_data)
+                               : absl::StrCat("synthetic:", absl::GetFlag(FLAGS_synthetic));
+  const std::string detector = absl::GetFlag(FLAGS_detector);
+  const std::string strategy_name = StrategyName(*strategy);
+  std::vector<aadc::SimulationResult> results;
+  int64_t rows = 0, anomalies = 0;
+  for (int r = 0; r < runs; ++r) {
+    const uint64_t seed = absl::GetFlag(FLAGS_seed) + r;
+    auto data = LoadSimulationData(seed);
+    if (!data.ok()) return Fail(data.status());
+    rows = data->rows();
+    anomalies = data->anomaly_count();
+    aadc::SimulationOptions o;
+    o.budget = budget;
+    o.batch = batch;
+    o.strategy = *strategy;
+    o.config = *config;
+    o.seed = seed;
+    auto result = aadc::RunSimulation(client, *data, o);
+    if (!result.ok()) return Fail(result.status());
+    const aadc::SimulationResult& x = *result;
+    results.push_back(x);
+    if (json) {
+      std::printf(
+          "{\"run\":%d,\"seed\":%llu,\"dataset\":%s,\"rows\":%lld,\"anomalies\":%lld,"
+          "\"budget\":%lld,\"batch\":%lld,\"detector\":\"%s\",\"strategy\":\"%s\","
+          "\"discovered\":%lld,\"baseline_discovered\":%lld,\"auc_roc\":%.4f,"
+          "\"average_precision\":%.4f,\"baseline_auc_roc\":%.4f,\"update_ms_mean\":%.3f,"
+          "\"update_ms_p95\":%.3f,\"train_seconds\":%.3f,\"seconds\":%.3f,\"curve\":%s}\n",
+          r, static_cast<unsigned long long>(seed), JsonString(name).c_str(),
+          static_cast<long long>(rows), static_cast<long long>(anomalies),
+          static_cast<long long>(budget), static_cast<long long>(batch), detector.c_str(),
+          strategy_name.c_str(), static_cast<long long>(x.discovered),
+          static_cast<long long>(x.baseline_discovered), x.auc_roc, x.average_precision,
+          x.baseline_auc_roc, x.update_ms_mean, x.update_ms_p95, x.train_seconds, x.seconds,
+          CurveJson(x).c_str());
+    } else {
+      std::printf("run %d (seed %llu): %s, %lld rows, %lld anomalies\n", r,
+                  static_cast<unsigned long long>(seed), name.c_str(),
+                  static_cast<long long>(rows), static_cast<long long>(anomalies));
+      std::printf("  %8s %8s\n", "shown", "found");
+      for (const auto& [shown, found] : x.curve) {
+        std::printf("  %8lld %8lld\n", static_cast<long long>(shown), static_cast<long long>(found));
+      }
+      std::printf(
+          "  discovered@%lld: active %lld, unsupervised %lld | ROC AUC %.4f (unsupervised %.4f), "
+          "AP %.4f | update %.2f ms mean, %.2f ms p95 | train %.2f s, total %.2f s\n",
+          static_cast<long long>(budget), static_cast<long long>(x.discovered),
+          static_cast<long long>(x.baseline_discovered), x.auc_roc, x.baseline_auc_roc,
+          x.average_precision, x.update_ms_mean, x.update_ms_p95, x.train_seconds, x.seconds);
+    }
+    std::fflush(stdout);
+  }
+  auto mean = [&](auto field) {
+    double s = 0;
+    for (const auto& x : results) s += field(x);
+    return s / results.size();
+  };
+  using R = aadc::SimulationResult;
+  const double discovered = mean([](const R& x) { return x.discovered; });
+  const double baseline = mean([](const R& x) { return x.baseline_discovered; });
+  const double auc = mean([](const R& x) { return x.auc_roc; });
+  const double ap = mean([](const R& x) { return x.average_precision; });
+  const double upd = mean([](const R& x) { return x.update_ms_mean; });
+  const double p95 = mean([](const R& x) { return x.update_ms_p95; });
+  const double secs = mean([](const R& x) { return x.seconds; });
+  if (json) {
+    std::printf(
+        "{\"summary\":true,\"dataset\":%s,\"rows\":%lld,\"anomalies\":%lld,\"budget\":%lld,"
+        "\"batch\":%lld,\"runs\":%d,\"detector\":\"%s\",\"strategy\":\"%s\",\"discovered\":%.2f,"
+        "\"baseline_discovered\":%.2f,\"auc_roc\":%.4f,\"average_precision\":%.4f,"
+        "\"update_ms_mean\":%.3f,\"update_ms_p95\":%.3f,\"seconds\":%.3f}\n",
+        JsonString(name).c_str(), static_cast<long long>(rows), static_cast<long long>(anomalies),
+        static_cast<long long>(budget), static_cast<long long>(batch), runs, detector.c_str(),
+        strategy_name.c_str(), discovered, baseline, auc, ap, upd, p95, secs);
+  } else {
+    std::printf(
+        "summary over %d run(s): discovered@%lld %.2f (unsupervised %.2f), ROC AUC %.4f, AP %.4f, "
+        "update %.2f ms mean (p95 %.2f), %.2f s a run\n",
+        runs, static_cast<long long>(budget), discovered, baseline, auc, ap, upd, p95, secs);
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "Command-line client of aadd.\n"
+      "  aadctl create [--detector autoencoder|deep_svdd] [--strategy S] [--seed S]   prints the id\n"
+      "  aadctl ingest FILE.csv --session ID [--label-column label]\n"
+      "  aadctl train --session ID\n"
+      "  aadctl candidates -k N --session ID [--strategy S] [--json]\n"
+      "  aadctl label ROW_ID=anomaly|nominal ... --session ID [--wait]\n"
+      "  aadctl score FILE.csv --session ID [--json]\n"
+      "  aadctl status --session ID [--json]\n"
+      "  aadctl sessions | delete --session ID | health\n"
+      "  aadctl simulate --data FILE.csv [--label-column label] [--anomaly-value anomaly]\n"
+      "                  --budget B [--strategy S] [--seed S] [--runs R] [--json]\n"
+      "  aadctl simulate --synthetic clustered|low_density --rows N --dims D --budget B ...\n"
+      "Every subcommand takes --server host:port (default localhost:50051).");
+  std::vector<std::string> storage;
+  std::vector<char*> args = NormaliseFlagNames(argc, argv, &storage);
+  std::vector<char*> positional = absl::ParseCommandLine(static_cast<int>(args.size()), args.data());
+  if (positional.size() < 2) {
+    std::cerr << "aadctl: give a subcommand (aadctl --help lists them)\n";
+    return 2;
+  }
+  const std::string command = positional[1];
+  std::vector<std::string> rest(positional.begin() + 2, positional.end());
+  aadc::ClientOptions options;
+  options.target = absl::GetFlag(FLAGS_server);
+  options.timeout = std::chrono::seconds(absl::GetFlag(FLAGS_timeout_s));
+  options.ingest_batch_rows = absl::GetFlag(FLAGS_batch_rows);
+  aadc::AadClient client(options);
+
+  if (command == "create") return Create(&client);
+  if (command == "ingest") return Ingest(&client, rest);
+  if (command == "train") return Train(&client);
+  if (command == "candidates") return Candidates(&client);
+  if (command == "label") return Label(&client, rest);
+  if (command == "score") return Score(&client, rest);
+  if (command == "simulate") return Simulate(&client);
+  if (command == "status") {
+    auto id = RequireSession();
+    if (!id.ok()) return Fail(id.status());
+    auto s = client.GetSession(*id);
+    if (!s.ok()) return Fail(s.status());
+    PrintSession(*s, absl::GetFlag(FLAGS_json));
+    return 0;
+  }
+  if (command == "sessions") {
+    auto all = client.ListSessions();
+    if (!all.ok()) return Fail(all.status());
+    for (const auto& s : *all) PrintSession(s, absl::GetFlag(FLAGS_json));
+    return 0;
+  }
+  if (command == "delete") {
+    auto id = RequireSession();
+    if (!id.ok()) return Fail(id.status());
+    absl::Status st = client.DeleteSession(*id);
+    if (!st.ok()) return Fail(st);
+    std::printf("deleted %s\n", id->c_str());
+    return 0;
+  }
+  if (command == "health") {
+    auto h = client.Health();
+    if (!h.ok()) return Fail(h.status());
+    std::printf("%s\n", h->c_str());
+    return *h == "SERVING" ? 0 : 1;
+  }
+  std::cerr << "aadctl: unknown subcommand '" << command << "' (aadctl --help lists them)\n";
+  return 2;
+}
