@@ -106,19 +106,17 @@ Dataset Finish(Matrix x, std::vector<uint8_t> labels, Rng* rng) {
 
 // Geometry, in units of the nominal clusters' standard deviation (1):
 // four clusters sit on a random line u at -3, -1, +1, +3, so the inner two
-// overlap. The anomaly cluster sits at the origin, between the inner two,
-// shifted by s = min(3, sqrt(dims)) along a random direction v orthogonal to
-// u, with a spread of 0.08. Its squared distance to the inner centres,
-// 1 + dims, is close to a typical nominal row's squared distance to its own
-// centre (about dims), and two clusters contribute there: the mixture density
-// at the anomalies is near a typical nominal row's, and the tight group masks
-// itself, so density, isolation and reconstruction all call it normal (an
-// Isolation Forest ranks it below most nominal rows at dims = 8). Yet along v
-// every nominal row is N(0, 1) while the anomalies sit at s, so a linear
-// model with a few labels separates them (projecting on v gives an average
-// precision near 0.9 at dims = 8). Low dimensions leave less room: at
-// dims = 2 the shift is only 1.4, and at dims = 1 there is no v at all, the
-// anomalies sit at the dense centre and nothing linear separates them.
+// overlap. The anomaly cluster sits between the inner two, shifted by
+// s = max(3, 2 sqrt(dims)) along a random direction v orthogonal to u, with a
+// spread of 0.2. It lies off the nominal mass, but it is tight: its rows have
+// many close neighbours (each other), so isolation, density and
+// reconstruction rank it low and the unsupervised top of the ranking holds
+// the nominal clusters' scattered tail instead (an Isolation Forest finds
+// about 1 of 60 anomalies in its top 100 at dims = 8). Along v the
+// anomalies stand apart, so once a few are labelled a linear model over the
+// features pulls up the rest. This is the paper's first setting; up to
+// dims = 16 the active loop finds most of the cluster within a budget of
+// 100 (bench/README.md); beyond that the nominal tail hides it longer.
 absl::StatusOr<Dataset> MakeClusteredAnomalies(const SyntheticOptions& options) {
   RETURN_IF_ERROR(Validate(options));
   Rng rng(Rng::Derive(options.seed, kClusteredStream));
@@ -133,10 +131,10 @@ absl::StatusOr<Dataset> MakeClusteredAnomalies(const SyntheticOptions& options) 
   }
   Eigen::VectorXd anomaly_centre = Eigen::VectorXd::Zero(dims);
   if (dims >= 2) {
-    const double shift = std::min(3.0, std::sqrt(static_cast<double>(dims)));
+    const double shift = std::max(3.0, 2.0 * std::sqrt(static_cast<double>(dims)));
     anomaly_centre = shift * RandomOrthogonalUnitVector(u, &rng);
   }
-  constexpr double kAnomalySpread = 0.08;
+  constexpr double kAnomalySpread = 0.2;
 
   Matrix x(options.rows, dims);
   std::vector<uint8_t> labels(options.rows, 0);

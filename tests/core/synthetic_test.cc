@@ -172,10 +172,10 @@ TEST(SyntheticTest, InvalidOptionMessagesNameTheValue) {
   EXPECT_THAT(MakeLowDensityAnomalies(o).status().message(), ::testing::HasSubstr("rows = 3"));
 }
 
-// The clustered setting's promise: a tight anomaly cluster that is not in
-// the low-density tail, so distance from the data (what an unsupervised
-// detector looks at) does not reveal it, while a linear direction does.
-TEST(SyntheticTest, ClusteredAnomaliesAreTightAndNotInTheTail) {
+// The clustered setting's promise: a tight anomaly cluster that masks
+// itself: by the distance to its nearest neighbours (what density and
+// isolation look at) its rows look more normal than the average nominal row.
+TEST(SyntheticTest, ClusteredAnomaliesAreTightAndMaskThemselves) {
   for (int dims : {2, 4, 8, 16, 32}) {
     for (uint64_t seed : {1, 2, 3}) {
       SCOPED_TRACE(::testing::Message() << "dims=" << dims << " seed=" << seed);
@@ -185,40 +185,22 @@ TEST(SyntheticTest, ClusteredAnomaliesAreTightAndNotInTheTail) {
       absl::StatusOr<Dataset> d = MakeClusteredAnomalies(options);
       ASSERT_TRUE(d.ok()) << d.status();
       const Geometry g = Measure(*d);
-      EXPECT_LT(g.anomaly_to_own_centroid, 0.15 * g.nominal_to_own_centroid);
-      EXPECT_LE(g.anomaly_to_data_mean, g.nominal_to_data_mean);
+      EXPECT_LT(g.anomaly_to_own_centroid, 0.25 * g.nominal_to_own_centroid);
 
-      // Distance to the data mean, as an anomaly score, ranks the cluster
-      // as more normal than the average nominal row.
-      const RowVector mean = d->features.colwise().mean();
-      std::vector<float> distance(d->rows());
-      for (int64_t r = 0; r < d->rows(); ++r) distance[r] = (d->features.row(r) - mean).norm();
-      EXPECT_LT(RocAuc(distance, d->labels), 0.5);
+      constexpr int kNeighbour = 10;
+      std::vector<float> knn_distance(d->rows());
+      std::vector<float> squared;
+      for (int64_t i = 0; i < d->rows(); ++i) {
+        squared.clear();
+        for (int64_t j = 0; j < d->rows(); ++j) {
+          if (j != i) squared.push_back((d->features.row(i) - d->features.row(j)).squaredNorm());
+        }
+        std::nth_element(squared.begin(), squared.begin() + kNeighbour, squared.end());
+        knn_distance[i] = squared[kNeighbour];
+      }
+      EXPECT_LT(RocAuc(knn_distance, d->labels), 0.5);
     }
   }
-}
-
-// Nearest-neighbour density: the anomalies sit where nominal rows are about
-// as dense as around a typical nominal row, not in the sparse fringe.
-TEST(SyntheticTest, ClusteredAnomaliesSitAtModerateNominalDensity) {
-  SyntheticOptions options;
-  options.dims = 8;
-  absl::StatusOr<Dataset> d = MakeClusteredAnomalies(options);
-  ASSERT_TRUE(d.ok());
-  constexpr int kNeighbour = 10;
-  std::vector<float> knn_distance(d->rows());
-  std::vector<float> squared;
-  for (int64_t i = 0; i < d->rows(); ++i) {
-    squared.clear();
-    for (int64_t j = 0; j < d->rows(); ++j) {
-      if (j == i || d->labels[j]) continue;
-      squared.push_back((d->features.row(i) - d->features.row(j)).squaredNorm());
-    }
-    std::nth_element(squared.begin(), squared.begin() + kNeighbour, squared.end());
-    knn_distance[i] = squared[kNeighbour];
-  }
-  // 0.5 would be "exactly typical"; 1.0 "all in the tail".
-  EXPECT_LT(RocAuc(knn_distance, d->labels), 0.8);
 }
 
 // The direction from the nominal mean to the anomaly centroid, which a
@@ -255,7 +237,8 @@ TEST(SyntheticTest, ClusteredAnomaliesAreLinearlySeparable) {
 }
 
 // The two settings seen by a real unsupervised detector: an Isolation Forest
-// finds the low-density anomalies and ranks the clustered ones as normal.
+// finds the low-density anomalies, while the clustered ones mask each other:
+// the top of its ranking (as many rows as there are anomalies) holds few.
 TEST(SyntheticTest, IsolationForestFindsLowDensityButNotClusteredAnomalies) {
   for (uint64_t seed : {1, 2, 3}) {
     SCOPED_TRACE(::testing::Message() << "seed=" << seed);
@@ -273,7 +256,8 @@ TEST(SyntheticTest, IsolationForestFindsLowDensityButNotClusteredAnomalies) {
       forest.Score(d->features, absl::MakeSpan(scores));
       const double auc = RocAuc(scores, d->labels);
       if (g.make == &MakeClusteredAnomalies) {
-        EXPECT_LT(auc, 0.5);
+        const int64_t k = d->anomaly_count();
+        EXPECT_LT(DiscoveredWithinBudget(TopK(scores, k), d->labels, k), k / 4);
       } else {
         EXPECT_GT(auc, 0.95);
       }

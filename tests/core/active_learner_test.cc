@@ -1,0 +1,233 @@
+// The active learner end to end on synthetic data: determinism, the learning
+// promise, serialisation, warm starts and its error contract.
+#include <atomic>
+#include <cstring>
+
+#include "core/active/active_learner.h"
+#include "core/active/query_strategy.h"
+#include "core/data/synthetic.h"
+#include "core/eval/metrics.h"
+#include "gtest/gtest.h"
+
+namespace aad {
+namespace {
+
+ActiveConfig SmallConfig(uint64_t seed = 1) {
+  ActiveConfig c;
+  c.pretrain_epochs = 10;
+  c.hidden_units = 16;
+  c.latent_units = 4;
+  c.forest_trees = 20;
+  c.seed = seed;
+  return c;
+}
+
+Dataset Clustered(uint64_t seed, int64_t rows = 1000, int dims = 6) {
+  SyntheticOptions o;
+  o.rows = rows;
+  o.dims = dims;
+  o.seed = seed;
+  auto d = MakeClusteredAnomalies(o);
+  EXPECT_TRUE(d.ok()) << d.status();
+  return *std::move(d);
+}
+
+// Runs the budget protocol of aad-eval (top strategy, batch 1); returns the
+// rows shown in order.
+std::vector<int64_t> RunLoop(ActiveLearner* learner, const Dataset& data, int64_t budget) {
+  std::vector<uint8_t> labelled(data.rows(), 0);
+  std::vector<LabeledRow> labels;
+  std::vector<int64_t> shown;
+  EXPECT_TRUE(learner->Train(data.features, {}).ok());
+  for (int64_t i = 0; i < budget; ++i) {
+    QueryContext c;
+    c.logits = absl::MakeConstSpan(learner->pool_logits().data(), learner->pool_logits().size());
+    c.unsupervised = absl::MakeConstSpan(learner->pool_unsupervised().data(),
+                                         learner->pool_unsupervised().size());
+    c.labelled = labelled;
+    const std::vector<int64_t> next = RankUnlabelled(c, 1);
+    labelled[next[0]] = 1;
+    labels.push_back({next[0], data.labels[next[0]] != 0});
+    shown.push_back(next[0]);
+    EXPECT_TRUE(learner->Update(data.features, labels).ok());
+  }
+  return shown;
+}
+
+TEST(ActiveLearner, FindsMoreClusteredAnomaliesThanTheUnsupervisedRanking) {
+  // The paper's first setting: a tight anomalous cluster that density and
+  // reconstruction call normal. A few labels must reveal it.
+  for (uint64_t seed : {1, 2, 3}) {
+    const Dataset data = Clustered(seed, 1000, 8);
+    auto learner = ActiveLearner::Create(SmallConfig(seed));
+    ASSERT_TRUE(learner.ok());
+    const int64_t budget = 60;
+    const std::vector<int64_t> shown = RunLoop(learner->get(), data, budget);
+    const int64_t active = DiscoveredWithinBudget(shown, data.labels, budget);
+
+    auto fresh = ActiveLearner::Create(SmallConfig(seed));
+    ASSERT_TRUE((*fresh)->Train(data.features, {}).ok());
+    const Vector& s = (*fresh)->pool_unsupervised();
+    const std::vector<int64_t> top = TopK(absl::MakeConstSpan(s.data(), s.size()), budget);
+    const int64_t unsupervised = DiscoveredWithinBudget(top, data.labels, budget);
+    EXPECT_GT(active, unsupervised) << "seed " << seed << ": active " << active
+                                    << ", unsupervised " << unsupervised;
+  }
+}
+
+TEST(ActiveLearner, SameSeedGivesIdenticalScoresAndQueries) {
+  const Dataset data = Clustered(4, 600);
+  auto a = ActiveLearner::Create(SmallConfig(9));
+  auto b = ActiveLearner::Create(SmallConfig(9));
+  const auto shown_a = RunLoop(a->get(), data, 20);
+  const auto shown_b = RunLoop(b->get(), data, 20);
+  EXPECT_EQ(shown_a, shown_b);
+  const Vector& la = (*a)->pool_logits();
+  const Vector& lb = (*b)->pool_logits();
+  ASSERT_EQ(la.size(), lb.size());
+  EXPECT_EQ(0, std::memcmp(la.data(), lb.data(), sizeof(float) * la.size()));
+}
+
+TEST(ActiveLearner, DifferentSeedsGiveDifferentModels) {
+  const Dataset data = Clustered(4, 600);
+  auto a = ActiveLearner::Create(SmallConfig(1));
+  auto b = ActiveLearner::Create(SmallConfig(2));
+  ASSERT_TRUE((*a)->Train(data.features, {}).ok());
+  ASSERT_TRUE((*b)->Train(data.features, {}).ok());
+  EXPECT_FALSE((*a)->pool_logits().isApprox((*b)->pool_logits()));
+}
+
+TEST(ActiveLearner, ModelScoresMatchPoolCachesAndSurviveSerialisation) {
+  const Dataset data = Clustered(5, 500);
+  auto learner = ActiveLearner::Create(SmallConfig(3));
+  RunLoop(learner->get(), data, 15);
+  const auto& model = (*learner)->model();
+  ModelScores direct;
+  ASSERT_TRUE(model->Score(data.features, &direct).ok());
+  EXPECT_TRUE(direct.logit.isApprox((*learner)->pool_logits(), 1e-5f));
+  EXPECT_EQ(model->labels_used(), 15);
+
+  const std::string bytes = model->Serialize();
+  auto restored = ActiveModel::Deserialize(bytes);
+  ASSERT_TRUE(restored.ok()) << restored.status();
+  ModelScores again;
+  ASSERT_TRUE((*restored)->Score(data.features, &again).ok());
+  ASSERT_EQ(direct.p.size(), again.p.size());
+  EXPECT_EQ(0, std::memcmp(direct.p.data(), again.p.data(), sizeof(float) * direct.p.size()));
+  EXPECT_EQ(0, std::memcmp(direct.unsupervised.data(), again.unsupervised.data(),
+                           sizeof(float) * direct.unsupervised.size()));
+  EXPECT_EQ((*restored)->Serialize(), bytes);
+}
+
+TEST(ActiveLearner, CorruptModelBytesAreDataLossNotACrash) {
+  const Dataset data = Clustered(5, 300);
+  auto learner = ActiveLearner::Create(SmallConfig(3));
+  ASSERT_TRUE((*learner)->Train(data.features, {}).ok());
+  const std::string bytes = (*learner)->model()->Serialize();
+  for (size_t cut : {size_t{3}, bytes.size() / 3, bytes.size() - 1}) {
+    auto r = ActiveModel::Deserialize(absl::string_view(bytes).substr(0, cut));
+    ASSERT_FALSE(r.ok()) << "cut " << cut;
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kDataLoss);
+  }
+  auto r = ActiveModel::Deserialize(bytes + "x");
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kDataLoss);
+}
+
+TEST(ActiveLearner, AdoptedModelWarmStartsLikeTheOriginal) {
+  const Dataset data = Clustered(6, 500);
+  auto original = ActiveLearner::Create(SmallConfig(4));
+  ASSERT_TRUE((*original)->Train(data.features, {}).ok());
+  auto restored = ActiveModel::Deserialize((*original)->model()->Serialize());
+  ASSERT_TRUE(restored.ok());
+  auto adopter = ActiveLearner::Create(SmallConfig(4));
+  ASSERT_TRUE((*adopter)->Adopt(*restored, data.features).ok());
+  const std::vector<LabeledRow> labels = {{0, data.labels[0] != 0}, {7, data.labels[7] != 0}};
+  ASSERT_TRUE((*original)->Update(data.features, labels).ok());
+  ASSERT_TRUE((*adopter)->Update(data.features, labels).ok());
+  EXPECT_TRUE((*original)->pool_logits().isApprox((*adopter)->pool_logits()));
+}
+
+TEST(ActiveLearner, UpdateFeaturisesRowsAppendedSinceTraining) {
+  const Dataset data = Clustered(7, 400);
+  auto learner = ActiveLearner::Create(SmallConfig(5));
+  ASSERT_TRUE((*learner)->Train(data.features.topRows(300), {}).ok());
+  EXPECT_EQ((*learner)->pool_logits().size(), 300);
+  ASSERT_TRUE((*learner)->Update(data.features, {{350, true}}).ok());
+  EXPECT_EQ((*learner)->pool_logits().size(), 400);
+  ModelScores direct;
+  ASSERT_TRUE((*learner)->model()->Score(data.features, &direct).ok());
+  EXPECT_TRUE(direct.logit.isApprox((*learner)->pool_logits(), 1e-5f));
+}
+
+TEST(ActiveLearner, JointTrainingChangesTheDetectorAndKeepsTheOldSnapshot) {
+  const Dataset data = Clustered(8, 400);
+  ActiveConfig config = SmallConfig(6);
+  config.freeze_detector = false;
+  config.finetune_steps = 5;
+  auto learner = ActiveLearner::Create(config);
+  ASSERT_TRUE((*learner)->Train(data.features, {}).ok());
+  const std::shared_ptr<const ActiveModel> before = (*learner)->model();
+  const std::string before_bytes = before->Serialize();
+  std::vector<LabeledRow> labels;
+  for (int64_t i = 0; i < 20; ++i) labels.push_back({i, data.labels[i] != 0});
+  labels.push_back({data.labels[0] ? 1 : 0, true});
+  ASSERT_TRUE((*learner)->Update(data.features, labels).ok());
+  EXPECT_NE((*learner)->model()->detector().get(), before->detector().get());
+  EXPECT_EQ(before->Serialize(), before_bytes) << "a published model must never change";
+}
+
+TEST(ActiveLearner, StopsWithCancelledWhenAsked) {
+  const Dataset data = Clustered(9, 400);
+  auto learner = ActiveLearner::Create(SmallConfig(7));
+  std::atomic<int> epochs{0};
+  TrainControl control;
+  control.on_progress = [&](const TrainProgress& p) {
+    epochs = p.epoch;
+    EXPECT_EQ(p.epochs, 10);
+    EXPECT_GT(p.rows_per_second, 0);
+  };
+  control.should_stop = [&] { return epochs.load() >= 2; };
+  const absl::Status s = (*learner)->Train(data.features, {}, control);
+  EXPECT_EQ(s.code(), absl::StatusCode::kCancelled) << s;
+  EXPECT_EQ(epochs.load(), 2);
+  EXPECT_FALSE((*learner)->trained());
+}
+
+TEST(ActiveLearner, ErrorsNameTheProblemAndTheValue) {
+  auto learner = ActiveLearner::Create(SmallConfig());
+  const Dataset data = Clustered(10, 200);
+  absl::Status s = (*learner)->Update(data.features, {});
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  s = (*learner)->Train(Matrix(0, 3), {});
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("empty"), absl::string_view::npos) << s;
+  s = (*learner)->Train(data.features, {{200, true}});
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("row 200"), absl::string_view::npos) << s;
+  ASSERT_TRUE((*learner)->Train(data.features, {}).ok());
+  ModelScores scores;
+  s = (*learner)->model()->Score(Matrix::Zero(2, 3), &scores);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("3 features"), absl::string_view::npos) << s;
+}
+
+TEST(ActiveConfig, ValidateNamesTheFieldAndValue) {
+  ActiveConfig c;
+  EXPECT_TRUE(c.Validate().ok());
+  c.batch_size = 0;
+  absl::Status s = c.Validate();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("batch_size"), absl::string_view::npos) << s;
+  EXPECT_NE(s.message().find("got 0"), absl::string_view::npos) << s;
+  c = ActiveConfig{};
+  c.prior_strength = -1;
+  EXPECT_NE(c.Validate().message().find("prior_strength"), absl::string_view::npos);
+  c = ActiveConfig{};
+  c.uai_inputs.score = false;
+  c.forest_trees = 0;
+  EXPECT_FALSE(c.Validate().ok());
+  EXPECT_FALSE(ActiveLearner::Create(c).ok());
+}
+
+}  // namespace
+}  // namespace aad
