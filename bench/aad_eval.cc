@@ -17,10 +17,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "core/active/active_learner.h"
+#include "core/active/active_config.h"
 #include "core/active/query_strategy.h"
 #include "core/data/csv_reader.h"
 #include "core/data/synthetic.h"
+#include "core/eval/discovery_loop.h"
 #include "core/eval/metrics.h"
 #include "core/util/status_macros.h"
 
@@ -85,67 +86,34 @@ double Percentile(std::vector<double> v, double q) {
   return v[i];
 }
 
-absl::StatusOr<RunResult> RunOnce(const aad::Dataset& data, aad::ActiveConfig config,
-                                  aad::StrategyKind strategy_kind, int64_t budget, int64_t batch) {
-  using Clock = std::chrono::steady_clock;
-  const auto start = Clock::now();
+absl::StatusOr<RunResult> RunOnce(const aad::Dataset& data, const aad::ActiveConfig& config,
+                                  aad::StrategyKind strategy, int64_t budget, int64_t batch) {
+  const auto start = std::chrono::steady_clock::now();
+  ASSIGN_OR_RETURN(aad::DiscoveryResult loop,
+                   aad::RunDiscoveryLoop(data, config, {budget, batch, strategy}));
   RunResult result;
   result.seed = config.seed;
-  ASSIGN_OR_RETURN(auto learner, aad::ActiveLearner::Create(config));
-  RETURN_IF_ERROR(learner->Train(data.features, {}));
-  result.train_seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  budget = std::min<int64_t>(budget, data.rows());
-
-  std::vector<uint8_t> labelled(data.rows(), 0);
-  auto context = [&](uint64_t round) {
-    aad::QueryContext c;
-    c.logits = absl::MakeConstSpan(learner->pool_logits().data(), learner->pool_logits().size());
-    c.unsupervised = absl::MakeConstSpan(learner->pool_unsupervised().data(),
-                                         learner->pool_unsupervised().size());
-    c.labelled = labelled;
-    c.latent = &learner->pool_latent();
-    c.seed = config.seed * 1000003 + round;
-    return c;
-  };
-  // The unsupervised baseline: the top `budget` rows of the initial ranking.
-  const std::vector<int64_t> initial = aad::RankUnlabelled(context(0), budget);
-  result.baseline_discovered = aad::DiscoveredWithinBudget(initial, data.labels, budget);
-  result.baseline_auc_roc = aad::RocAuc(
-      absl::MakeConstSpan(learner->pool_unsupervised().data(), data.rows()), data.labels);
-
-  const auto strategy = aad::MakeQueryStrategy(strategy_kind);
-  std::vector<aad::LabeledRow> labels;
-  std::vector<double> update_ms;
-  int64_t found = 0, next_mark = 1;
-  const int64_t step = std::max<int64_t>(1, budget / 10);
-  for (uint64_t round = 1; static_cast<int64_t>(labels.size()) < budget; ++round) {
-    const int64_t k = std::min<int64_t>(batch, budget - labels.size());
-    const std::vector<int64_t> shown = strategy->Select(context(round), k);
-    if (shown.empty()) break;
-    for (int64_t row : shown) {
-      labelled[row] = 1;
-      labels.push_back({row, data.labels[row] != 0});
-      found += data.labels[row] != 0;
-      const int64_t n = static_cast<int64_t>(labels.size());
-      if (n >= next_mark * step || n == budget) {
-        result.curve.emplace_back(n, found);
-        while (next_mark * step <= n) ++next_mark;
-      }
-    }
-    const auto t0 = Clock::now();
-    RETURN_IF_ERROR(learner->Update(data.features, labels));
-    update_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+  result.discovered = loop.discovered;
+  result.baseline_discovered = loop.baseline_discovered;
+  result.baseline_auc_roc = loop.baseline_auc_roc;
+  result.train_seconds = loop.train_seconds;
+  // The discovery curve, at least every 10% of the budget.
+  const int64_t shown_total = static_cast<int64_t>(loop.shown.size());
+  const int64_t step = std::max<int64_t>(1, shown_total / 10);
+  int64_t found = 0;
+  for (int64_t i = 0; i < shown_total; ++i) {
+    found += data.labels[loop.shown[i]] != 0;
+    if ((i + 1) % step == 0 || i + 1 == shown_total) result.curve.emplace_back(i + 1, found);
   }
-  result.discovered = found;
-  const aad::Vector& logits = learner->pool_logits();
-  result.auc_roc = aad::RocAuc(absl::MakeConstSpan(logits.data(), logits.size()), data.labels);
-  result.average_precision =
-      aad::AveragePrecision(absl::MakeConstSpan(logits.data(), logits.size()), data.labels);
+  const auto logits = absl::MakeConstSpan(loop.final_logits.data(), loop.final_logits.size());
+  result.auc_roc = aad::RocAuc(logits, data.labels);
+  result.average_precision = aad::AveragePrecision(logits, data.labels);
   double sum = 0;
-  for (double ms : update_ms) sum += ms;
-  result.update_ms_mean = update_ms.empty() ? 0 : sum / update_ms.size();
-  result.update_ms_p95 = Percentile(update_ms, 0.95);
-  result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  for (double ms : loop.update_ms) sum += ms;
+  result.update_ms_mean = loop.update_ms.empty() ? 0 : sum / loop.update_ms.size();
+  result.update_ms_p95 = Percentile(loop.update_ms, 0.95);
+  result.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
 }
 

@@ -6,6 +6,7 @@
 #include "core/active/active_learner.h"
 #include "core/active/query_strategy.h"
 #include "core/data/synthetic.h"
+#include "core/eval/discovery_loop.h"
 #include "core/eval/metrics.h"
 #include "gtest/gtest.h"
 
@@ -32,26 +33,12 @@ Dataset Clustered(uint64_t seed, int64_t rows = 1000, int dims = 6) {
   return *std::move(d);
 }
 
-// Runs the budget protocol of aad-eval (top strategy, batch 1); returns the
-// rows shown in order.
-std::vector<int64_t> RunLoop(ActiveLearner* learner, const Dataset& data, int64_t budget) {
-  std::vector<uint8_t> labelled(data.rows(), 0);
+// Trains, then labels `count` rows by their ground truth in one update.
+void TrainAndLabel(ActiveLearner* learner, const Dataset& data, int64_t count) {
+  ASSERT_TRUE(learner->Train(data.features, {}).ok());
   std::vector<LabeledRow> labels;
-  std::vector<int64_t> shown;
-  EXPECT_TRUE(learner->Train(data.features, {}).ok());
-  for (int64_t i = 0; i < budget; ++i) {
-    QueryContext c;
-    c.logits = absl::MakeConstSpan(learner->pool_logits().data(), learner->pool_logits().size());
-    c.unsupervised = absl::MakeConstSpan(learner->pool_unsupervised().data(),
-                                         learner->pool_unsupervised().size());
-    c.labelled = labelled;
-    const std::vector<int64_t> next = RankUnlabelled(c, 1);
-    labelled[next[0]] = 1;
-    labels.push_back({next[0], data.labels[next[0]] != 0});
-    shown.push_back(next[0]);
-    EXPECT_TRUE(learner->Update(data.features, labels).ok());
-  }
-  return shown;
+  for (int64_t i = 0; i < count; ++i) labels.push_back({i, data.labels[i] != 0});
+  ASSERT_TRUE(learner->Update(data.features, labels).ok());
 }
 
 TEST(ActiveLearner, FindsMoreClusteredAnomaliesThanTheUnsupervisedRanking) {
@@ -59,11 +46,10 @@ TEST(ActiveLearner, FindsMoreClusteredAnomaliesThanTheUnsupervisedRanking) {
   // reconstruction call normal. A few labels must reveal it.
   for (uint64_t seed : {1, 2, 3}) {
     const Dataset data = Clustered(seed, 1000, 8);
-    auto learner = ActiveLearner::Create(SmallConfig(seed));
-    ASSERT_TRUE(learner.ok());
     const int64_t budget = 60;
-    const std::vector<int64_t> shown = RunLoop(learner->get(), data, budget);
-    const int64_t active = DiscoveredWithinBudget(shown, data.labels, budget);
+    auto loop = RunDiscoveryLoop(data, SmallConfig(seed), {budget, 1, StrategyKind::kTop});
+    ASSERT_TRUE(loop.ok()) << loop.status();
+    const int64_t active = loop->discovered;
 
     auto fresh = ActiveLearner::Create(SmallConfig(seed));
     ASSERT_TRUE((*fresh)->Train(data.features, {}).ok());
@@ -77,13 +63,12 @@ TEST(ActiveLearner, FindsMoreClusteredAnomaliesThanTheUnsupervisedRanking) {
 
 TEST(ActiveLearner, SameSeedGivesIdenticalScoresAndQueries) {
   const Dataset data = Clustered(4, 600);
-  auto a = ActiveLearner::Create(SmallConfig(9));
-  auto b = ActiveLearner::Create(SmallConfig(9));
-  const auto shown_a = RunLoop(a->get(), data, 20);
-  const auto shown_b = RunLoop(b->get(), data, 20);
-  EXPECT_EQ(shown_a, shown_b);
-  const Vector& la = (*a)->pool_logits();
-  const Vector& lb = (*b)->pool_logits();
+  auto a = RunDiscoveryLoop(data, SmallConfig(9), {20, 1, StrategyKind::kTop});
+  auto b = RunDiscoveryLoop(data, SmallConfig(9), {20, 1, StrategyKind::kTop});
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->shown, b->shown);
+  const Vector& la = a->final_logits;
+  const Vector& lb = b->final_logits;
   ASSERT_EQ(la.size(), lb.size());
   EXPECT_EQ(0, std::memcmp(la.data(), lb.data(), sizeof(float) * la.size()));
 }
@@ -100,7 +85,7 @@ TEST(ActiveLearner, DifferentSeedsGiveDifferentModels) {
 TEST(ActiveLearner, ModelScoresMatchPoolCachesAndSurviveSerialisation) {
   const Dataset data = Clustered(5, 500);
   auto learner = ActiveLearner::Create(SmallConfig(3));
-  RunLoop(learner->get(), data, 15);
+  TrainAndLabel(learner->get(), data, 15);
   const auto& model = (*learner)->model();
   ModelScores direct;
   ASSERT_TRUE(model->Score(data.features, &direct).ok());
