@@ -171,9 +171,11 @@ absl::StatusOr<aad::v1::IngestResponse> AadClient::Ingest(const std::string& ses
 absl::StatusOr<int64_t> AadClient::Train(
     const std::string& session_id,
     const std::function<void(const aad::v1::TrainResponse&)>& on_progress,
-    const std::function<void(grpc::ClientContext*)>& context_hook) {
+    const std::function<void(grpc::ClientContext*)>& context_hook,
+    std::optional<int> pretrain_epochs) {
   aad::v1::TrainRequest request;
   request.set_session_id(session_id);
+  if (pretrain_epochs.has_value()) request.set_pretrain_epochs(*pretrain_epochs);
   grpc::ClientContext context;
   Prepare(&context, session_id, options_.train_timeout);
   if (context_hook) context_hook(&context);

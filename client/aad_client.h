@@ -70,14 +70,16 @@ class AadClient {
   absl::StatusOr<aad::v1::IngestResponse> IngestMessages(
       const std::string& session_id, const std::vector<aad::v1::IngestRequest>& messages);
 
-  // Full training; `on_progress` (may be empty) sees every progress message.
+  // Full training; `on_progress` (may be empty) sees every progress message;
+  // `pretrain_epochs` overrides the session's setting for this run.
   // Returns the new model version. Not retried (training is not idempotent
   // in cost). `context_hook` (may be empty) sees the call's context before
   // it starts, e.g. to cancel it from another thread.
   absl::StatusOr<int64_t> Train(
       const std::string& session_id,
       const std::function<void(const aad::v1::TrainResponse&)>& on_progress = {},
-      const std::function<void(grpc::ClientContext*)>& context_hook = {});
+      const std::function<void(grpc::ClientContext*)>& context_hook = {},
+      std::optional<int> pretrain_epochs = std::nullopt);
 
   absl::StatusOr<aad::v1::ScoreResponse> ScoreRows(const std::string& session_id,
                                                    absl::Span<const float> values,

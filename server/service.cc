@@ -125,12 +125,13 @@ class IngestReactor final : public grpc::ServerReadReactor<aad::v1::IngestReques
 class TrainReactor final : public grpc::ServerWriteReactor<aad::v1::TrainResponse>,
                            public TrainObserver {
  public:
-  TrainReactor(grpc::CallbackServerContext* context, std::shared_ptr<Session> session)
-      : context_(context), session_(std::move(session)) {}
+  TrainReactor(grpc::CallbackServerContext* context, std::shared_ptr<Session> session,
+               int pretrain_epochs)
+      : context_(context), session_(std::move(session)), pretrain_epochs_(pretrain_epochs) {}
 
   // Starts the run; answers at once when it cannot start.
   void Start() {
-    absl::Status status = session_->StartTraining(this);
+    absl::Status status = session_->StartTraining(this, pretrain_epochs_);
     if (!status.ok()) {
       {
         absl::MutexLock lock(&mu_);
@@ -223,6 +224,7 @@ class TrainReactor final : public grpc::ServerWriteReactor<aad::v1::TrainRespons
 
   grpc::CallbackServerContext* const context_;
   const std::shared_ptr<Session> session_;
+  const int pretrain_epochs_;
   std::atomic<bool> cancelled_{false};
   absl::Mutex mu_;
   aad::v1::TrainResponse next_ ABSL_GUARDED_BY(mu_);
@@ -314,7 +316,8 @@ grpc::ServerWriteReactor<aad::v1::TrainResponse>* AadService::Train(
   if (draining_.load()) return new FailedTrainReactor(Unavailable());
   auto session = FindSession(sessions_, SessionIdOf(context, request->session_id()));
   if (!session.ok()) return new FailedTrainReactor(session.status());
-  auto* reactor = new TrainReactor(context, *std::move(session));
+  auto* reactor = new TrainReactor(context, *std::move(session),
+                                   request->has_pretrain_epochs() ? request->pretrain_epochs() : -1);
   reactor->Start();
   return reactor;
 }

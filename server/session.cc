@@ -225,7 +225,7 @@ void Session::SubmitLabels(absl::Span<const aad::LabeledRow> labels, bool wait_f
   if (done) done(result);
 }
 
-absl::Status Session::StartTraining(TrainObserver* observer) {
+absl::Status Session::StartTraining(TrainObserver* observer, int pretrain_epochs) {
   absl::MutexLock lock(&mu_);
   if (cancelled_.load()) {
     return absl::CancelledError(absl::StrCat("session ", id_, " is closing: ", cancel_reason_));
@@ -238,7 +238,11 @@ absl::Status Session::StartTraining(TrainObserver* observer) {
     return absl::FailedPreconditionError(
         absl::StrCat("session ", id_, " is already training: one run at a time"));
   }
+  aad::ActiveConfig config = config_;
+  if (pretrain_epochs >= 0) config.pretrain_epochs = pretrain_epochs;
+  RETURN_IF_ERROR(config.Validate());
   pending_train_ = observer;
+  pending_epochs_ = pretrain_epochs;
   MaybeStartWorkerLocked();
   return absl::OkStatus();
 }
@@ -290,6 +294,7 @@ void Session::RunWorker() {
     std::shared_ptr<const aad::Matrix> pool;
     std::vector<aad::LabeledRow> labels;
     int64_t revision = 0;
+    aad::ActiveConfig config = config_;
     // Callers to answer when the worker stops (outside the lock).
     bool stop = false;
     absl::Status stop_status;
@@ -310,6 +315,7 @@ void Session::RunWorker() {
         kind = JobKind::kTrain;
         observer = pending_train_;
         pending_train_ = nullptr;
+        if (pending_epochs_ >= 0) config.pretrain_epochs = pending_epochs_;
       } else if (HasWorkLocked()) {
         kind = JobKind::kUpdate;
       } else {
@@ -358,7 +364,7 @@ void Session::RunWorker() {
                                   " labels"));
         // A fresh learner: a cancelled run leaves the current one (and its
         // caches, which label updates warm-start from) untouched.
-        auto fresh = aad::ActiveLearner::Create(config_);
+        auto fresh = aad::ActiveLearner::Create(config);
         status = fresh.status();
         if (status.ok()) status = (*fresh)->Train(*pool, labels, control);
         if (status.ok()) learner_ = std::move(*fresh);

@@ -145,7 +145,8 @@ class Session : public std::enable_shared_from_this<Session> {
   // `observer` (which must stay valid until its OnTrainingDone) is called
   // from a training thread. FAILED_PRECONDITION when the pool is empty or a
   // full run is already queued or running.
-  absl::Status StartTraining(TrainObserver* observer);
+  // `pretrain_epochs` >= 0 overrides the session's setting for this run.
+  absl::Status StartTraining(TrainObserver* observer, int pretrain_epochs = -1);
 
   // Stops training for good (deletion, shutdown): the running job stops at
   // its next check, queued work and waiters are answered with CANCELLED.
@@ -209,6 +210,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool worker_running_ ABSL_GUARDED_BY(mu_) = false;
   JobKind running_ ABSL_GUARDED_BY(mu_) = JobKind::kNone;
   TrainObserver* pending_train_ ABSL_GUARDED_BY(mu_) = nullptr;
+  int pending_epochs_ ABSL_GUARDED_BY(mu_) = -1;
   std::vector<Waiter> waiters_ ABSL_GUARDED_BY(mu_);
   std::string last_error_ ABSL_GUARDED_BY(mu_);
   std::string cancel_reason_ ABSL_GUARDED_BY(mu_);

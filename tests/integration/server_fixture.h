@@ -1,0 +1,62 @@
+// A test fixture that runs the real aadd server in-process on a free port
+// and a client connected to it.
+#ifndef AADD_TESTS_INTEGRATION_SERVER_FIXTURE_H_
+#define AADD_TESTS_INTEGRATION_SERVER_FIXTURE_H_
+
+#include <memory>
+#include <string>
+
+#include <grpcpp/create_channel.h>
+#include <gtest/gtest.h>
+
+#include "absl/strings/str_cat.h"
+#include "client/aad_client.h"
+#include "server/log.h"
+#include "server/server.h"
+
+namespace aadtest {
+
+class ServerFixture : public ::testing::Test {
+ protected:
+  // Subclasses adjust options before the server starts.
+  virtual void Configure(aadd::ServerOptions* options) { (void)options; }
+
+  void SetUp() override {
+    aadd::SetLoggingEnabled(false);
+    aadd::ServerOptions options;
+    options.address = "127.0.0.1:0";
+    options.sessions.training_threads = 2;
+    Configure(&options);
+    auto server = aadd::AaddServer::Start(options);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(*server);
+    aadc::ClientOptions client_options;
+    client_options.target = absl::StrCat("127.0.0.1:", server_->port());
+    client_options.timeout = std::chrono::seconds(300);
+    client_ = std::make_unique<aadc::AadClient>(client_options);
+  }
+
+  void TearDown() override {
+    client_.reset();
+    if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    server_.reset();
+  }
+
+  // A session with a small, fast model.
+  std::string NewSession(int pretrain_epochs = 5) {
+    aad::v1::CreateSessionRequest request;
+    request.mutable_config()->set_pretrain_epochs(pretrain_epochs);
+    request.mutable_config()->set_hidden_units(16);
+    request.mutable_config()->set_latent_units(4);
+    auto info = client_->CreateSession(request);
+    EXPECT_TRUE(info.ok()) << info.status();
+    return info.ok() ? info->session_id() : "";
+  }
+
+  std::unique_ptr<aadd::AaddServer> server_;
+  std::unique_ptr<aadc::AadClient> client_;
+};
+
+}  // namespace aadtest
+
+#endif  // AADD_TESTS_INTEGRATION_SERVER_FIXTURE_H_
