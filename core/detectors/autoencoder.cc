@@ -57,7 +57,12 @@ void Autoencoder::Backward(const Matrix* dz, const Matrix* de, const Vector& ds)
   if (grad_recon_.rows() != diff_.rows() || grad_recon_.cols() != diff_.cols()) {
     grad_recon_.resize(diff_.rows(), diff_.cols());
   }
-  grad_recon_.array() = diff_.array().colwise() * (2.0f * inv_d * ds.array());
+  // Row by row: a colwise() product with a vector expression would evaluate
+  // the expression into a heap temporary on every step.
+  const float scale = 2.0f * inv_d;
+  for (Eigen::Index i = 0; i < diff_.rows(); ++i) {
+    grad_recon_.row(i) = diff_.row(i) * (scale * ds[i]);
+  }
   if (de != nullptr) grad_recon_.array() += 2.0f * diff_.array() * de->array();
   decoder_.Backward(&grad_recon_, &grad_z_);
   if (dz != nullptr) grad_z_ += *dz;

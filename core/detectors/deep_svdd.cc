@@ -49,7 +49,11 @@ void DeepSvdd::Backward(const Matrix* dz, const Matrix* de, const Vector& ds) {
   // e = (z - c)^2, s = sum_j e_j:  dL/dz = dz + 2 (z - c) * (de + ds).
   const Matrix& z = train_out_.z;
   if (grad_z_.rows() != z.rows() || grad_z_.cols() != z.cols()) grad_z_.resize(z.rows(), z.cols());
-  grad_z_.array() = (z.rowwise() - centre_).array().colwise() * (2.0f * ds.array());
+  // Row by row: a colwise() product with a vector expression would evaluate
+  // the expression into a heap temporary on every step.
+  for (Eigen::Index i = 0; i < z.rows(); ++i) {
+    grad_z_.row(i) = (z.row(i) - centre_) * (2.0f * ds[i]);
+  }
   if (de != nullptr) grad_z_.array() += 2.0f * (z.rowwise() - centre_).array() * de->array();
   if (dz != nullptr) grad_z_ += *dz;
   net_.Backward(&grad_z_, nullptr);
