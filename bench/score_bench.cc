@@ -1,0 +1,125 @@
+// score_bench: scoring throughput and latency over loopback gRPC (the real
+// server in-process, a client on a loopback channel) against the core
+// scoring the same model on the same rows in-process. The server and the
+// in-process learner train with the same configuration and seed, so the
+// models are identical (checked: the scores must match).
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/str_cat.h"
+#include "client/aad_client.h"
+#include "core/active/active_learner.h"
+#include "core/active/pool_scores.h"
+#include "core/data/synthetic.h"
+#include "server/log.h"
+#include "server/server.h"
+
+ABSL_FLAG(int64_t, rows, 20000, "pool rows (synthetic, low-density anomalies)");
+ABSL_FLAG(int, dims, 16, "features per row");
+ABSL_FLAG(int64_t, rows_per_size, 200000, "rows scored per batch size and path");
+ABSL_FLAG(int, pretrain_epochs, 5, "pre-training epochs of the model scored");
+
+namespace {
+
+struct Stats {
+  double rows_per_second = 0, p50_ms = 0, p99_ms = 0;
+};
+
+Stats Summarise(std::vector<double> ms, int64_t rows, double seconds) {
+  std::sort(ms.begin(), ms.end());
+  auto at = [&](double q) { return ms[std::min(ms.size() - 1, static_cast<size_t>(q * (ms.size() - 1) + 0.5))]; };
+  return {rows / seconds, at(0.5), at(0.99)};
+}
+
+template <typename F>
+Stats Run(int64_t batch, int64_t total_rows, const aad::Dataset& data, F score) {
+  using Clock = std::chrono::steady_clock;
+  const int64_t calls = std::max<int64_t>(1, total_rows / batch);
+  std::vector<double> ms;
+  ms.reserve(calls);
+  const int64_t n = data.rows();
+  // Warm-up call (connections, buffers).
+  score(data.features.data(), std::min(batch, n));
+  const auto start = Clock::now();
+  for (int64_t c = 0; c < calls; ++c) {
+    const int64_t first = (c * batch) % std::max<int64_t>(1, n - batch);
+    const auto t0 = Clock::now();
+    score(data.features.data() + first * data.dims(), batch);
+    ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+  }
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  return Summarise(std::move(ms), calls * batch, seconds);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  aadd::SetLoggingEnabled(false);
+  aad::SyntheticOptions so;
+  so.rows = absl::GetFlag(FLAGS_rows);
+  so.dims = absl::GetFlag(FLAGS_dims);
+  auto data = aad::MakeLowDensityAnomalies(so);
+  if (!data.ok()) return std::fprintf(stderr, "%s\n", data.status().ToString().c_str()), 1;
+
+  aadd::ServerOptions options;
+  options.address = "127.0.0.1:0";
+  auto server = aadd::AaddServer::Start(options);
+  if (!server.ok()) return std::fprintf(stderr, "%s\n", server.status().ToString().c_str()), 1;
+  aadc::ClientOptions co;
+  co.target = absl::StrCat("127.0.0.1:", (*server)->port());
+  aadc::AadClient client(co);
+  aad::v1::CreateSessionRequest create;
+  create.mutable_config()->set_pretrain_epochs(absl::GetFlag(FLAGS_pretrain_epochs));
+  create.mutable_config()->set_seed(1);
+  auto info = client.CreateSession(create);
+  if (!info.ok()) return std::fprintf(stderr, "%s\n", info.status().ToString().c_str()), 1;
+  const std::string id = info->session_id();
+  const auto values = absl::MakeConstSpan(data->features.data(), data->features.size());
+  if (!client.Ingest(id, values, data->dims()).ok() || !client.Train(id).ok()) {
+    return std::fprintf(stderr, "ingest/train failed\n"), 1;
+  }
+
+  aad::ActiveConfig config;
+  config.pretrain_epochs = absl::GetFlag(FLAGS_pretrain_epochs);
+  config.seed = 1;
+  auto learner = aad::ActiveLearner::Create(config);
+  if (!learner.ok() || !(*learner)->Train(data->features, {}).ok()) {
+    return std::fprintf(stderr, "in-process training failed\n"), 1;
+  }
+  const aad::ActiveModel& model = *(*learner)->model();
+
+  // Same model on both paths: compare one batch of scores.
+  std::vector<float> p, logit, s;
+  auto check = client.ScoreRows(id, values.subspan(0, 64 * data->dims()), data->dims());
+  if (!check.ok() || !aad::ScoreRows(model, values.subspan(0, 64 * data->dims()), data->dims(), &p, &logit, &s).ok() ||
+      !std::equal(p.begin(), p.end(), check->p().begin())) {
+    return std::fprintf(stderr, "the server's model differs from the in-process one\n"), 1;
+  }
+
+  std::printf("| batch | path | rows/s | p50 ms | p99 ms |\n|---:|---|---:|---:|---:|\n");
+  const int64_t total = absl::GetFlag(FLAGS_rows_per_size);
+  for (int64_t batch : {1, 64, 4096}) {
+    const int dims = data->dims();
+    Stats local = Run(batch, total, *data, [&](const float* rows, int64_t n) {
+      (void)aad::ScoreRows(model, absl::MakeConstSpan(rows, n * dims), dims, &p, &logit, &s);
+    });
+    Stats wire = Run(batch, total, *data, [&](const float* rows, int64_t n) {
+      auto r = client.ScoreRows(id, absl::MakeConstSpan(rows, n * dims), dims);
+      if (!r.ok()) std::fprintf(stderr, "%s\n", r.status().ToString().c_str());
+    });
+    std::printf("| %lld | in-process | %.0f | %.3f | %.3f |\n", static_cast<long long>(batch),
+                local.rows_per_second, local.p50_ms, local.p99_ms);
+    std::printf("| %lld | gRPC loopback | %.0f | %.3f | %.3f |\n", static_cast<long long>(batch),
+                wire.rows_per_second, wire.p50_ms, wire.p99_ms);
+    std::printf("| %lld | gRPC / in-process | %.0f%% | | |\n", static_cast<long long>(batch),
+                100.0 * wire.rows_per_second / local.rows_per_second);
+    std::fflush(stdout);
+  }
+  (*server)->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  return 0;
+}
