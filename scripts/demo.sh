@@ -60,7 +60,7 @@ server_pid=$!
 # The server logs "listening on port N" once it is bound; wait for it (30 s).
 port=""
 for _ in $(seq 300); do
-  port="$(sed -n 's/.*listening on port \([0-9][0-9]*\).*/\1/p' "$log" | head -n 1)"
+  port="$(sed -n 's/.*listening on port \([0-9][0-9]*\).*/\1/p; T; q' "$log")"
   [ -n "$port" ] && break
   if ! kill -0 "$server_pid" 2>/dev/null; then
     echo "demo.sh: aadd exited at start-up; its log ($log):" >&2

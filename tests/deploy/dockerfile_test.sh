@@ -43,31 +43,23 @@ while read -r pkg; do packages+=("$pkg"); done < <(
     | sed -E 's/.*apt-get install//; s/(&&|;|\|).*//' | tr ' ' '\n' \
     | grep -E '^[a-z0-9][a-z0-9+.-]+$' | sort -u)
 [ ${#packages[@]} -gt 0 ] || fail "the runtime stage installs no packages"
+declare -A installs
+for pkg in "${packages[@]}"; do installs[$pkg]=1; done
+# One apt-cache call for all of them: each call reads the whole package cache.
+known="$(apt-cache show --no-all-versions "${packages[@]}" 2>/dev/null | sed -n 's/^Package: //p')"
 for pkg in "${packages[@]}"; do
-  apt-cache show --no-all-versions "$pkg" >/dev/null 2>&1 \
-    || fail "runtime package '$pkg' is not known to apt (apt-cache show $pkg)"
+  grep -qxF -- "$pkg" <<<"$known" || fail "runtime package '$pkg' is not known to apt (apt-cache show $pkg)"
 done
 
-# The package that owns a shared library, trying the path as ldd printed it,
-# its /usr-merged twin and its resolved target.
-owner() {
-  local f="$1" cand out
-  for cand in "$f" "${f#/usr}" "/usr$f" "$(readlink -f "$f")"; do
-    out="$(dpkg -S "$cand" 2>/dev/null | head -n 1)" || continue
-    [ -n "$out" ] && { echo "${out%%:*}"; return 0; }
-  done
-  return 1
-}
-
-needed=()
+# The binaries copied from the build stage, and the libraries each loads.
+binary_libs=()  # "name path-of-library"
 copied=0
 while read -r from path; do
   [ "$from" = "--from=$build_name" ] || continue
   copied=$((copied + 1))
   name="$(basename "$path")"
   # /src/build/<tree>/<dir>/<name>: <dir>/CMakeLists.txt must build <name>.
-  dir="$(sed -E 's#^.*/build/[^/]+/##' <<<"$path")"
-  dir="$(dirname "$dir")"
+  dir="$(dirname "$(sed -E 's#^.*/build/[^/]+/##' <<<"$path")")"
   if ! grep -Eq "add_executable\([[:space:]]*$name([[:space:]]|\))" "$src/$dir/CMakeLists.txt" 2>/dev/null; then
     fail "the Dockerfile copies $path, but $dir/CMakeLists.txt has no add_executable($name ...)"
     continue
@@ -77,21 +69,41 @@ while read -r from path; do
     fail "$binary is not built: build it first (scripts/build.sh release $name)"
     continue
   fi
-  while read -r lib; do
-    if pkg="$(owner "$lib")"; then
-      needed+=("$pkg")
-      printf '%s\n' "${packages[@]}" | grep -qxF "$pkg" \
-        || fail "$name loads $lib from package '$pkg', which the runtime stage does not install"
-    else
-      fail "$name loads $lib, which no Debian package owns (a library built here?)"
-    fi
-  done < <(ldd "$binary" | awk '$2=="=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}' | sort -u)
+  while read -r lib; do binary_libs+=("$name $lib"); done < <(
+    ldd "$binary" | awk '$2=="=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}' | sort -u)
 done < <(grep -E '^COPY --from=' <<<"$runtime_stage" | awk '{print $2, $3}')
 [ "$copied" -gt 0 ] || fail "the runtime stage copies no binary from the build stage '$build_name'"
 
+# Owners of all those libraries from one dpkg -S call over each library's
+# spellings: as ldd printed it, its /usr-merged twin and its resolved target.
+spellings() { printf '%s\n' "$1" "${1#/usr}" "/usr$1" "$(readlink -f "$1")"; }
+declare -A owner_of
+while IFS= read -r line; do
+  case "$line" in *": /"*) owner_of["${line#*: }"]="${line%%:*}" ;; esac
+done < <(for entry in "${binary_libs[@]}"; do spellings "${entry#* }"; done | sort -u \
+           | xargs -r dpkg -S 2>/dev/null || true)
+
+declare -A needed
+for entry in "${binary_libs[@]}"; do
+  name="${entry%% *}"
+  lib="${entry#* }"
+  pkg=""
+  while IFS= read -r cand; do
+    pkg="${owner_of[$cand]:-}"
+    [ -n "$pkg" ] && break
+  done < <(spellings "$lib")
+  if [ -z "$pkg" ]; then
+    fail "$name loads $lib, which no Debian package owns (a library built here?)"
+    continue
+  fi
+  needed[$pkg]=1
+  [ -n "${installs[$pkg]:-}" ] \
+    || fail "$name loads $lib from package '$pkg', which the runtime stage does not install"
+done
+
 if [ ${#needed[@]} -gt 0 ]; then
   for pkg in "${packages[@]}"; do
-    printf '%s\n' "${needed[@]}" | grep -qxF "$pkg" \
+    [ -n "${needed[$pkg]:-}" ] \
       || fail "the runtime stage installs '$pkg', but no copied binary loads a library from it"
   done
 fi
