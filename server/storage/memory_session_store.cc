@@ -1,0 +1,166 @@
+#include "server/storage/memory_session_store.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "core/util/status_macros.h"
+
+namespace aadd {
+
+absl::StatusOr<MemorySessionStore::Stored*> MemorySessionStore::FindLocked(const std::string& id) {
+  auto it = sessions_.find(id);
+  if (it == sessions_.end()) {
+    return absl::NotFoundError(absl::StrCat("session '", id, "' is not stored"));
+  }
+  return &it->second;
+}
+
+absl::Status MemorySessionStore::CreateSession(const std::string& id,
+                                               const SessionConfigRecord& options,
+                                               int64_t created_micros) {
+  if (id.empty()) return absl::InvalidArgumentError("session id is empty");
+  absl::MutexLock lock(&mu_);
+  if (sessions_.count(id) != 0) {
+    return absl::AlreadyExistsError(absl::StrCat("session '", id, "' is already stored"));
+  }
+  Stored& stored = sessions_[id];
+  stored.record.id = id;
+  stored.record.created_micros = created_micros;
+  stored.record.options = options;
+  return absl::OkStatus();
+}
+
+absl::Status MemorySessionStore::PutSession(const SessionRecord& record) {
+  RETURN_IF_ERROR(ValidateSessionRecord(record, "imported record"));
+  absl::MutexLock lock(&mu_);
+  if (sessions_.count(record.id) != 0) {
+    return absl::AlreadyExistsError(absl::StrCat("session '", record.id, "' is already stored"));
+  }
+  Stored& stored = sessions_[record.id];
+  stored.record = record;
+  stored.record.labels.clear();
+  stored.record.interrupted_training.clear();
+  for (size_t i = 0; i < record.batches.size(); ++i) {
+    stored.batch_index[record.batches[i].batch_id] = i;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status MemorySessionStore::DeleteSession(const std::string& id) {
+  absl::MutexLock lock(&mu_);
+  if (sessions_.erase(id) == 0) {
+    return absl::NotFoundError(absl::StrCat("session '", id, "' is not stored"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<AppendResult> MemorySessionStore::AppendBatch(const std::string& session,
+                                                             const BatchRecord& batch) {
+  RETURN_IF_ERROR(ValidateBatch(batch));
+  absl::MutexLock lock(&mu_);
+  ASSIGN_OR_RETURN(Stored * stored, FindLocked(session));
+  auto it = stored->batch_index.find(batch.batch_id);
+  if (it != stored->batch_index.end()) {
+    const BatchRecord& old = stored->record.batches[it->second];
+    if (old.row_count != batch.row_count || old.feature_count != batch.feature_count) {
+      return absl::AlreadyExistsError(absl::StrCat(
+          "session '", session, "': batch id '", batch.batch_id, "' was stored with ",
+          old.row_count, "x", old.feature_count, " values, now sent with ", batch.row_count, "x",
+          batch.feature_count));
+    }
+    return AppendResult{old.first_row_id, old.row_count, true};
+  }
+  const int64_t next_row = stored->record.row_count();
+  if (batch.first_row_id != next_row) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("session '", session, "': batch '", batch.batch_id, "' starts at row ",
+                     batch.first_row_id, " but the store holds ", next_row, " rows"));
+  }
+  if (!stored->record.batches.empty() &&
+      stored->record.batches.front().feature_count != batch.feature_count) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "session '", session, "': batch '", batch.batch_id, "' has ", batch.feature_count,
+        " features, stored rows have ", stored->record.batches.front().feature_count));
+  }
+  stored->batch_index[batch.batch_id] = stored->record.batches.size();
+  stored->record.batches.push_back(batch);
+  return AppendResult{batch.first_row_id, batch.row_count, false};
+}
+
+absl::Status MemorySessionStore::PutLabels(const std::string& session,
+                                           absl::Span<const LabelRecord> labels) {
+  absl::MutexLock lock(&mu_);
+  ASSIGN_OR_RETURN(Stored * stored, FindLocked(session));
+  const int64_t rows = stored->record.row_count();
+  for (const LabelRecord& label : labels) {
+    if (label.row_id < 0 || label.row_id >= rows) {
+      return absl::NotFoundError(absl::StrCat("session '", session, "': label names row ",
+                                              label.row_id, ", the store holds ", rows, " rows"));
+    }
+  }
+  stored->record.label_history.insert(stored->record.label_history.end(), labels.begin(),
+                                      labels.end());
+  return absl::OkStatus();
+}
+
+absl::Status MemorySessionStore::PutModel(const std::string& session, const ModelRecord& model,
+                                          int64_t finished_run) {
+  absl::MutexLock lock(&mu_);
+  ASSIGN_OR_RETURN(Stored * stored, FindLocked(session));
+  const int64_t current = stored->record.model ? stored->record.model->version : 0;
+  if (model.version <= current) {
+    return absl::FailedPreconditionError(absl::StrCat("session '", session, "': model version ",
+                                                      model.version, " is not newer than stored ",
+                                                      current));
+  }
+  if (finished_run > 0 && stored->open_runs.count(finished_run) == 0) {
+    return absl::NotFoundError(absl::StrCat("session '", session, "': no open training run ",
+                                            finished_run));
+  }
+  stored->record.model = model;
+  if (finished_run > 0) stored->open_runs.erase(finished_run);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> MemorySessionStore::BeginTraining(const std::string& session,
+                                                          TrainingKind kind,
+                                                          int64_t started_micros) {
+  absl::MutexLock lock(&mu_);
+  ASSIGN_OR_RETURN(Stored * stored, FindLocked(session));
+  const int64_t run = stored->next_run_id++;
+  stored->open_runs[run] = TrainingRunRecord{run, kind, started_micros};
+  return run;
+}
+
+absl::Status MemorySessionStore::FinishTraining(const std::string& session, int64_t run_id,
+                                                const std::string& /*outcome*/) {
+  absl::MutexLock lock(&mu_);
+  ASSIGN_OR_RETURN(Stored * stored, FindLocked(session));
+  if (stored->open_runs.erase(run_id) == 0) {
+    return absl::NotFoundError(
+        absl::StrCat("session '", session, "': no open training run ", run_id));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<SessionSummary>> MemorySessionStore::ListSessions() {
+  absl::MutexLock lock(&mu_);
+  std::vector<SessionSummary> out;
+  out.reserve(sessions_.size());
+  for (const auto& [id, stored] : sessions_) {
+    out.push_back(SessionSummary{id, stored.record.created_micros, stored.record.row_count(),
+                                 stored.record.model ? stored.record.model->version : 0});
+  }
+  return out;
+}
+
+absl::StatusOr<SessionRecord> MemorySessionStore::LoadSession(const std::string& id) {
+  absl::MutexLock lock(&mu_);
+  ASSIGN_OR_RETURN(Stored * stored, FindLocked(id));
+  SessionRecord out = stored->record;
+  out.labels = CurrentLabels(out.label_history);
+  for (const auto& [run, record] : stored->open_runs) out.interrupted_training.push_back(record);
+  return out;
+}
+
+}  // namespace aadd

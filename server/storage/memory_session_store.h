@@ -1,0 +1,60 @@
+// MemorySessionStore: a SessionStore that keeps everything in process
+// memory. Nothing survives the process; it serves tests and an aadd started
+// without --data_dir, with exactly the SQLite store's semantics (the same
+// contract tests run against both).
+#ifndef AADD_SERVER_STORAGE_MEMORY_SESSION_STORE_H_
+#define AADD_SERVER_STORAGE_MEMORY_SESSION_STORE_H_
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "server/storage/session_store.h"
+
+namespace aadd {
+
+// Thread-safe; see SessionStore for the contract of each method.
+class MemorySessionStore final : public SessionStore {
+ public:
+  MemorySessionStore() = default;
+  MemorySessionStore(const MemorySessionStore&) = delete;
+  MemorySessionStore& operator=(const MemorySessionStore&) = delete;
+
+  absl::Status CreateSession(const std::string& id, const SessionConfigRecord& options,
+                             int64_t created_micros) override;
+  absl::Status PutSession(const SessionRecord& record) override;
+  absl::Status DeleteSession(const std::string& id) override;
+  absl::StatusOr<AppendResult> AppendBatch(const std::string& session,
+                                           const BatchRecord& batch) override;
+  absl::Status PutLabels(const std::string& session,
+                         absl::Span<const LabelRecord> labels) override;
+  absl::Status PutModel(const std::string& session, const ModelRecord& model,
+                        int64_t finished_run) override;
+  absl::StatusOr<int64_t> BeginTraining(const std::string& session, TrainingKind kind,
+                                        int64_t started_micros) override;
+  absl::Status FinishTraining(const std::string& session, int64_t run_id,
+                              const std::string& outcome) override;
+  absl::StatusOr<std::vector<SessionSummary>> ListSessions() override;
+  absl::StatusOr<SessionRecord> LoadSession(const std::string& id) override;
+
+ private:
+  struct Stored {
+    SessionRecord record;  // labels is left empty: derived from the history on load
+    absl::flat_hash_map<std::string, size_t> batch_index;  // batch id -> index
+    std::map<int64_t, TrainingRunRecord> open_runs;        // begun, not finished
+    int64_t next_run_id = 1;
+  };
+
+  // NOT_FOUND naming the session when unknown.
+  absl::StatusOr<Stored*> FindLocked(const std::string& id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  absl::Mutex mu_;
+  std::map<std::string, Stored> sessions_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace aadd
+
+#endif  // AADD_SERVER_STORAGE_MEMORY_SESSION_STORE_H_

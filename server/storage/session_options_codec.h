@@ -1,0 +1,40 @@
+// A versioned text encoding of SessionConfigRecord, written by the stores and
+// the archive. Text (one key=value a line) rather than protobuf so that the
+// storage layer depends on no generated code, and so that an operator can
+// read a session's configuration straight from the database.
+//
+//   aadd-session-options 1
+//   detector=autoencoder
+//   hidden_units=64
+//   ...
+//
+// Floats are written with 9 significant digits, which round-trips every
+// float exactly. A key missing on decode keeps its default, so a later
+// version may add fields and still read older records; a key this version
+// does not know, or a newer format version, is an error (never a silent
+// drop of a setting).
+#ifndef AADD_SERVER_STORAGE_SESSION_OPTIONS_CODEC_H_
+#define AADD_SERVER_STORAGE_SESSION_OPTIONS_CODEC_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "server/storage/session_record.h"
+
+namespace aadd {
+
+inline constexpr int kSessionOptionsFormatVersion = 1;
+
+// Thread-safe (pure functions).
+std::string EncodeSessionOptions(const SessionConfigRecord& options);
+
+// DATA_LOSS naming `source` and the offending line for malformed text, an
+// unknown key or an invalid configuration; FAILED_PRECONDITION for a format
+// version newer than kSessionOptionsFormatVersion.
+absl::StatusOr<SessionConfigRecord> DecodeSessionOptions(absl::string_view text,
+                                                         absl::string_view source);
+
+}  // namespace aadd
+
+#endif  // AADD_SERVER_STORAGE_SESSION_OPTIONS_CODEC_H_

@@ -1,0 +1,109 @@
+#include "server/storage/session_record.h"
+
+#include <cstddef>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+
+namespace aadd {
+
+absl::string_view TrainingKindName(TrainingKind kind) {
+  switch (kind) {
+    case TrainingKind::kFullTraining:
+      return "train";
+    case TrainingKind::kLabelUpdate:
+      return "update";
+  }
+  return "unknown";
+}
+
+std::vector<LabelRecord> CurrentLabels(const std::vector<LabelRecord>& history) {
+  std::vector<LabelRecord> current;
+  absl::flat_hash_map<int64_t, size_t> index;
+  for (const LabelRecord& label : history) {
+    auto [it, inserted] = index.try_emplace(label.row_id, current.size());
+    if (inserted) {
+      current.push_back(label);
+    } else {
+      current[it->second] = label;
+    }
+  }
+  return current;
+}
+
+absl::Status ValidateBatch(const BatchRecord& batch) {
+  if (batch.batch_id.empty()) {
+    return absl::InvalidArgumentError("batch id is empty");
+  }
+  if (batch.row_count <= 0 || batch.feature_count <= 0) {
+    return absl::InvalidArgumentError(absl::StrCat("batch '", batch.batch_id, "' has ",
+                                                   batch.row_count, " rows of ",
+                                                   batch.feature_count,
+                                                   " features; both must be positive"));
+  }
+  if (batch.first_row_id < 0) {
+    return absl::InvalidArgumentError(absl::StrCat("batch '", batch.batch_id,
+                                                   "' has negative first row id ",
+                                                   batch.first_row_id));
+  }
+  // Divide rather than multiply so that absurd counts cannot overflow.
+  if (batch.values.size() % static_cast<size_t>(batch.feature_count) != 0 ||
+      static_cast<int64_t>(batch.values.size() / static_cast<size_t>(batch.feature_count)) !=
+          batch.row_count) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "batch '", batch.batch_id, "' holds ", batch.values.size(), " values, expected ",
+        batch.row_count, " rows x ", batch.feature_count, " features"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateSessionRecord(const SessionRecord& record, absl::string_view source) {
+  auto loss = [&](const std::string& what) {
+    return absl::DataLossError(absl::StrCat(source, ": session '", record.id, "': ", what));
+  };
+  if (record.id.empty()) return loss("empty session id");
+  int64_t next_row = 0;
+  int64_t features = record.options.feature_count;
+  absl::flat_hash_set<std::string> ids;
+  for (const BatchRecord& batch : record.batches) {
+    absl::Status valid = ValidateBatch(batch);
+    if (!valid.ok()) return loss(std::string(valid.message()));
+    if (batch.first_row_id != next_row) {
+      return loss(absl::StrCat("batch '", batch.batch_id, "' starts at row ", batch.first_row_id,
+                               ", expected ", next_row));
+    }
+    if (features != 0 && batch.feature_count != features) {
+      return loss(absl::StrCat("batch '", batch.batch_id, "' has ", batch.feature_count,
+                               " features, the session ", features));
+    }
+    features = batch.feature_count;
+    if (!ids.insert(batch.batch_id).second) {
+      return loss(absl::StrCat("batch id '", batch.batch_id, "' appears twice"));
+    }
+    next_row += batch.row_count;
+  }
+  for (const LabelRecord& label : record.label_history) {
+    if (label.row_id < 0 || label.row_id >= next_row) {
+      return loss(absl::StrCat("a label names row ", label.row_id, " of ", next_row, " rows"));
+    }
+  }
+  std::vector<LabelRecord> expected = CurrentLabels(record.label_history);
+  if (expected.size() != record.labels.size()) {
+    return loss(absl::StrCat(record.labels.size(), " current labels, the history gives ",
+                             expected.size()));
+  }
+  for (size_t i = 0; i < expected.size(); ++i) {
+    if (expected[i].row_id != record.labels[i].row_id ||
+        expected[i].anomaly != record.labels[i].anomaly) {
+      return loss(absl::StrCat("current label ", i, " (row ", record.labels[i].row_id,
+                               ") disagrees with the history (row ", expected[i].row_id, ")"));
+    }
+  }
+  if (record.model.has_value() && record.model->version <= 0) {
+    return loss(absl::StrCat("model version ", record.model->version, " is not positive"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace aadd

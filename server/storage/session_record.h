@@ -1,0 +1,120 @@
+// The persisted form of a session: plain structs shared by every SessionStore
+// implementation and by the export/import archive. They hold no protobuf and
+// no service types, so that a store (SQLite today, PostgreSQL later) can be
+// swapped without touching the service; the service converts its
+// SessionOptions and state to and from these records at its edge.
+//
+// Row ids are server-assigned and contiguous: batch k starts where batch k-1
+// ended. Label times are Unix microseconds chosen by the caller (the store
+// keeps them verbatim; they exist for the relabel history and audit).
+#ifndef AADD_SERVER_STORAGE_SESSION_RECORD_H_
+#define AADD_SERVER_STORAGE_SESSION_RECORD_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "core/active/active_config.h"
+#include "core/active/query_strategy.h"
+
+namespace aadd {
+
+// A session's configuration as persisted; mirrors SessionOptions field for
+// field (see session_options_codec.h for its versioned text encoding).
+struct SessionConfigRecord {
+  aad::ActiveConfig config;
+  aad::StrategyKind strategy = aad::StrategyKind::kTop;
+  int64_t feature_count = 0;  // 0 = fixed by the first batch
+  std::vector<std::string> feature_names;
+};
+
+// One ingested batch: row_count x feature_count floats, row-major.
+struct BatchRecord {
+  std::string batch_id;  // the client's id; unique within a session
+  int64_t first_row_id = 0;
+  int64_t row_count = 0;
+  int64_t feature_count = 0;
+  std::vector<float> values;
+};
+
+// One label submission for one row. In a session's history every
+// submission is kept; the current label of a row is its latest submission.
+struct LabelRecord {
+  int64_t row_id = 0;
+  bool anomaly = false;
+  int64_t time_micros = 0;
+};
+
+// The newest published model. `bytes` is aad::ActiveModel::Serialize()
+// output, opaque to the store. `labels_revision` is the caller's label
+// revision the model was fitted on (kept verbatim, so that recovery can tell
+// whether labels arrived after the model and schedule an update).
+struct ModelRecord {
+  int64_t version = 0;
+  int64_t labels_revision = 0;
+  int64_t created_micros = 0;
+  std::string bytes;
+};
+
+enum class TrainingKind { kFullTraining, kLabelUpdate };
+absl::string_view TrainingKindName(TrainingKind kind);
+
+// A training run that was started and never finished: the process died
+// during it. Recovery reports it (or restarts training) and closes it with
+// SessionStore::FinishTraining.
+struct TrainingRunRecord {
+  int64_t run_id = 0;
+  TrainingKind kind = TrainingKind::kFullTraining;
+  int64_t started_micros = 0;
+};
+
+// A row of SessionStore::ListSessions().
+struct SessionSummary {
+  std::string id;
+  int64_t created_micros = 0;
+  int64_t row_count = 0;
+  int64_t model_version = 0;  // 0 = no model stored
+};
+
+// Everything needed to rebuild a session.
+struct SessionRecord {
+  std::string id;
+  int64_t created_micros = 0;
+  SessionConfigRecord options;
+  std::vector<BatchRecord> batches;  // in row order
+  // Current labels, one per labelled row, in the order each row was first
+  // labelled; a relabel replaces the verdict in place (as the session does).
+  std::vector<LabelRecord> labels;
+  // Every submission in the order it was stored (the relabel history).
+  std::vector<LabelRecord> label_history;
+  std::optional<ModelRecord> model;
+  // Runs begun and never finished, oldest first (normally at most one).
+  std::vector<TrainingRunRecord> interrupted_training;
+
+  int64_t row_count() const {
+    return batches.empty() ? 0 : batches.back().first_row_id + batches.back().row_count;
+  }
+};
+
+// Folds a label history into current labels: first-given order, the latest
+// verdict and time of each row.
+std::vector<LabelRecord> CurrentLabels(const std::vector<LabelRecord>& history);
+
+// Checks a batch before it is stored: a non-empty id, positive sizes,
+// values.size() == row_count * feature_count. INVALID_ARGUMENT naming the
+// batch and the offending value.
+absl::Status ValidateBatch(const BatchRecord& batch);
+
+// Checks a whole record (an imported archive, a loaded session): batches
+// valid, contiguous from row 0, one feature count, unique batch ids, labels
+// naming existing rows and agreeing with the history. DATA_LOSS naming
+// `source` (a file or a store) and the first inconsistency.
+absl::Status ValidateSessionRecord(const SessionRecord& record, absl::string_view source);
+
+}  // namespace aadd
+
+#endif  // AADD_SERVER_STORAGE_SESSION_RECORD_H_

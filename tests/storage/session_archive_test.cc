@@ -1,0 +1,145 @@
+#include "server/storage/session_archive.h"
+
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+
+#include "gtest/gtest.h"
+#include "server/storage/crc32.h"
+#include "tests/storage/storage_test_util.h"
+
+namespace aadd {
+namespace {
+
+using ::aadd::testing::ExpectBatchesEqual;
+using ::aadd::testing::ExpectOptionsEqual;
+using ::aadd::testing::MakeBatch;
+using ::aadd::testing::OddOptions;
+using ::aadd::testing::SameLabels;
+using ::aadd::testing::ScratchDir;
+
+SessionRecord SampleRecord() {
+  SessionRecord r;
+  r.id = "exported";
+  r.created_micros = 1700000000000000;
+  r.options = OddOptions();
+  r.batches = {MakeBatch("one", 0, 5, 4, 1), MakeBatch("two", 5, 7, 4, 2)};
+  r.label_history = {{3, true, 10}, {9, false, 11}, {3, false, 12}};
+  r.labels = CurrentLabels(r.label_history);
+  r.model = ModelRecord{6, 3, 99, std::string("\0\1model", 7)};
+  return r;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+void WriteFile(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << bytes;
+}
+
+TEST(Crc32Test, MatchesTheStandardCheckValue) {
+  EXPECT_EQ(Crc32("123456789"), 0xCBF43926u);
+  EXPECT_EQ(Crc32(""), 0u);
+  // Lengths around the 8-byte step agree with a byte-at-a-time reference.
+  std::string data;
+  for (int i = 0; i < 40; ++i) data.push_back(static_cast<char>(i * 37 + 1));
+  for (size_t n = 0; n <= data.size(); ++n) {
+    uint32_t crc = 0xFFFFFFFFu;
+    for (size_t i = 0; i < n; ++i) {
+      crc ^= static_cast<unsigned char>(data[i]);
+      for (int k = 0; k < 8; ++k) crc = (crc & 1) ? 0xEDB88320u ^ (crc >> 1) : crc >> 1;
+    }
+    EXPECT_EQ(Crc32(absl::string_view(data.data(), n)), crc ^ 0xFFFFFFFFu) << "length " << n;
+  }
+}
+
+TEST(SessionArchiveTest, RoundTripsThroughAFile) {
+  ScratchDir dir;
+  const std::string path = dir.path() + "/s.aadd";
+  const SessionRecord record = SampleRecord();
+  ASSERT_TRUE(WriteSessionArchive(record, path).ok());
+  EXPECT_FALSE(std::filesystem::exists(path + ".tmp")) << "temporary file left behind";
+  auto read = ReadSessionArchive(path);
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(read->id, record.id);
+  EXPECT_EQ(read->created_micros, record.created_micros);
+  ExpectOptionsEqual(read->options, record.options);
+  ExpectBatchesEqual(read->batches, record.batches);
+  EXPECT_TRUE(SameLabels(read->label_history, record.label_history));
+  EXPECT_TRUE(SameLabels(read->labels, record.labels));
+  ASSERT_TRUE(read->model.has_value());
+  EXPECT_EQ(read->model->version, 6);
+  EXPECT_EQ(read->model->labels_revision, 3);
+  EXPECT_EQ(read->model->bytes, record.model->bytes);
+
+  SessionRecord empty;
+  empty.id = "empty";
+  ASSERT_TRUE(WriteSessionArchive(empty, path).ok());
+  auto read_empty = ReadSessionArchive(path);
+  ASSERT_TRUE(read_empty.ok()) << read_empty.status();
+  EXPECT_FALSE(read_empty->model.has_value());
+  EXPECT_TRUE(read_empty->batches.empty());
+}
+
+TEST(SessionArchiveTest, EveryDamageIsDataLossNamingTheFile) {
+  ScratchDir dir;
+  const std::string path = dir.path() + "/s.aadd";
+  ASSERT_TRUE(WriteSessionArchive(SampleRecord(), path).ok());
+  const std::string good = ReadFile(path);
+  // A flipped bit anywhere (header, payload, checksum) is caught.
+  for (size_t offset : {size_t{0}, size_t{9}, size_t{14}, good.size() / 2, good.size() - 1}) {
+    std::string bad = good;
+    bad[offset] = static_cast<char>(bad[offset] ^ 0x10);
+    WriteFile(path, bad);
+    auto read = ReadSessionArchive(path);
+    EXPECT_FALSE(read.ok()) << "flip at " << offset << " went unnoticed";
+    if (offset < 8 || offset >= 12) {  // bytes 8-11: the version; newer is not loss
+      EXPECT_EQ(read.status().code(), absl::StatusCode::kDataLoss)
+          << "flip at " << offset << ": " << read.status();
+    }
+    EXPECT_NE(read.status().message().find(path), std::string::npos) << read.status();
+  }
+  WriteFile(path, good.substr(0, good.size() - 100));
+  auto truncated = ReadSessionArchive(path);
+  EXPECT_EQ(truncated.status().code(), absl::StatusCode::kDataLoss) << truncated.status();
+  EXPECT_NE(truncated.status().message().find("truncated"), std::string::npos)
+      << truncated.status();
+  EXPECT_EQ(ReadSessionArchive(dir.path() + "/missing").status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST(SessionArchiveTest, ANewerFormatIsRefusedAsSuch) {
+  std::string bytes = EncodeSessionArchive(SampleRecord());
+  bytes[8] = 2;  // the version's low byte
+  auto read = DecodeSessionArchive(bytes, "wire");
+  EXPECT_EQ(read.status().code(), absl::StatusCode::kFailedPrecondition) << read.status();
+}
+
+TEST(SessionArchiveTest, AnInconsistentRecordIsRefusedEvenWithAGoodChecksum) {
+  SessionRecord record = SampleRecord();
+  record.label_history.push_back({12, true, 13});  // row 12 of 12 rows
+  record.labels = CurrentLabels(record.label_history);
+  auto read = DecodeSessionArchive(EncodeSessionArchive(record), "wire");
+  EXPECT_EQ(read.status().code(), absl::StatusCode::kDataLoss) << read.status();
+  EXPECT_NE(read.status().message().find("row 12"), std::string::npos) << read.status();
+}
+
+TEST(SessionArchiveTest, AnUnwritableDestinationFailsNamingIt) {
+  ScratchDir dir;
+  const std::string file = dir.path() + "/plain";
+  WriteFile(file, "x");
+  // A path under a regular file cannot be created, root or not.
+  const std::string path = file + "/s.aadd";
+  absl::Status status = WriteSessionArchive(SampleRecord(), path);
+  EXPECT_FALSE(status.ok());
+  EXPECT_NE(status.message().find(path), std::string::npos) << status;
+}
+
+}  // namespace
+}  // namespace aadd

@@ -1,0 +1,57 @@
+#include "server/storage/session_options_codec.h"
+
+#include <string>
+
+#include "gtest/gtest.h"
+#include "tests/storage/storage_test_util.h"
+
+namespace aadd {
+namespace {
+
+using ::aadd::testing::ExpectOptionsEqual;
+using ::aadd::testing::OddOptions;
+
+TEST(SessionOptionsCodecTest, RoundTripsEveryField) {
+  const SessionConfigRecord odd = OddOptions();
+  auto decoded = DecodeSessionOptions(EncodeSessionOptions(odd), "test");
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  ExpectOptionsEqual(*decoded, odd);
+  auto defaults = DecodeSessionOptions(EncodeSessionOptions(SessionConfigRecord{}), "test");
+  ASSERT_TRUE(defaults.ok()) << defaults.status();
+  ExpectOptionsEqual(*defaults, SessionConfigRecord{});
+}
+
+TEST(SessionOptionsCodecTest, MissingKeysKeepDefaults) {
+  // What a record written before a field existed looks like.
+  auto decoded = DecodeSessionOptions("aadd-session-options 1\nhidden_units=12\n", "test");
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  SessionConfigRecord expected;
+  expected.config.hidden_units = 12;
+  ExpectOptionsEqual(*decoded, expected);
+}
+
+TEST(SessionOptionsCodecTest, RejectsWhatItCannotReadFaithfully) {
+  auto unknown = DecodeSessionOptions("aadd-session-options 1\nwarp_drive=1\n", "db x");
+  EXPECT_EQ(unknown.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(unknown.status().message().find("warp_drive"), std::string::npos) << unknown.status();
+  EXPECT_NE(unknown.status().message().find("db x"), std::string::npos) << unknown.status();
+
+  auto newer = DecodeSessionOptions("aadd-session-options 2\n", "db x");
+  EXPECT_EQ(newer.status().code(), absl::StatusCode::kFailedPrecondition) << newer.status();
+
+  auto garbage = DecodeSessionOptions("hello\n", "db x");
+  EXPECT_EQ(garbage.status().code(), absl::StatusCode::kDataLoss) << garbage.status();
+
+  auto overflow = DecodeSessionOptions("aadd-session-options 1\nhidden_units=99999999999\n", "x");
+  EXPECT_EQ(overflow.status().code(), absl::StatusCode::kDataLoss) << overflow.status();
+
+  auto bad_bool = DecodeSessionOptions("aadd-session-options 1\nuai.latent=yes\n", "x");
+  EXPECT_EQ(bad_bool.status().code(), absl::StatusCode::kDataLoss) << bad_bool.status();
+
+  // Parses, but the configuration is out of range: caught, not restored.
+  auto invalid = DecodeSessionOptions("aadd-session-options 1\nbatch_size=0\n", "x");
+  EXPECT_EQ(invalid.status().code(), absl::StatusCode::kDataLoss) << invalid.status();
+}
+
+}  // namespace
+}  // namespace aadd

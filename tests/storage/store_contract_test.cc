@@ -1,0 +1,266 @@
+// The SessionStore contract, run against every implementation: what the
+// service relies on must hold for the in-memory store exactly as for SQLite.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "server/storage/memory_session_store.h"
+#include "server/storage/sqlite_session_store.h"
+#include "tests/storage/storage_test_util.h"
+
+namespace aadd {
+namespace {
+
+using ::aadd::testing::ExpectBatchesEqual;
+using ::aadd::testing::ExpectOptionsEqual;
+using ::aadd::testing::MakeBatch;
+using ::aadd::testing::OddOptions;
+using ::aadd::testing::SameLabels;
+using ::aadd::testing::ScratchDir;
+
+struct MemoryKind {
+  static std::unique_ptr<SessionStore> Make(const std::string&) {
+    return std::make_unique<MemorySessionStore>();
+  }
+};
+struct SqliteKind {
+  static std::unique_ptr<SessionStore> Make(const std::string& dir) {
+    auto store = SqliteSessionStore::Open(dir);
+    EXPECT_TRUE(store.ok()) << store.status();
+    return store.ok() ? std::move(*store) : nullptr;
+  }
+};
+
+template <typename Kind>
+class StoreContractTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store_ = Kind::Make(dir_.path());
+    ASSERT_NE(store_, nullptr);
+  }
+  ScratchDir dir_;
+  std::unique_ptr<SessionStore> store_;
+};
+
+using StoreKinds = ::testing::Types<MemoryKind, SqliteKind>;
+TYPED_TEST_SUITE(StoreContractTest, StoreKinds);
+
+TYPED_TEST(StoreContractTest, RoundTripsEveryRecord) {
+  SessionStore& store = *this->store_;
+  const SessionConfigRecord options = OddOptions();
+  ASSERT_TRUE(store.CreateSession("s1", options, 1234).ok());
+  std::vector<BatchRecord> batches = {MakeBatch("b0", 0, 3, 4, 1), MakeBatch("b1", 3, 5, 4, 2)};
+  for (const BatchRecord& b : batches) {
+    auto result = store.AppendBatch("s1", b);
+    ASSERT_TRUE(result.ok()) << result.status();
+    EXPECT_FALSE(result->duplicate);
+    EXPECT_EQ(result->first_row_id, b.first_row_id);
+    EXPECT_EQ(result->row_count, b.row_count);
+  }
+  std::vector<LabelRecord> labels = {{5, true, 100}, {1, false, 101}};
+  ASSERT_TRUE(store.PutLabels("s1", labels).ok());
+  ModelRecord model{3, 7, 999, std::string("model\0bytes", 11)};
+  ASSERT_TRUE(store.PutModel("s1", model, 0).ok());
+
+  auto loaded = store.LoadSession("s1");
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->id, "s1");
+  EXPECT_EQ(loaded->created_micros, 1234);
+  ExpectOptionsEqual(loaded->options, options);
+  ExpectBatchesEqual(loaded->batches, batches);
+  EXPECT_TRUE(SameLabels(loaded->labels, labels));
+  EXPECT_TRUE(SameLabels(loaded->label_history, labels));
+  ASSERT_TRUE(loaded->model.has_value());
+  EXPECT_EQ(loaded->model->version, 3);
+  EXPECT_EQ(loaded->model->labels_revision, 7);
+  EXPECT_EQ(loaded->model->created_micros, 999);
+  EXPECT_EQ(loaded->model->bytes, model.bytes);
+  EXPECT_TRUE(loaded->interrupted_training.empty());
+  EXPECT_EQ(loaded->row_count(), 8);
+
+  auto list = store.ListSessions();
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ((*list)[0].id, "s1");
+  EXPECT_EQ((*list)[0].row_count, 8);
+  EXPECT_EQ((*list)[0].model_version, 3);
+  EXPECT_EQ((*list)[0].created_micros, 1234);
+}
+
+TYPED_TEST(StoreContractTest, BatchIdsAreIdempotent) {
+  SessionStore& store = *this->store_;
+  ASSERT_TRUE(store.CreateSession("s", SessionConfigRecord{}, 0).ok());
+  ASSERT_TRUE(store.AppendBatch("s", MakeBatch("a", 0, 4, 2, 1)).ok());
+  ASSERT_TRUE(store.AppendBatch("s", MakeBatch("b", 4, 2, 2, 2)).ok());
+  // A retry of "a" (the client never saw the answer) repeats its ids and
+  // stores nothing, even when the caller proposes another first row.
+  auto retry = store.AppendBatch("s", MakeBatch("a", 6, 4, 2, 1));
+  ASSERT_TRUE(retry.ok()) << retry.status();
+  EXPECT_TRUE(retry->duplicate);
+  EXPECT_EQ(retry->first_row_id, 0);
+  EXPECT_EQ(retry->row_count, 4);
+  // The same id with other sizes is a client bug, not a retry.
+  auto clash = store.AppendBatch("s", MakeBatch("a", 6, 5, 2, 1));
+  EXPECT_EQ(clash.status().code(), absl::StatusCode::kAlreadyExists) << clash.status();
+  EXPECT_NE(clash.status().message().find("'a'"), std::string::npos) << clash.status();
+  auto loaded = store.LoadSession("s");
+  ASSERT_TRUE(loaded.ok());
+  ASSERT_EQ(loaded->batches.size(), 2u);
+  EXPECT_EQ(loaded->row_count(), 6);
+}
+
+TYPED_TEST(StoreContractTest, RejectsBatchesOutOfOrderOrMalformed) {
+  SessionStore& store = *this->store_;
+  ASSERT_TRUE(store.CreateSession("s", SessionConfigRecord{}, 0).ok());
+  auto gap = store.AppendBatch("s", MakeBatch("a", 5, 4, 2, 1));
+  EXPECT_EQ(gap.status().code(), absl::StatusCode::kFailedPrecondition) << gap.status();
+  EXPECT_NE(gap.status().message().find("starts at row 5"), std::string::npos) << gap.status();
+  BatchRecord short_values = MakeBatch("a", 0, 4, 2, 1);
+  short_values.values.pop_back();
+  EXPECT_EQ(store.AppendBatch("s", short_values).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store.AppendBatch("s", MakeBatch("", 0, 1, 2, 1)).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  ASSERT_TRUE(store.AppendBatch("s", MakeBatch("a", 0, 4, 2, 1)).ok());
+  auto width = store.AppendBatch("s", MakeBatch("b", 4, 4, 3, 1));
+  EXPECT_EQ(width.status().code(), absl::StatusCode::kInvalidArgument) << width.status();
+  EXPECT_EQ(store.AppendBatch("nope", MakeBatch("c", 0, 1, 2, 1)).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TYPED_TEST(StoreContractTest, RelabelKeepsFirstOrderAndHistory) {
+  SessionStore& store = *this->store_;
+  ASSERT_TRUE(store.CreateSession("s", SessionConfigRecord{}, 0).ok());
+  ASSERT_TRUE(store.AppendBatch("s", MakeBatch("a", 0, 10, 2, 1)).ok());
+  ASSERT_TRUE(store.PutLabels("s", std::vector<LabelRecord>{{7, true, 1}, {2, false, 2}}).ok());
+  ASSERT_TRUE(store.PutLabels("s", std::vector<LabelRecord>{{4, true, 3}, {7, false, 4}}).ok());
+  ASSERT_TRUE(store.PutLabels("s", std::vector<LabelRecord>{{2, true, 5}}).ok());
+  auto loaded = store.LoadSession("s");
+  ASSERT_TRUE(loaded.ok());
+  // Current labels: rows in the order first labelled, latest verdicts.
+  std::vector<LabelRecord> current = {{7, false, 4}, {2, true, 5}, {4, true, 3}};
+  EXPECT_TRUE(SameLabels(loaded->labels, current));
+  std::vector<LabelRecord> history = {{7, true, 1}, {2, false, 2}, {4, true, 3},
+                                      {7, false, 4}, {2, true, 5}};
+  EXPECT_TRUE(SameLabels(loaded->label_history, history));
+}
+
+TYPED_TEST(StoreContractTest, LabelsForUnknownRowsStoreNothing) {
+  SessionStore& store = *this->store_;
+  ASSERT_TRUE(store.CreateSession("s", SessionConfigRecord{}, 0).ok());
+  ASSERT_TRUE(store.AppendBatch("s", MakeBatch("a", 0, 3, 2, 1)).ok());
+  absl::Status status = store.PutLabels("s", std::vector<LabelRecord>{{1, true, 1}, {3, true, 2}});
+  EXPECT_EQ(status.code(), absl::StatusCode::kNotFound) << status;
+  EXPECT_NE(status.message().find("row 3"), std::string::npos) << status;
+  auto loaded = store.LoadSession("s");
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_TRUE(loaded->label_history.empty()) << "a rejected submission stored a part";
+}
+
+TYPED_TEST(StoreContractTest, ModelVersionsOnlyGrow) {
+  SessionStore& store = *this->store_;
+  ASSERT_TRUE(store.CreateSession("s", SessionConfigRecord{}, 0).ok());
+  ASSERT_TRUE(store.PutModel("s", ModelRecord{2, 0, 0, "two"}, 0).ok());
+  absl::Status stale = store.PutModel("s", ModelRecord{2, 0, 0, "again"}, 0);
+  EXPECT_EQ(stale.code(), absl::StatusCode::kFailedPrecondition) << stale;
+  ASSERT_TRUE(store.PutModel("s", ModelRecord{5, 1, 0, "five"}, 0).ok());
+  auto loaded = store.LoadSession("s");
+  ASSERT_TRUE(loaded.ok());
+  ASSERT_TRUE(loaded->model.has_value());
+  EXPECT_EQ(loaded->model->version, 5);
+  EXPECT_EQ(loaded->model->bytes, "five");
+}
+
+TYPED_TEST(StoreContractTest, TrainingMarkersReportUnfinishedRuns) {
+  SessionStore& store = *this->store_;
+  ASSERT_TRUE(store.CreateSession("s", SessionConfigRecord{}, 0).ok());
+  auto first = store.BeginTraining("s", TrainingKind::kFullTraining, 10);
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_TRUE(store.PutModel("s", ModelRecord{1, 0, 0, "m"}, *first).ok());
+  auto second = store.BeginTraining("s", TrainingKind::kLabelUpdate, 20);
+  ASSERT_TRUE(second.ok());
+  EXPECT_NE(*first, *second);
+  auto loaded = store.LoadSession("s");
+  ASSERT_TRUE(loaded.ok());
+  ASSERT_EQ(loaded->interrupted_training.size(), 1u);
+  EXPECT_EQ(loaded->interrupted_training[0].run_id, *second);
+  EXPECT_EQ(loaded->interrupted_training[0].kind, TrainingKind::kLabelUpdate);
+  EXPECT_EQ(loaded->interrupted_training[0].started_micros, 20);
+  ASSERT_TRUE(store.FinishTraining("s", *second, "interrupted by restart").ok());
+  EXPECT_EQ(store.FinishTraining("s", *second, "twice").code(), absl::StatusCode::kNotFound);
+  // A model naming a closed run is refused whole: the model is not stored.
+  EXPECT_EQ(store.PutModel("s", ModelRecord{2, 0, 0, "m2"}, *second).code(),
+            absl::StatusCode::kNotFound);
+  loaded = store.LoadSession("s");
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_TRUE(loaded->interrupted_training.empty());
+  EXPECT_EQ(loaded->model->version, 1);
+}
+
+TYPED_TEST(StoreContractTest, SessionsAreIndependentAndDeletable) {
+  SessionStore& store = *this->store_;
+  ASSERT_TRUE(store.CreateSession("b", SessionConfigRecord{}, 0).ok());
+  ASSERT_TRUE(store.CreateSession("a", SessionConfigRecord{}, 0).ok());
+  EXPECT_EQ(store.CreateSession("a", SessionConfigRecord{}, 0).code(),
+            absl::StatusCode::kAlreadyExists);
+  // Batch ids are per session.
+  ASSERT_TRUE(store.AppendBatch("a", MakeBatch("x", 0, 2, 2, 1)).ok());
+  auto other = store.AppendBatch("b", MakeBatch("x", 0, 3, 2, 2));
+  ASSERT_TRUE(other.ok());
+  EXPECT_FALSE(other->duplicate);
+  auto list = store.ListSessions();
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_EQ((*list)[0].id, "a");
+  EXPECT_EQ((*list)[1].id, "b");
+  ASSERT_TRUE(store.DeleteSession("a").ok());
+  EXPECT_EQ(store.DeleteSession("a").code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store.LoadSession("a").status().code(), absl::StatusCode::kNotFound);
+  // The id is free again, with nothing of the old session left.
+  ASSERT_TRUE(store.CreateSession("a", SessionConfigRecord{}, 0).ok());
+  auto fresh = store.LoadSession("a");
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_TRUE(fresh->batches.empty());
+  auto b = store.LoadSession("b");
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(b->row_count(), 3);
+}
+
+TYPED_TEST(StoreContractTest, PutSessionStoresAWholeRecord) {
+  SessionStore& store = *this->store_;
+  SessionRecord record;
+  record.id = "imported";
+  record.created_micros = 5;
+  record.options = OddOptions();
+  record.batches = {MakeBatch("p", 0, 2, 4, 1), MakeBatch("q", 2, 3, 4, 2)};
+  record.label_history = {{0, true, 1}, {4, false, 2}, {0, false, 3}};
+  record.labels = CurrentLabels(record.label_history);
+  record.model = ModelRecord{4, 2, 3, "bytes"};
+  ASSERT_TRUE(store.PutSession(record).ok());
+  EXPECT_EQ(store.PutSession(record).code(), absl::StatusCode::kAlreadyExists);
+  auto loaded = store.LoadSession("imported");
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  ExpectOptionsEqual(loaded->options, record.options);
+  ExpectBatchesEqual(loaded->batches, record.batches);
+  EXPECT_TRUE(SameLabels(loaded->label_history, record.label_history));
+  EXPECT_TRUE(SameLabels(loaded->labels, record.labels));
+  EXPECT_EQ(loaded->model->bytes, "bytes");
+  // Later writes continue where the record ends.
+  EXPECT_TRUE(store.AppendBatch("imported", MakeBatch("r", 5, 1, 4, 3)).ok());
+  ASSERT_TRUE(store.PutLabels("imported", std::vector<LabelRecord>{{5, true, 9}}).ok());
+  loaded = store.LoadSession("imported");
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_EQ(loaded->label_history.size(), 4u);
+
+  // An inconsistent record stores nothing.
+  SessionRecord bad = record;
+  bad.id = "bad";
+  bad.batches[1].first_row_id = 7;
+  absl::Status status = store.PutSession(bad);
+  EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss) << status;
+  EXPECT_EQ(store.LoadSession("bad").status().code(), absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace aadd
