@@ -12,11 +12,11 @@ packages=(
 )
 # Extra packages for optional parts, selected by flags:
 #   --bench   PyTorch and OpenBLAS for bench/vs_pytorch.sh
-#   --deploy  nginx for the session-affinity routing test
+#   --deploy  nginx and python3-yaml for the deployment tests (tests/deploy)
 for arg in "$@"; do
   case "$arg" in
     --bench) packages+=(python3 python3-torch python3-numpy libopenblas0-openmp) ;;
-    --deploy) packages+=(nginx-light) ;;
+    --deploy) packages+=(nginx-light python3-yaml) ;;
     *) echo "install-deps.sh: unknown option '$arg' (known: --bench, --deploy)" >&2; exit 2 ;;
   esac
 done

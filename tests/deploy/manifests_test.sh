@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Checks deploy/'s YAML: it parses, and the pieces agree with each other and
+# with the Dockerfile (data directory, port, probes, health check, Services).
+# Exits 77 (skipped) where python3's yaml module is missing.
+#   manifests_test.sh SOURCE_DIR
+set -euo pipefail
+src="${1:?usage: manifests_test.sh SOURCE_DIR}"
+if ! python3 -c 'import yaml' 2>/dev/null; then
+  echo "manifests_test: python3-yaml is not installed; skipped"
+  exit 77
+fi
+exec python3 - "$src" <<'PY'
+import re, sys, yaml
+src = sys.argv[1]
+failures = []
+def check(ok, msg):
+    if not ok: failures.append(msg)
+
+dockerfile = open(f"{src}/Dockerfile").read()
+volume = re.search(r'^VOLUME \["?([^"\]\s]+)', dockerfile, re.M).group(1)
+port = int(re.search(r'^EXPOSE (\d+)', dockerfile, re.M).group(1))
+
+compose = yaml.safe_load(open(f"{src}/deploy/compose.yaml"))
+svc = compose["services"]["aadd"]
+test = " ".join(svc["healthcheck"]["test"])
+check("aadctl health" in test and f"localhost:{port}" in test,
+      f"compose health check should run aadctl health on port {port}: {test}")
+mounts = dict(v.split(":", 1) for v in svc["volumes"])
+for name, path in mounts.items():
+    check(name in (compose.get("volumes") or {}), f"compose volume '{name}' is not a named volume")
+check(volume in mounts.values(), f"compose does not mount the image's data volume {volume}: {mounts}")
+check(any(str(p).endswith(f":{port}") for p in svc["ports"]), f"compose publishes no port {port}")
+
+docs = []
+for f in ("statefulset.yaml", "service.yaml"):
+    docs += [d for d in yaml.safe_load_all(open(f"{src}/deploy/kubernetes/{f}")) if d]
+kust = yaml.safe_load(open(f"{src}/deploy/kubernetes/kustomization.yaml"))
+check(sorted(kust["resources"]) == ["service.yaml", "statefulset.yaml"],
+      f"kustomization lists {kust['resources']}")
+sts = [d for d in docs if d["kind"] == "StatefulSet"]
+services = {d["metadata"]["name"]: d for d in docs if d["kind"] == "Service"}
+check(len(sts) == 1, f"expected one StatefulSet, found {len(sts)}")
+sts = sts[0]
+spec = sts["spec"]
+labels = spec["template"]["metadata"]["labels"]
+check(spec["selector"]["matchLabels"].items() <= labels.items(), "StatefulSet selector does not match its pods")
+claims = {t["metadata"]["name"] for t in spec.get("volumeClaimTemplates", [])}
+check(claims, "StatefulSet has no volumeClaimTemplates")
+(c,) = spec["template"]["spec"]["containers"]
+ports = {p["containerPort"] for p in c["ports"]}
+check(port in ports, f"container does not expose {port}: {ports}")
+for probe in ("readinessProbe", "livenessProbe"):
+    g = c.get(probe, {}).get("grpc")
+    check(g is not None and g.get("port") in ports, f"{probe} is not a gRPC probe on the container's port")
+for kind in ("requests", "limits"):
+    check({"cpu", "memory"} <= set(c.get("resources", {}).get(kind, {})), f"resources.{kind} lacks cpu or memory")
+data_mounts = [m for m in c["volumeMounts"] if m["name"] in claims]
+check(any(m["mountPath"] == volume for m in data_mounts),
+      f"no claim template is mounted at the image's data volume {volume}")
+headless = services.get(spec["serviceName"])
+check(headless is not None and headless["spec"].get("clusterIP") == "None",
+      f"serviceName '{spec['serviceName']}' is not a headless Service")
+check(any(s["spec"].get("type", "ClusterIP") == "ClusterIP" and s["spec"].get("clusterIP") != "None"
+          for s in services.values()), "no ClusterIP Service")
+for name, s in services.items():
+    check(s["spec"]["selector"].items() <= labels.items(), f"Service {name} selects no aadd pod")
+    check(all(p["port"] == port for p in s["spec"]["ports"]), f"Service {name} is not on port {port}")
+
+nginx = open(f"{src}/deploy/nginx/aadd.conf").read()
+check(re.search(r'hash \$http_x_session_id consistent;', nginx), "nginx upstream does not hash x-session-id consistently")
+check(re.search(r'grpc_pass grpc://', nginx) and re.search(r'listen \S+ http2;', nginx), "nginx does not proxy gRPC over HTTP/2")
+check(len(re.findall(r'^\s*server \S+:%d' % port, nginx, re.M)) >= 2, "nginx upstream lists fewer than two replicas")
+
+for f in failures: print("FAIL:", f, file=sys.stderr)
+if failures: sys.exit(1)
+print("manifests_test: compose, Kubernetes and nginx agree with the Dockerfile")
+PY
