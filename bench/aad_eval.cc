@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "core/active/active_config.h"
 #include "core/active/query_strategy.h"
 #include "core/data/csv_reader.h"
@@ -45,6 +46,9 @@ ABSL_FLAG(int, pretrain_epochs, aad::ActiveConfig{}.pretrain_epochs,
           "unsupervised pre-training epochs");
 ABSL_FLAG(float, prior_strength, aad::ActiveConfig{}.prior_strength,
           "UAI layer's pull towards its unsupervised prior");
+ABSL_FLAG(std::string, uai_inputs, "latent,evidence,score,forest,input",
+          "what the UAI layer reads: a comma-separated subset of latent, evidence, score, "
+          "forest, input");
 
 namespace {
 
@@ -172,6 +176,19 @@ int main(int argc, char** argv) {
   config.freeze_detector = absl::GetFlag(FLAGS_freeze_detector);
   config.pretrain_epochs = absl::GetFlag(FLAGS_pretrain_epochs);
   config.prior_strength = absl::GetFlag(FLAGS_prior_strength);
+  {
+    aad::UaiInputOptions& in = config.uai_inputs;
+    in.latent = in.evidence = in.score = in.forest = in.raw_input = false;
+    for (absl::string_view part : absl::StrSplit(absl::GetFlag(FLAGS_uai_inputs), ',')) {
+      if (part == "latent") in.latent = true;
+      else if (part == "evidence") in.evidence = true;
+      else if (part == "score") in.score = true;
+      else if (part == "forest") in.forest = true;
+      else if (part == "input") in.raw_input = true;
+      else return fail(absl::InvalidArgumentError(absl::StrCat(
+          "--uai_inputs: unknown part '", part, "' (known: latent, evidence, score, forest, input)")));
+    }
+  }
   auto strategy = aad::ParseStrategyKind(absl::GetFlag(FLAGS_strategy));
   if (!strategy.ok()) return fail(strategy.status());
   const int64_t budget = absl::GetFlag(FLAGS_budget);
