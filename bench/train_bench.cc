@@ -12,6 +12,11 @@
 // as PyTorch's DataLoader(drop_last=True) would. Inference runs
 // Autoencoder::Infer (latent, per-feature error and score) over full blocks.
 #include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -62,6 +67,60 @@ bool ParseArgs(int argc, char** argv, Args* a) {
   return true;
 }
 
+// Runs job(1) on a second thread while the caller runs job(0); Run()
+// returns when both are done.
+class HalfWorker {
+ public:
+  HalfWorker() : thread_([this] { Loop(); }) {}
+  ~HalfWorker() {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  void Run(const std::function<void(int)>& job) {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      job_ = &job;
+      ++generation_;
+    }
+    cv_.notify_all();
+    job(0);
+    std::unique_lock<std::mutex> l(mu_);
+    cv_.wait(l, [&] { return done_ == generation_; });
+  }
+
+ private:
+  void Loop() {
+    long seen = 0;
+    for (;;) {
+      const std::function<void(int)>* job;
+      {
+        std::unique_lock<std::mutex> l(mu_);
+        cv_.wait(l, [&] { return stop_ || generation_ != seen; });
+        if (stop_) return;
+        seen = generation_;
+        job = job_;
+      }
+      (*job)(1);
+      {
+        std::lock_guard<std::mutex> l(mu_);
+        done_ = seen;
+      }
+      cv_.notify_all();
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  const std::function<void(int)>* job_ = nullptr;
+  long generation_ = 0, done_ = 0;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
 double Now() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
       .count();
@@ -72,14 +131,10 @@ double Now() {
 int main(int argc, char** argv) {
   Args a;
   if (!ParseArgs(argc, argv, &a)) return 2;
-#ifdef _OPENMP
-  Eigen::setNbThreads(static_cast<int>(a.threads));
-#else
-  if (a.threads != 1) {
-    std::fprintf(stderr, "train-bench: built without OpenMP, only --threads 1\n");
+  if (a.threads > 2 || (a.threads == 2 && a.batch % 2 != 0)) {
+    std::fprintf(stderr, "train-bench: --threads 1 or 2 (then an even --batch)\n");
     return 2;
   }
-#endif
   aad::Matrix data(a.rows, a.dims);
   FILE* f = std::fopen(a.data.c_str(), "rb");
   if (f == nullptr || std::fread(data.data(), sizeof(float), data.size(), f) !=
@@ -99,17 +154,46 @@ int main(int argc, char** argv) {
   const long steps = a.rows / a.batch;
   double seconds = 0, loss = 0;
   long samples = 0;
+  const bool two = a.threads == 2;
+  std::unique_ptr<HalfWorker> worker;
+  if (two) worker = std::make_unique<HalfWorker>();
+  const long half = two ? a.batch / 2 : a.batch;
+  auto batch_rows = [&](long s, int part) {
+    return aad::ConstMatrixMap(data.data() + ((s % steps) * a.batch + part * half) * a.dims,
+                               half, a.dims);
+  };
   if (a.mode == "train") {
-    aad::Adam adam(ae.Parameters(), aad::AdamOptions{1e-3f, 0.9f, 0.999f, 1e-8f, 0.0f});
-    // L = mean_i s_i with s_i the row's mean squared error: torch's MSELoss.
-    const aad::Vector ds = aad::Vector::Constant(a.batch, 1.0f / static_cast<float>(a.batch));
+    // The replica that trains on the second half (two threads only).
+    std::unique_ptr<aad::DeepDetector> replica = ae.Clone();
+    std::vector<aad::Parameter> params = ae.Parameters(), rparams = replica->Parameters();
+    aad::Adam adam(params, aad::AdamOptions{1e-3f, 0.9f, 0.999f, 1e-8f, 0.0f});
+    // L = mean_i s_i over the whole minibatch: torch's MSELoss.
+    const aad::Vector ds = aad::Vector::Constant(half, 1.0f / static_cast<float>(a.batch));
+    float half_loss[2] = {0, 0};
+    long current = 0;
+    const std::function<void(int)> half_step = [&](int part) {
+      aad::DeepDetector* d = part == 0 ? static_cast<aad::DeepDetector*>(&ae) : replica.get();
+      d->ZeroGrad();
+      half_loss[part] = d->Forward(batch_rows(current, part)).s.sum() / a.batch;
+      d->Backward(nullptr, nullptr, ds);
+    };
     auto step = [&](long s) {
-      aad::ConstMatrixMap x(data.data() + (s % steps) * a.batch * a.dims, a.batch, a.dims);
-      ae.ZeroGrad();
-      const aad::DetectorOutput& out = ae.Forward(x);
-      ae.Backward(nullptr, nullptr, ds);
+      current = s;
+      if (!two) {
+        half_step(0);
+        adam.Step();
+        return half_loss[0];
+      }
+      worker->Run(half_step);
+      for (size_t k = 0; k < params.size(); ++k) {
+        Eigen::Map<Eigen::ArrayXf>(params[k].grad, params[k].size) +=
+            Eigen::Map<const Eigen::ArrayXf>(rparams[k].grad, rparams[k].size);
+      }
       adam.Step();
-      return out.s.mean();
+      for (size_t k = 0; k < params.size(); ++k) {
+        std::memcpy(rparams[k].value, params[k].value, params[k].size * sizeof(float));
+      }
+      return half_loss[0] + half_loss[1];
     };
     for (long s = 0; s < a.warmup; ++s) step(s);
     const double t0 = Now();
@@ -119,12 +203,20 @@ int main(int argc, char** argv) {
     seconds = Now() - t0;
     samples = a.epochs * steps * a.batch;
   } else {
-    aad::InferScratch scratch;
-    aad::DetectorOutput out;
+    aad::InferScratch scratch[2];
+    aad::DetectorOutput out[2];
+    long current = 0;
+    const std::function<void(int)> infer = [&](int part) {
+      ae.Infer(batch_rows(current, part), &scratch[part], &out[part]);
+    };
     auto block = [&](long s) {
-      aad::ConstMatrixMap x(data.data() + (s % steps) * a.batch * a.dims, a.batch, a.dims);
-      ae.Infer(x, &scratch, &out);
-      return out.s.mean();
+      current = s;
+      if (two) {
+        worker->Run(infer);
+        return (out[0].s.mean() + out[1].s.mean()) / 2;
+      }
+      infer(0);
+      return out[0].s.mean();
     };
     for (long s = 0; s < a.warmup; ++s) block(s);
     const double t0 = Now();

@@ -9,6 +9,10 @@ warm-up steps. The core side is bench/train-bench (a subprocess); the PyTorch
 side runs in this process. Runs alternate core/PyTorch (and which goes first)
 so that drifting machine load hits both; each figure is the median over the
 repetitions. The last line printed is one JSON object.
+
+Two threads: PyTorch splits each operator over its intra-op (OpenMP) threads;
+the core splits each minibatch into halves, one per thread, and adds the
+halves' gradients before the one Adam step (see bench/train_bench.cc).
 """
 
 import argparse
