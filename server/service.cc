@@ -8,7 +8,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
+#include "server/mutex.h"
 #include "core/util/status_macros.h"
 #include "server/log.h"
 #include "server/proto_convert.h"
@@ -134,7 +134,7 @@ class TrainReactor final : public grpc::ServerWriteReactor<aad::v1::TrainRespons
     absl::Status status = session_->StartTraining(this, pretrain_epochs_);
     if (!status.ok()) {
       {
-        absl::MutexLock lock(&mu_);
+        MutexLock lock(&mu_);
         finish_pending_ = true;
         final_status_ = ToGrpcStatus(status);
       }
@@ -144,7 +144,7 @@ class TrainReactor final : public grpc::ServerWriteReactor<aad::v1::TrainRespons
 
   void OnProgress(const aad::TrainProgress& p) override {
     {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       next_.Clear();
       next_.set_epoch(p.epoch);
       next_.set_epochs(p.epochs);
@@ -161,7 +161,7 @@ class TrainReactor final : public grpc::ServerWriteReactor<aad::v1::TrainRespons
 
   void OnTrainingDone(const absl::Status& status, int64_t version) override {
     {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       SetOutcomeLocked(status, version);
     }
     Step();
@@ -170,7 +170,7 @@ class TrainReactor final : public grpc::ServerWriteReactor<aad::v1::TrainRespons
   void OnWriteDone(bool ok) override {
     if (!ok) cancelled_.store(true);
     {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       writing_ = false;
     }
     Step();
@@ -206,7 +206,7 @@ class TrainReactor final : public grpc::ServerWriteReactor<aad::v1::TrainRespons
   void Step() ABSL_LOCKS_EXCLUDED(mu_) {
     grpc::Status status;
     {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       if (writing_ || finished_) return;
       if (has_next_) {
         out_ = next_;
@@ -226,7 +226,7 @@ class TrainReactor final : public grpc::ServerWriteReactor<aad::v1::TrainRespons
   const std::shared_ptr<Session> session_;
   const int pretrain_epochs_;
   std::atomic<bool> cancelled_{false};
-  absl::Mutex mu_;
+  Mutex mu_;
   aad::v1::TrainResponse next_ ABSL_GUARDED_BY(mu_);
   aad::v1::TrainResponse out_ ABSL_GUARDED_BY(mu_);  // the write in flight
   bool has_next_ ABSL_GUARDED_BY(mu_) = false;

@@ -25,7 +25,7 @@ absl::StatusOr<IngestResult> Session::Append(const std::string& batch_id, int64_
                                              absl::Span<const float> values) {
   const std::string what =
       batch_id.empty() ? std::string("batch") : absl::StrCat("batch '", batch_id, "'");
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   if (!batch_id.empty()) {
     auto it = batches_.find(batch_id);
     if (it != batches_.end()) {
@@ -55,12 +55,12 @@ absl::StatusOr<IngestResult> Session::Append(const std::string& batch_id, int64_
 }
 
 std::shared_ptr<const Session::ModelSnapshot> Session::snapshot() const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return snapshot_;
 }
 
 SessionStatus Session::Status() const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   SessionStatus s;
   s.id = id_;
   s.options.config = config_;
@@ -104,7 +104,7 @@ absl::StatusOr<RowScores> Session::ScorePoolRows(absl::Span<const int64_t> row_i
   std::vector<float> gathered;
   int64_t cols = 0;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     snap = snapshot_;
     if (snap == nullptr) {
       return absl::FailedPreconditionError(
@@ -148,7 +148,7 @@ absl::StatusOr<Candidates> Session::QueryCandidates(int64_t k, const aad::Strate
   std::vector<uint8_t> labelled;
   uint64_t query_seed = 0;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     snap = snapshot_;
     if (snap == nullptr) {
       return absl::FailedPreconditionError(
@@ -165,7 +165,7 @@ absl::StatusOr<Candidates> Session::QueryCandidates(int64_t k, const aad::Strate
                                      query_seed, k);
   std::vector<float> logit;
   RETURN_IF_ERROR(snap->scores->Lookup(out.row_ids, &out.p, &logit, &out.s));
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   out.feature_count = feature_count_;
   out.values.reserve(out.row_ids.size() * feature_count_);
   for (int64_t r : out.row_ids) {
@@ -183,7 +183,7 @@ void Session::SubmitLabels(absl::Span<const aad::LabeledRow> labels, bool wait_f
   }
   LabelResult result;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     if (cancelled_.load()) {
       done(absl::CancelledError(absl::StrCat("session ", id_, " is closing: ", cancel_reason_)));
       return;
@@ -226,7 +226,7 @@ void Session::SubmitLabels(absl::Span<const aad::LabeledRow> labels, bool wait_f
 }
 
 absl::Status Session::StartTraining(TrainObserver* observer, int pretrain_epochs) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   if (cancelled_.load()) {
     return absl::CancelledError(absl::StrCat("session ", id_, " is closing: ", cancel_reason_));
   }
@@ -249,7 +249,7 @@ absl::Status Session::StartTraining(TrainObserver* observer, int pretrain_epochs
 
 void Session::Cancel(const std::string& reason) {
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     if (cancelled_.load()) return;
     cancel_reason_ = reason;
     // A running worker sees the flag at its next check and answers every
@@ -301,7 +301,7 @@ void Session::RunWorker() {
     std::vector<Waiter> stop_waiters;
     LabelResult stop_result;
     {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       if (cancelled_.load()) {
         // Answer everyone still waiting, then stop for good.
         stop = true;
@@ -358,7 +358,7 @@ void Session::RunWorker() {
     absl::Status status;
     std::shared_ptr<const aad::PoolScores> scores;
     {
-      absl::MutexLock train_lock(&train_mu_);
+      MutexLock train_lock(&train_mu_);
       if (kind == JobKind::kTrain) {
         LogInfo(id_, absl::StrCat("training on ", pool->rows(), " rows and ", labels.size(),
                                   " labels"));
@@ -378,7 +378,7 @@ void Session::RunWorker() {
     int64_t version = 0;
     LabelResult label_result;
     {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       running_ = JobKind::kNone;
       if (status.ok()) {
         auto snap = std::make_shared<ModelSnapshot>();

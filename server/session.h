@@ -27,7 +27,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
+#include "server/mutex.h"
 #include "absl/types/span.h"
 #include "core/active/active_config.h"
 #include "core/active/active_learner.h"
@@ -185,10 +185,10 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // Serialises training runs; held by the worker for a whole run. Only the
   // worker touches the learner.
-  absl::Mutex train_mu_ ABSL_ACQUIRED_AFTER(mu_);
+  Mutex train_mu_ ABSL_ACQUIRED_AFTER(mu_);
   std::unique_ptr<aad::ActiveLearner> learner_ ABSL_GUARDED_BY(train_mu_);
 
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   int64_t feature_count_ ABSL_GUARDED_BY(mu_);
   std::vector<float> rows_ ABSL_GUARDED_BY(mu_);  // row-major, feature_count_ wide
   int64_t row_count_ ABSL_GUARDED_BY(mu_) = 0;

@@ -50,7 +50,7 @@ absl::StatusOr<std::shared_ptr<Session>> SessionManager::Create(SessionOptions o
     }
     options.feature_count = names;
   }
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   if (static_cast<int64_t>(sessions_.size()) >= options_.max_sessions) {
     return absl::ResourceExhaustedError(absl::StrCat("the server holds ", sessions_.size(),
                                                      " sessions, the limit is ",
@@ -65,7 +65,7 @@ absl::StatusOr<std::shared_ptr<Session>> SessionManager::Create(SessionOptions o
 }
 
 absl::StatusOr<std::shared_ptr<Session>> SessionManager::Get(const std::string& id) const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   auto it = sessions_.find(id);
   if (it == sessions_.end()) {
     return absl::NotFoundError(absl::StrCat("no session with id '", id, "'"));
@@ -76,7 +76,7 @@ absl::StatusOr<std::shared_ptr<Session>> SessionManager::Get(const std::string& 
 std::vector<std::shared_ptr<Session>> SessionManager::List(const std::string& after,
                                                            int page_size) const {
   std::vector<std::shared_ptr<Session>> out;
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   for (auto it = sessions_.upper_bound(after);
        it != sessions_.end() && static_cast<int>(out.size()) < page_size; ++it) {
     out.push_back(it->second);
@@ -87,7 +87,7 @@ std::vector<std::shared_ptr<Session>> SessionManager::List(const std::string& af
 absl::Status SessionManager::Delete(const std::string& id) {
   std::shared_ptr<Session> session;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     auto it = sessions_.find(id);
     if (it == sessions_.end()) {
       return absl::NotFoundError(absl::StrCat("no session with id '", id, "'"));
@@ -103,7 +103,7 @@ absl::Status SessionManager::Delete(const std::string& id) {
 void SessionManager::CancelAll(const std::string& reason) {
   std::vector<std::shared_ptr<Session>> all;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     for (auto& [id, s] : sessions_) all.push_back(s);
   }
   for (auto& s : all) s->Cancel(reason);

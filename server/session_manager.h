@@ -11,7 +11,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
+#include "server/mutex.h"
 #include "server/session.h"
 #include "server/training_pool.h"
 
@@ -51,7 +51,7 @@ class SessionManager {
   // Declared before sessions_: destroyed after them, once its jobs drained.
   TrainingPool pool_;
 
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   std::map<std::string, std::shared_ptr<Session>> sessions_ ABSL_GUARDED_BY(mu_);
 };
 

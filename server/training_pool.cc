@@ -11,15 +11,19 @@ TrainingPool::TrainingPool(int threads) {
 
 TrainingPool::~TrainingPool() {
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     stopping_ = true;
   }
+  ready_.SignalAll();
   for (std::thread& t : threads_) t.join();
 }
 
 void TrainingPool::Schedule(std::function<void()> job) {
-  absl::MutexLock lock(&mu_);
-  queue_.push_back(std::move(job));
+  {
+    MutexLock lock(&mu_);
+    queue_.push_back(std::move(job));
+  }
+  ready_.Signal();
 }
 
 bool TrainingPool::ReadyToWork() const { return stopping_ || !queue_.empty(); }
@@ -28,8 +32,8 @@ void TrainingPool::Work() {
   for (;;) {
     std::function<void()> job;
     {
-      absl::MutexLock lock(&mu_);
-      mu_.Await(absl::Condition(this, &TrainingPool::ReadyToWork));
+      MutexLock lock(&mu_);
+      while (!ReadyToWork()) ready_.Wait(&mu_);
       // Drain the queue before stopping: a queued job owes its callers an
       // answer (sessions cancelled at shutdown finish quickly).
       if (queue_.empty()) return;

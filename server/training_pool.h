@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
+#include "server/mutex.h"
 
 namespace aadd {
 
@@ -31,7 +31,8 @@ class TrainingPool {
   void Work();
   bool ReadyToWork() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  absl::Mutex mu_;
+  Mutex mu_;
+  CondVar ready_;  // signalled when a job arrives or the pool stops
   std::deque<std::function<void()>> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   // Constant after construction.
