@@ -236,32 +236,24 @@ TEST(SyntheticTest, ClusteredAnomaliesAreLinearlySeparable) {
   }
 }
 
-// The two settings seen by a real unsupervised detector: an Isolation Forest
-// finds the low-density anomalies, while the clustered ones mask each other:
-// the top of its ranking (as many rows as there are anomalies) holds few.
-TEST(SyntheticTest, IsolationForestFindsLowDensityButNotClusteredAnomalies) {
+// The low-density setting is the classic unsupervised one: an Isolation
+// Forest ranks its anomalies first. (The clustered setting is not a forest's
+// blind spot: it is the autoencoder's, which reconstructs the tight cluster
+// as well as nominal rows; ActiveLearner's learning test covers it.)
+TEST(SyntheticTest, IsolationForestFindsLowDensityAnomalies) {
   for (uint64_t seed : {1, 2, 3}) {
     SCOPED_TRACE(::testing::Message() << "seed=" << seed);
     SyntheticOptions options;
     options.seed = seed;
-    for (const NamedGenerator& g : kGenerators) {
-      SCOPED_TRACE(g.name);
-      absl::StatusOr<Dataset> d = g.make(options);
-      ASSERT_TRUE(d.ok());
-      IsolationForestOptions forest_options;
-      forest_options.seed = seed;
-      IsolationForest forest(forest_options);
-      ASSERT_TRUE(forest.Fit(d->features).ok());
-      std::vector<float> scores(d->rows());
-      forest.Score(d->features, absl::MakeSpan(scores));
-      const double auc = RocAuc(scores, d->labels);
-      if (g.make == &MakeClusteredAnomalies) {
-        const int64_t k = d->anomaly_count();
-        EXPECT_LT(DiscoveredWithinBudget(TopK(scores, k), d->labels, k), k / 4);
-      } else {
-        EXPECT_GT(auc, 0.95);
-      }
-    }
+    absl::StatusOr<Dataset> d = MakeLowDensityAnomalies(options);
+    ASSERT_TRUE(d.ok());
+    IsolationForestOptions forest_options;
+    forest_options.seed = seed;
+    IsolationForest forest(forest_options);
+    ASSERT_TRUE(forest.Fit(d->features).ok());
+    std::vector<float> scores(d->rows());
+    forest.Score(d->features, absl::MakeSpan(scores));
+    EXPECT_GT(RocAuc(scores, d->labels), 0.95);
   }
 }
 
