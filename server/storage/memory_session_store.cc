@@ -76,11 +76,14 @@ absl::StatusOr<AppendResult> MemorySessionStore::AppendBatch(const std::string& 
         absl::StrCat("session '", session, "': batch '", batch.batch_id, "' starts at row ",
                      batch.first_row_id, " but the store holds ", next_row, " rows"));
   }
-  if (!stored->record.batches.empty() &&
-      stored->record.batches.front().feature_count != batch.feature_count) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "session '", session, "': batch '", batch.batch_id, "' has ", batch.feature_count,
-        " features, stored rows have ", stored->record.batches.front().feature_count));
+  // The session's fixed width (options) or the first batch's.
+  const int64_t width = !stored->record.batches.empty()
+                            ? stored->record.batches.front().feature_count
+                            : stored->record.options.feature_count;
+  if (width != 0 && width != batch.feature_count) {
+    return absl::InvalidArgumentError(absl::StrCat("session '", session, "': batch '",
+                                                   batch.batch_id, "' has ", batch.feature_count,
+                                                   " features, stored rows have ", width));
   }
   stored->batch_index[batch.batch_id] = stored->record.batches.size();
   stored->record.batches.push_back(batch);

@@ -307,9 +307,17 @@ absl::Status SqliteSessionStore::Error(int rc, absl::string_view what) const {
   const int sys_errno = sqlite3_system_errno(db_);
   std::string message = absl::StrCat(path_, ": ", what, ": ", sqlite3_errmsg(db_),
                                      " (SQLite code ", extended);
-  if (sys_errno != 0) absl::StrAppend(&message, ", errno ", sys_errno, " ", strerror(sys_errno));
+  // errno is that of the last failed system call, which may be stale for
+  // errors that are not about the file system.
+  const int primary = rc & 0xff;
+  const bool file_error = primary == SQLITE_IOERR || primary == SQLITE_FULL ||
+                          primary == SQLITE_CANTOPEN || primary == SQLITE_READONLY ||
+                          primary == SQLITE_PERM;
+  if (file_error && sys_errno != 0) {
+    absl::StrAppend(&message, ", errno ", sys_errno, " ", strerror(sys_errno));
+  }
   absl::StrAppend(&message, ")");
-  switch (rc & 0xff) {
+  switch (primary) {
     case SQLITE_FULL:
     case SQLITE_NOMEM:
       return absl::ResourceExhaustedError(message);
@@ -561,7 +569,9 @@ absl::StatusOr<AppendResult> SqliteSessionStore::AppendBatch(const std::string& 
         absl::StrCat("session '", session, "': batch '", batch.batch_id, "' starts at row ",
                      batch.first_row_id, " but the store holds ", row.row_count, " rows"));
   }
-  if (row.row_count > 0 && row.feature_count != batch.feature_count) {
+  // feature_count is the session's fixed width (options) or the first
+  // batch's; 0 until one of them sets it.
+  if (row.feature_count != 0 && row.feature_count != batch.feature_count) {
     return absl::InvalidArgumentError(
         absl::StrCat("session '", session, "': batch '", batch.batch_id, "' has ",
                      batch.feature_count, " features, stored rows have ", row.feature_count));

@@ -127,6 +127,13 @@ TYPED_TEST(StoreContractTest, RejectsBatchesOutOfOrderOrMalformed) {
   EXPECT_EQ(width.status().code(), absl::StatusCode::kInvalidArgument) << width.status();
   EXPECT_EQ(store.AppendBatch("nope", MakeBatch("c", 0, 1, 2, 1)).status().code(),
             absl::StatusCode::kNotFound);
+  // A width fixed at creation binds the first batch too.
+  SessionConfigRecord fixed;
+  fixed.feature_count = 4;
+  ASSERT_TRUE(store.CreateSession("fixed", fixed, 0).ok());
+  auto narrow = store.AppendBatch("fixed", MakeBatch("a", 0, 2, 3, 1));
+  EXPECT_EQ(narrow.status().code(), absl::StatusCode::kInvalidArgument) << narrow.status();
+  EXPECT_TRUE(store.AppendBatch("fixed", MakeBatch("a", 0, 2, 4, 1)).ok());
 }
 
 TYPED_TEST(StoreContractTest, RelabelKeepsFirstOrderAndHistory) {
