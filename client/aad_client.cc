@@ -63,11 +63,19 @@ absl::Status AadClient::Retry(const std::function<grpc::Status()>& call) const {
 
 absl::StatusOr<aad::v1::SessionInfo> AadClient::CreateSession(
     const aad::v1::CreateSessionRequest& request) {
-  // Not retried: a lost reply would leave a second session behind.
+  // The client names the session, and sends the name as x-session-id, so a
+  // session-affine proxy creates it on the replica that will serve it. Not
+  // retried: a retry after a lost reply would answer ALREADY_EXISTS.
+  aad::v1::CreateSessionRequest named = request;
+  if (named.session_id().empty()) {
+    thread_local absl::BitGen gen;
+    named.set_session_id(absl::StrFormat("%016x%016x", absl::Uniform<uint64_t>(gen),
+                                         absl::Uniform<uint64_t>(gen)));
+  }
   aad::v1::CreateSessionResponse response;
   grpc::ClientContext context;
-  Prepare(&context, "", options_.timeout);
-  absl::Status status = FromGrpcStatus(stub_->CreateSession(&context, request, &response));
+  Prepare(&context, named.session_id(), options_.timeout);
+  absl::Status status = FromGrpcStatus(stub_->CreateSession(&context, named, &response));
   if (!status.ok()) return status;
   return response.session();
 }

@@ -11,6 +11,8 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -426,6 +428,14 @@ int Simulate(aadc::AadClient* client) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // --help lists the flags of this binary's own file (Abseil's default looks
+  // for a file named after the binary, which ours are not).
+  absl::FlagsUsageConfig usage;
+  usage.contains_help_flags = [](absl::string_view file) {
+    return absl::EndsWith(file, "/aadctl.cc");
+  };
+  usage.contains_helpshort_flags = usage.contains_help_flags;
+  absl::SetFlagsUsageConfig(usage);
   absl::SetProgramUsageMessage(
       "Command-line client of aadd.\n"
       "  aadctl create [--detector autoencoder|deep_svdd] [--strategy S] [--seed S]   prints the id\n"

@@ -253,7 +253,10 @@ grpc::ServerUnaryReactor* AadService::CreateSession(grpc::CallbackServerContext*
   if (draining_.load()) return FinishNow(context, Unavailable());
   absl::Status status = [&]() -> absl::Status {
     ASSIGN_OR_RETURN(SessionOptions options, FromProto(*request));
-    ASSIGN_OR_RETURN(std::shared_ptr<Session> session, sessions_->Create(std::move(options)));
+    // The id may come as metadata only: a session-affine proxy routes on it.
+    ASSIGN_OR_RETURN(std::shared_ptr<Session> session,
+                     sessions_->Create(std::move(options),
+                                       SessionIdOf(context, request->session_id())));
     ToProto(session->Status(), response->mutable_session());
     return absl::OkStatus();
   }();

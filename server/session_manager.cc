@@ -1,8 +1,10 @@
 #include "server/session_manager.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/random/random.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "core/util/status_macros.h"
@@ -18,6 +20,17 @@ std::string NewSessionId() {
                          absl::Uniform<uint64_t>(gen));
 }
 
+absl::Status ValidateSessionId(const std::string& id) {
+  const bool ok = !id.empty() && id.size() <= 64 &&
+                  std::all_of(id.begin(), id.end(), [](char c) {
+                    return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_' ||
+                           c == '-';
+                  });
+  if (ok) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      "session id '", id, "' is not 1-64 characters of letters, digits, '_' and '-'"));
+}
+
 }  // namespace
 
 SessionManager::SessionManager(const SessionManagerOptions& options)
@@ -30,7 +43,9 @@ SessionManager::~SessionManager() {
   // cancelled, only answer their callers) and joins the threads.
 }
 
-absl::StatusOr<std::shared_ptr<Session>> SessionManager::Create(SessionOptions options) {
+absl::StatusOr<std::shared_ptr<Session>> SessionManager::Create(SessionOptions options,
+                                                                std::string id) {
+  if (!id.empty()) RETURN_IF_ERROR(ValidateSessionId(id));
   RETURN_IF_ERROR(options.config.Validate());
   if (options.feature_count < 0 || options.feature_count > options_.limits.max_features) {
     return absl::InvalidArgumentError(absl::StrCat("feature_count must be in 0..",
@@ -56,8 +71,11 @@ absl::StatusOr<std::shared_ptr<Session>> SessionManager::Create(SessionOptions o
                                                      " sessions, the limit is ",
                                                      options_.max_sessions, " (--max_sessions)"));
   }
-  std::string id = NewSessionId();
-  while (sessions_.count(id) != 0) id = NewSessionId();
+  if (id.empty()) {
+    do id = NewSessionId(); while (sessions_.count(id) != 0);
+  } else if (sessions_.count(id) != 0) {
+    return absl::AlreadyExistsError(absl::StrCat("a session with id '", id, "' exists"));
+  }
   auto session = std::make_shared<Session>(id, std::move(options), options_.limits, &pool_);
   sessions_[id] = session;
   LogInfo(id, "created");

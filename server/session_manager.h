@@ -32,7 +32,10 @@ class SessionManager {
 
   // Validates `options` (INVALID_ARGUMENT naming the field) and creates a
   // session with a fresh random id. RESOURCE_EXHAUSTED at max_sessions.
-  absl::StatusOr<std::shared_ptr<Session>> Create(SessionOptions options);
+  // `id` empty: a fresh random id; otherwise the client's choice, which must
+  // be 1-64 characters of [A-Za-z0-9_-] (INVALID_ARGUMENT) and unused
+  // (ALREADY_EXISTS).
+  absl::StatusOr<std::shared_ptr<Session>> Create(SessionOptions options, std::string id = "");
   // NOT_FOUND naming the id.
   absl::StatusOr<std::shared_ptr<Session>> Get(const std::string& id) const;
   // Up to page_size sessions with ids after `after`, in id order.

@@ -264,3 +264,38 @@ TEST_F(ErrorsTest, SecondTrainWhileTrainingIsFailedPrecondition) {
 
 }  // namespace
 }  // namespace aadtest
+
+namespace aadtest {
+namespace {
+
+class SessionIdTest : public ServerFixture {};
+
+TEST_F(SessionIdTest, ClientChosenIdIsKeptAndATakenOneIsAlreadyExists) {
+  aad::v1::CreateSessionRequest request;
+  request.set_session_id("fraud-team_7");
+  auto created = client_->CreateSession(request);
+  ASSERT_TRUE(created.ok()) << created.status();
+  EXPECT_EQ(created->session_id(), "fraud-team_7");
+  auto again = client_->CreateSession(request);
+  ASSERT_EQ(again.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_THAT(std::string(again.status().message()), ::testing::HasSubstr("fraud-team_7"));
+}
+
+TEST_F(SessionIdTest, MalformedIdIsInvalidNamingIt) {
+  aad::v1::CreateSessionRequest request;
+  request.set_session_id("no spaces/please");
+  auto created = client_->CreateSession(request);
+  ASSERT_EQ(created.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(created.status().message()), ::testing::HasSubstr("no spaces/please"));
+}
+
+TEST_F(SessionIdTest, WithoutAnIdTheClientNamesTheSession) {
+  auto a = client_->CreateSession(aad::v1::CreateSessionRequest());
+  auto b = client_->CreateSession(aad::v1::CreateSessionRequest());
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->session_id().size(), 32u);
+  EXPECT_NE(a->session_id(), b->session_id());
+}
+
+}  // namespace
+}  // namespace aadtest
