@@ -109,13 +109,15 @@ def torch_run(x, shape, mode, threads, warmup, foreach):
                 return e.mean(1).mean()
     for s in range(warmup):
         step(s)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for s in range(steps):
         last = step(s)
     seconds = time.perf_counter() - t0
+    cpu_seconds = time.process_time() - c0
     samples = steps * batch
     return {"impl": "torch", "mode": mode, "shape": shape, "threads": threads,
-            "samples": samples, "seconds": seconds, "samples_per_s": samples / seconds,
+            "samples": samples, "seconds": seconds, "cpu_seconds": cpu_seconds,
+            "samples_per_s": samples / seconds,
             "last_loss": float(last)}
 
 
@@ -182,6 +184,7 @@ def main():
             cases.append(("infer", shape, t))
 
     results = {c: {"core": [], "torch": []} for c in cases}
+    per_cpu = {c: {"core": [], "torch": []} for c in cases}  # samples per CPU-second
     loads = []
     for rep in range(args.reps):
         loads.append(load())
@@ -194,6 +197,7 @@ def main():
                 else:
                     r = torch_run(tensors[shape], shape, mode, t, args.warmup, foreach[shape])
                 results[case][impl].append(r["samples_per_s"])
+                per_cpu[case][impl].append(r["samples"] / max(r["cpu_seconds"], 1e-9))
         print(f"rep {rep + 1}/{args.reps} done, load {loads[-1]}", flush=True)
     loads.append(load())
 
@@ -212,10 +216,26 @@ def main():
         summary[f"{mode}_torch_{shape}_{t}t"] = round(p)
         summary[f"{mode}_speedup_{shape}_{t}t"] = round(c / p, 3)
         summary[f"{mode}_core_gflops_{shape}_{t}t"] = round(c * flops / 1e9, 2)
+    # Wall-clock figures suffer from other work on a shared machine; samples
+    # per CPU-second of the process do much less (1 thread: its own core time).
+    print(f"\nper CPU-second of the process (load-robust; 1 thread):")
+    print(f"{'mode':6} {'shape':6} {'core samples/cpu-s':>19} {'torch samples/cpu-s':>20} {'ratio':>6}"
+          f" {'core GFLOP/cpu-s':>16}")
+    for case in cases:
+        mode, shape, t = case
+        if t != 1:
+            continue
+        c = statistics.median(per_cpu[case]["core"])
+        p = statistics.median(per_cpu[case]["torch"])
+        flops = gemm_flops_per_sample(*SHAPES[shape][:3], mode)
+        print(f"{mode:6} {shape:6} {c:>19,.0f} {p:>20,.0f} {c / p:>6.2f} {c * flops / 1e9:>16.1f}")
+        summary[f"{mode}_cpu_speedup_{shape}_1t"] = round(c / p, 3)
+        summary[f"{mode}_core_gflops_per_cpu_s_{shape}_1t"] = round(c * flops / 1e9, 2)
     peak = 32 * mhz / 1000.0
     print(f"\npeak fp32 of one core: 32 FLOP/cycle (AVX2, 2 FMA pipes x 8 lanes x 2) x "
           f"{mhz:.0f} MHz = {peak:.1f} GFLOP/s")
-    for key in ("train_core_gflops_large_1t", "infer_core_gflops_large_1t"):
+    for key in ("train_core_gflops_large_1t", "infer_core_gflops_large_1t",
+                "train_core_gflops_per_cpu_s_large_1t", "infer_core_gflops_per_cpu_s_large_1t"):
         if key in summary:
             print(f"{key}: {summary[key]} GFLOP/s = {100 * summary[key] / peak:.0f}% of peak")
     # The headline keys of issue 6 (inference: 1 thread).

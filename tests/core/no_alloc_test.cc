@@ -38,6 +38,12 @@
 #define AADD_NO_ALLOC_TSAN 1
 #endif
 
+// The replacements below pair operator new with std::free by design; GCC
+// cannot see that through inlining and warns.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+
 namespace {
 // Trivial thread_locals in the executable live in static TLS: reading them
 // from inside malloc allocates nothing.
