@@ -19,7 +19,7 @@ absl::Status MemorySessionStore::CreateSession(const std::string& id,
                                                const SessionConfigRecord& options,
                                                int64_t created_micros) {
   if (id.empty()) return absl::InvalidArgumentError("session id is empty");
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   if (sessions_.count(id) != 0) {
     return absl::AlreadyExistsError(absl::StrCat("session '", id, "' is already stored"));
   }
@@ -32,7 +32,7 @@ absl::Status MemorySessionStore::CreateSession(const std::string& id,
 
 absl::Status MemorySessionStore::PutSession(const SessionRecord& record) {
   RETURN_IF_ERROR(ValidateSessionRecord(record, "imported record"));
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   if (sessions_.count(record.id) != 0) {
     return absl::AlreadyExistsError(absl::StrCat("session '", record.id, "' is already stored"));
   }
@@ -47,7 +47,7 @@ absl::Status MemorySessionStore::PutSession(const SessionRecord& record) {
 }
 
 absl::Status MemorySessionStore::DeleteSession(const std::string& id) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   if (sessions_.erase(id) == 0) {
     return absl::NotFoundError(absl::StrCat("session '", id, "' is not stored"));
   }
@@ -57,7 +57,7 @@ absl::Status MemorySessionStore::DeleteSession(const std::string& id) {
 absl::StatusOr<AppendResult> MemorySessionStore::AppendBatch(const std::string& session,
                                                              const BatchRecord& batch) {
   RETURN_IF_ERROR(ValidateBatch(batch));
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   ASSIGN_OR_RETURN(Stored * stored, FindLocked(session));
   auto it = stored->batch_index.find(batch.batch_id);
   if (it != stored->batch_index.end()) {
@@ -92,7 +92,7 @@ absl::StatusOr<AppendResult> MemorySessionStore::AppendBatch(const std::string& 
 
 absl::Status MemorySessionStore::PutLabels(const std::string& session,
                                            absl::Span<const LabelRecord> labels) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   ASSIGN_OR_RETURN(Stored * stored, FindLocked(session));
   const int64_t rows = stored->record.row_count();
   for (const LabelRecord& label : labels) {
@@ -108,7 +108,7 @@ absl::Status MemorySessionStore::PutLabels(const std::string& session,
 
 absl::Status MemorySessionStore::PutModel(const std::string& session, const ModelRecord& model,
                                           int64_t finished_run) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   ASSIGN_OR_RETURN(Stored * stored, FindLocked(session));
   const int64_t current = stored->record.model ? stored->record.model->version : 0;
   if (model.version <= current) {
@@ -128,7 +128,7 @@ absl::Status MemorySessionStore::PutModel(const std::string& session, const Mode
 absl::StatusOr<int64_t> MemorySessionStore::BeginTraining(const std::string& session,
                                                           TrainingKind kind,
                                                           int64_t started_micros) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   ASSIGN_OR_RETURN(Stored * stored, FindLocked(session));
   const int64_t run = stored->next_run_id++;
   stored->open_runs[run] = TrainingRunRecord{run, kind, started_micros};
@@ -137,7 +137,7 @@ absl::StatusOr<int64_t> MemorySessionStore::BeginTraining(const std::string& ses
 
 absl::Status MemorySessionStore::FinishTraining(const std::string& session, int64_t run_id,
                                                 const std::string& /*outcome*/) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   ASSIGN_OR_RETURN(Stored * stored, FindLocked(session));
   if (stored->open_runs.erase(run_id) == 0) {
     return absl::NotFoundError(
@@ -147,7 +147,7 @@ absl::Status MemorySessionStore::FinishTraining(const std::string& session, int6
 }
 
 absl::StatusOr<std::vector<SessionSummary>> MemorySessionStore::ListSessions() {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   std::vector<SessionSummary> out;
   out.reserve(sessions_.size());
   for (const auto& [id, stored] : sessions_) {
@@ -158,7 +158,7 @@ absl::StatusOr<std::vector<SessionSummary>> MemorySessionStore::ListSessions() {
 }
 
 absl::StatusOr<SessionRecord> MemorySessionStore::LoadSession(const std::string& id) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   ASSIGN_OR_RETURN(Stored * stored, FindLocked(id));
   SessionRecord out = stored->record;
   out.labels = CurrentLabels(out.label_history);

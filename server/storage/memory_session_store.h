@@ -11,7 +11,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
-#include "absl/synchronization/mutex.h"
+#include "server/mutex.h"
 #include "server/storage/session_store.h"
 
 namespace aadd {
@@ -51,7 +51,7 @@ class MemorySessionStore final : public SessionStore {
   // NOT_FOUND naming the session when unknown.
   absl::StatusOr<Stored*> FindLocked(const std::string& id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  absl::Mutex mu_;
+  Mutex mu_;
   std::map<std::string, Stored> sessions_ ABSL_GUARDED_BY(mu_);
 };
 

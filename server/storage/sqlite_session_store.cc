@@ -157,7 +157,7 @@ SqliteSessionStore::SqliteSessionStore(std::string path, int lock_fd, sqlite3* d
     : path_(std::move(path)), lock_fd_(lock_fd), db_(db) {}
 
 SqliteSessionStore::~SqliteSessionStore() {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
   // Closing the last connection checkpoints the WAL into the main file.
   sqlite3_close(db_);
@@ -209,7 +209,7 @@ absl::StatusOr<std::unique_ptr<SqliteSessionStore>> SqliteSessionStore::Open(
 }
 
 absl::Status SqliteSessionStore::Initialize(const SqliteStoreOptions& options) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   sqlite3_extended_result_codes(db_, 1);
   sqlite3_busy_timeout(db_, options.busy_timeout_ms);
   // SQLite silently opens a file it may not write read-only; a store that
@@ -390,7 +390,7 @@ absl::Status SqliteSessionStore::CreateSession(const std::string& id,
                                                int64_t created_micros) {
   if (id.empty()) return absl::InvalidArgumentError("session id is empty");
   const std::string encoded = EncodeSessionOptions(options);
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   Transaction txn(this);
   RETURN_IF_ERROR(txn.Begin(/*write=*/true));
   {
@@ -490,7 +490,7 @@ absl::Status SqliteSessionStore::UpsertModelLocked(const std::string& session,
 absl::Status SqliteSessionStore::PutSession(const SessionRecord& record) {
   RETURN_IF_ERROR(ValidateSessionRecord(record, "imported record"));
   const std::string encoded = EncodeSessionOptions(record.options);
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   Transaction txn(this);
   RETURN_IF_ERROR(txn.Begin(/*write=*/true));
   {
@@ -523,7 +523,7 @@ absl::Status SqliteSessionStore::PutSession(const SessionRecord& record) {
 }
 
 absl::Status SqliteSessionStore::DeleteSession(const std::string& id) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   Transaction txn(this);
   RETURN_IF_ERROR(txn.Begin(/*write=*/true));
   RETURN_IF_ERROR(FindSessionLocked(id).status());
@@ -539,7 +539,7 @@ absl::Status SqliteSessionStore::DeleteSession(const std::string& id) {
 absl::StatusOr<AppendResult> SqliteSessionStore::AppendBatch(const std::string& session,
                                                              const BatchRecord& batch) {
   RETURN_IF_ERROR(ValidateBatch(batch));
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   Transaction txn(this);
   RETURN_IF_ERROR(txn.Begin(/*write=*/true));
   ASSIGN_OR_RETURN(SessionRow row, FindSessionLocked(session));
@@ -583,7 +583,7 @@ absl::StatusOr<AppendResult> SqliteSessionStore::AppendBatch(const std::string& 
 
 absl::Status SqliteSessionStore::PutLabels(const std::string& session,
                                            absl::Span<const LabelRecord> labels) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   Transaction txn(this);
   RETURN_IF_ERROR(txn.Begin(/*write=*/true));
   ASSIGN_OR_RETURN(SessionRow row, FindSessionLocked(session));
@@ -600,7 +600,7 @@ absl::Status SqliteSessionStore::PutLabels(const std::string& session,
 
 absl::Status SqliteSessionStore::PutModel(const std::string& session, const ModelRecord& model,
                                           int64_t finished_run) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   Transaction txn(this);
   RETURN_IF_ERROR(txn.Begin(/*write=*/true));
   RETURN_IF_ERROR(FindSessionLocked(session).status());
@@ -636,7 +636,7 @@ absl::Status SqliteSessionStore::PutModel(const std::string& session, const Mode
 absl::StatusOr<int64_t> SqliteSessionStore::BeginTraining(const std::string& session,
                                                           TrainingKind kind,
                                                           int64_t started_micros) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   Transaction txn(this);
   RETURN_IF_ERROR(txn.Begin(/*write=*/true));
   ASSIGN_OR_RETURN(SessionRow row, FindSessionLocked(session));
@@ -667,7 +667,7 @@ absl::StatusOr<int64_t> SqliteSessionStore::BeginTraining(const std::string& ses
 
 absl::Status SqliteSessionStore::FinishTraining(const std::string& session, int64_t run_id,
                                                 const std::string& outcome) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   Transaction txn(this);
   RETURN_IF_ERROR(txn.Begin(/*write=*/true));
   RETURN_IF_ERROR(FindSessionLocked(session).status());
@@ -689,7 +689,7 @@ absl::Status SqliteSessionStore::FinishTraining(const std::string& session, int6
 }
 
 absl::StatusOr<std::vector<SessionSummary>> SqliteSessionStore::ListSessions() {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   ASSIGN_OR_RETURN(sqlite3_stmt * s,
                    Prepare("SELECT s.id, s.created_micros, s.row_count, "
                            "coalesce(m.version, 0) FROM sessions s "
@@ -706,7 +706,7 @@ absl::StatusOr<std::vector<SessionSummary>> SqliteSessionStore::ListSessions() {
 }
 
 absl::StatusOr<SessionRecord> SqliteSessionStore::LoadSession(const std::string& id) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   // One read transaction: a consistent snapshot across the tables.
   Transaction txn(this);
   RETURN_IF_ERROR(txn.Begin(/*write=*/false));

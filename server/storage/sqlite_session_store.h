@@ -21,7 +21,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
+#include "server/mutex.h"
 #include "server/storage/session_store.h"
 
 struct sqlite3;
@@ -125,7 +125,7 @@ class SqliteSessionStore final : public SessionStore {
   const std::string path_;
   const int lock_fd_;
 
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   sqlite3* const db_ ABSL_PT_GUARDED_BY(mu_);
   absl::flat_hash_map<const char*, sqlite3_stmt*> statements_ ABSL_GUARDED_BY(mu_);
 };
