@@ -11,8 +11,6 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
-#include "absl/flags/usage_config.h"
-#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -21,7 +19,9 @@
 #include "client/aad_client.h"
 #include "client/simulation.h"
 #include "core/data/csv_reader.h"
-#include "core/data/synthetic.h"
+#include "core/eval/discovery_report.h"
+#include "core/eval/labelled_data.h"
+#include "core/util/command_line.h"
 
 ABSL_FLAG(std::string, server, "localhost:50051", "host:port of the aadd server");
 ABSL_FLAG(std::string, session, "", "session id (every session subcommand)");
@@ -54,24 +54,6 @@ int Fail(const absl::Status& status) {
   std::cerr << "aadctl: " << absl::StatusCodeToString(status.code()) << ": " << status.message()
             << "\n";
   return 1;
-}
-
-// absl flags spell names with underscores: accept --label-column and -k.
-std::vector<char*> NormaliseFlagNames(int argc, char** argv, std::vector<std::string>* storage) {
-  storage->reserve(argc);
-  for (int i = 0; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg.rfind("--", 0) == 0) {
-      const size_t end = std::min(arg.find('='), arg.size());
-      std::replace(arg.begin() + 2, arg.begin() + end, '-', '_');
-    } else if (arg == "-k" || arg.rfind("-k=", 0) == 0) {
-      arg = "-" + arg;
-    }
-    storage->push_back(arg);
-  }
-  std::vector<char*> out;
-  for (std::string& s : *storage) out.push_back(s.data());
-  return out;
 }
 
 std::string JsonString(const std::string& s) {
@@ -301,34 +283,6 @@ void PrintSession(const aad::v1::SessionInfo& s, bool json) {
   }
 }
 
-absl::StatusOr<aad::Dataset> LoadSimulationData(uint64_t seed) {
-  const std::string synthetic = absl::GetFlag(FLAGS_synthetic);
-  if (!synthetic.empty()) {
-    aad::SyntheticOptions o;
-    o.rows = absl::GetFlag(FLAGS_rows);
-    o.dims = absl::GetFlag(FLAGS_dims);
-    o.seed = seed;
-    if (synthetic == "clustered") return aad::MakeClusteredAnomalies(o);
-    if (synthetic == "low_density") return aad::MakeLowDensityAnomalies(o);
-    return absl::InvalidArgumentError(
-        absl::StrCat("--synthetic must be clustered or low_density, got '", synthetic, "'"));
-  }
-  const std::string path = absl::GetFlag(FLAGS_data);
-  if (path.empty()) return absl::InvalidArgumentError("give --data FILE.csv or --synthetic KIND");
-  aad::CsvOptions o;
-  o.label_column = absl::GetFlag(FLAGS_label_column);
-  o.anomaly_value = absl::GetFlag(FLAGS_anomaly_value);
-  o.require_labels = true;
-  return aad::ReadCsvFile(path, o);
-}
-
-std::string CurveJson(const aadc::SimulationResult& r) {
-  std::vector<std::string> points;
-  for (const auto& [shown, found] : r.curve) points.push_back(absl::StrCat("[", shown, ",", found, "]"));
-  return absl::StrCat("[", absl::StrJoin(points, ","), "]");
-}
-
-// The same output (text and JSON keys) as aad-eval.
 int Simulate(aadc::AadClient* client) {
   auto config = ConfigFromFlags();
   if (!config.ok()) return Fail(config.status());
@@ -340,19 +294,26 @@ int Simulate(aadc::AadClient* client) {
   const int runs = absl::GetFlag(FLAGS_runs);
   if (runs < 1) return Fail(absl::InvalidArgumentError(absl::StrCat("--runs must be >= 1, got ", runs)));
   const bool json = absl::GetFlag(FLAGS_json);
-  const std::string name = absl::GetFlag(FLAGS_synthetic).empty()
-                               ? absl::GetFlag(FLAGS_data)
-                               : absl::StrCat("synthetic:", absl::GetFlag(FLAGS_synthetic));
-  const std::string detector = absl::GetFlag(FLAGS_detector);
-  const std::string strategy_name = StrategyName(*strategy);
-  std::vector<aadc::SimulationResult> results;
-  int64_t rows = 0, anomalies = 0;
+  aad::LabelledDataSource source;
+  source.csv_path = absl::GetFlag(FLAGS_data);
+  source.synthetic = absl::GetFlag(FLAGS_synthetic);
+  source.label_column = absl::GetFlag(FLAGS_label_column);
+  source.anomaly_value = absl::GetFlag(FLAGS_anomaly_value);
+  source.rows = absl::GetFlag(FLAGS_rows);
+  source.dims = absl::GetFlag(FLAGS_dims);
+  aad::ReportHeader header;
+  header.dataset = aad::LabelledDataName(source);
+  header.budget = budget;
+  header.batch = batch;
+  header.detector = absl::GetFlag(FLAGS_detector);
+  header.strategy = StrategyName(*strategy);
+  std::vector<aad::DiscoveryReport> reports;
   for (int r = 0; r < runs; ++r) {
     const uint64_t seed = absl::GetFlag(FLAGS_seed) + r;
-    auto data = LoadSimulationData(seed);
+    auto data = aad::LoadLabelledData(source, seed);
     if (!data.ok()) return Fail(data.status());
-    rows = data->rows();
-    anomalies = data->anomaly_count();
+    header.rows = data->rows();
+    header.anomalies = data->anomaly_count();
     aadc::SimulationOptions o;
     o.budget = budget;
     o.batch = batch;
@@ -361,81 +322,18 @@ int Simulate(aadc::AadClient* client) {
     o.seed = seed;
     auto result = aadc::RunSimulation(client, *data, o);
     if (!result.ok()) return Fail(result.status());
-    const aadc::SimulationResult& x = *result;
-    results.push_back(x);
-    if (json) {
-      std::printf(
-          "{\"run\":%d,\"seed\":%llu,\"dataset\":%s,\"rows\":%lld,\"anomalies\":%lld,"
-          "\"budget\":%lld,\"batch\":%lld,\"detector\":\"%s\",\"strategy\":\"%s\","
-          "\"discovered\":%lld,\"baseline_discovered\":%lld,\"auc_roc\":%.4f,"
-          "\"average_precision\":%.4f,\"baseline_auc_roc\":%.4f,\"update_ms_mean\":%.3f,"
-          "\"update_ms_p95\":%.3f,\"train_seconds\":%.3f,\"seconds\":%.3f,\"curve\":%s}\n",
-          r, static_cast<unsigned long long>(seed), JsonString(name).c_str(),
-          static_cast<long long>(rows), static_cast<long long>(anomalies),
-          static_cast<long long>(budget), static_cast<long long>(batch), detector.c_str(),
-          strategy_name.c_str(), static_cast<long long>(x.discovered),
-          static_cast<long long>(x.baseline_discovered), x.auc_roc, x.average_precision,
-          x.baseline_auc_roc, x.update_ms_mean, x.update_ms_p95, x.train_seconds, x.seconds,
-          CurveJson(x).c_str());
-    } else {
-      std::printf("run %d (seed %llu): %s, %lld rows, %lld anomalies\n", r,
-                  static_cast<unsigned long long>(seed), name.c_str(),
-                  static_cast<long long>(rows), static_cast<long long>(anomalies));
-      std::printf("  %8s %8s\n", "shown", "found");
-      for (const auto& [shown, found] : x.curve) {
-        std::printf("  %8lld %8lld\n", static_cast<long long>(shown), static_cast<long long>(found));
-      }
-      std::printf(
-          "  discovered@%lld: active %lld, unsupervised %lld | ROC AUC %.4f (unsupervised %.4f), "
-          "AP %.4f | update %.2f ms mean, %.2f ms p95 | train %.2f s, total %.2f s\n",
-          static_cast<long long>(budget), static_cast<long long>(x.discovered),
-          static_cast<long long>(x.baseline_discovered), x.auc_roc, x.baseline_auc_roc,
-          x.average_precision, x.update_ms_mean, x.update_ms_p95, x.train_seconds, x.seconds);
-    }
+    reports.push_back(result->report);
+    std::fputs(aad::FormatRun(header, r, reports.back(), json).c_str(), stdout);
     std::fflush(stdout);
   }
-  auto mean = [&](auto field) {
-    double s = 0;
-    for (const auto& x : results) s += field(x);
-    return s / results.size();
-  };
-  using R = aadc::SimulationResult;
-  const double discovered = mean([](const R& x) { return x.discovered; });
-  const double baseline = mean([](const R& x) { return x.baseline_discovered; });
-  const double auc = mean([](const R& x) { return x.auc_roc; });
-  const double ap = mean([](const R& x) { return x.average_precision; });
-  const double upd = mean([](const R& x) { return x.update_ms_mean; });
-  const double p95 = mean([](const R& x) { return x.update_ms_p95; });
-  const double secs = mean([](const R& x) { return x.seconds; });
-  if (json) {
-    std::printf(
-        "{\"summary\":true,\"dataset\":%s,\"rows\":%lld,\"anomalies\":%lld,\"budget\":%lld,"
-        "\"batch\":%lld,\"runs\":%d,\"detector\":\"%s\",\"strategy\":\"%s\",\"discovered\":%.2f,"
-        "\"baseline_discovered\":%.2f,\"auc_roc\":%.4f,\"average_precision\":%.4f,"
-        "\"update_ms_mean\":%.3f,\"update_ms_p95\":%.3f,\"seconds\":%.3f}\n",
-        JsonString(name).c_str(), static_cast<long long>(rows), static_cast<long long>(anomalies),
-        static_cast<long long>(budget), static_cast<long long>(batch), runs, detector.c_str(),
-        strategy_name.c_str(), discovered, baseline, auc, ap, upd, p95, secs);
-  } else {
-    std::printf(
-        "summary over %d run(s): discovered@%lld %.2f (unsupervised %.2f), ROC AUC %.4f, AP %.4f, "
-        "update %.2f ms mean (p95 %.2f), %.2f s a run\n",
-        runs, static_cast<long long>(budget), discovered, baseline, auc, ap, upd, p95, secs);
-  }
+  std::fputs(aad::FormatSummary(header, reports, json).c_str(), stdout);
   return 0;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  // --help lists the flags of this binary's own file (Abseil's default looks
-  // for a file named after the binary, which ours are not).
-  absl::FlagsUsageConfig usage;
-  usage.contains_help_flags = [](absl::string_view file) {
-    return absl::EndsWith(file, "/aadctl.cc");
-  };
-  usage.contains_helpshort_flags = usage.contains_help_flags;
-  absl::SetFlagsUsageConfig(usage);
+  aad::ShowFlagsOfFileInHelp("/aadctl.cc");
   absl::SetProgramUsageMessage(
       "Command-line client of aadd.\n"
       "  aadctl create [--detector autoencoder|deep_svdd] [--strategy S] [--seed S]   prints the id\n"
@@ -451,7 +349,7 @@ int main(int argc, char** argv) {
       "  aadctl simulate --synthetic clustered|low_density --rows N --dims D --budget B ...\n"
       "Every subcommand takes --server host:port (default localhost:50051).");
   std::vector<std::string> storage;
-  std::vector<char*> args = NormaliseFlagNames(argc, argv, &storage);
+  std::vector<char*> args = aad::NormaliseFlagNames(argc, argv, &storage);
   std::vector<char*> positional = absl::ParseCommandLine(static_cast<int>(args.size()), args.data());
   if (positional.size() < 2) {
     std::cerr << "aadctl: give a subcommand (aadctl --help lists them)\n";

@@ -10,17 +10,6 @@
 #include "core/util/status_macros.h"
 
 namespace aadc {
-namespace {
-
-double Percentile(std::vector<double> v, double q) {
-  if (v.empty()) return 0.0;
-  std::sort(v.begin(), v.end());
-  const size_t i = std::min(v.size() - 1, static_cast<size_t>(q * (v.size() - 1) + 0.5));
-  return v[i];
-}
-
-}  // namespace
-
 absl::StatusOr<SimulationResult> RunSimulation(AadClient* client, const aad::Dataset& data,
                                                const SimulationOptions& options) {
   using Clock = std::chrono::steady_clock;
@@ -33,7 +22,8 @@ absl::StatusOr<SimulationResult> RunSimulation(AadClient* client, const aad::Dat
   }
   const auto start = Clock::now();
   SimulationResult result;
-  result.seed = options.seed;
+  aad::DiscoveryReport& report = result.report;
+  report.seed = options.seed;
   aad::v1::CreateSessionRequest create;
   *create.mutable_config() = options.config;
   create.mutable_config()->set_seed(options.seed);
@@ -53,7 +43,7 @@ absl::StatusOr<SimulationResult> RunSimulation(AadClient* client, const aad::Dat
                                             " rows after ingesting ", data.rows()));
   }
   RETURN_IF_ERROR(client->Train(id).status());
-  result.train_seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  report.train_seconds = std::chrono::duration<double>(Clock::now() - start).count();
   const int64_t budget = std::min<int64_t>(options.budget, data.rows());
 
   // The unsupervised baseline: the top `budget` rows of the initial ranking.
@@ -62,16 +52,15 @@ absl::StatusOr<SimulationResult> RunSimulation(AadClient* client, const aad::Dat
                                               aad::v1::QUERY_STRATEGY_TOP,
                                               aad::QuerySeed(options.seed, 0)));
   const std::vector<int64_t> initial_ids(initial.row_ids().begin(), initial.row_ids().end());
-  result.baseline_discovered = aad::DiscoveredWithinBudget(initial_ids, data.labels, budget);
+  report.baseline_discovered = aad::DiscoveredWithinBudget(initial_ids, data.labels, budget);
   std::vector<int64_t> all(data.rows());
   std::iota(all.begin(), all.end(), 0);
   ASSIGN_OR_RETURN(auto first_scores, client->ScorePoolRows(id, all));
-  result.baseline_auc_roc = aad::RocAuc(
+  report.baseline_auc_roc = aad::RocAuc(
       absl::MakeConstSpan(first_scores.s().data(), first_scores.s().size()), data.labels);
 
   std::vector<double> update_ms;
-  int64_t found = 0, next_mark = 1, labelled = 0;
-  const int64_t step = std::max<int64_t>(1, budget / 10);
+  int64_t labelled = 0;
   for (uint64_t round = 1; labelled < budget; ++round) {
     const int64_t k = std::min<int64_t>(options.batch, budget - labelled);
     ASSIGN_OR_RETURN(auto candidates,
@@ -84,11 +73,6 @@ absl::StatusOr<SimulationResult> RunSimulation(AadClient* client, const aad::Dat
       verdicts.emplace_back(row, anomaly);
       result.shown.push_back(row);
       ++labelled;
-      found += anomaly;
-      if (labelled >= next_mark * step || labelled == budget) {
-        result.curve.emplace_back(labelled, found);
-        while (next_mark * step <= labelled) ++next_mark;
-      }
     }
     const auto t0 = Clock::now();
     ASSIGN_OR_RETURN(auto reply, client->SubmitLabels(id, verdicts, /*wait_for_model=*/true));
@@ -98,18 +82,13 @@ absl::StatusOr<SimulationResult> RunSimulation(AadClient* client, const aad::Dat
                                               " labels, the expert gave ", labelled));
     }
   }
-  result.discovered = found;
   ASSIGN_OR_RETURN(auto final_scores, client->ScorePoolRows(id, all));
-  const auto logits =
-      absl::MakeConstSpan(final_scores.logit().data(), final_scores.logit().size());
-  result.auc_roc = aad::RocAuc(logits, data.labels);
-  result.average_precision = aad::AveragePrecision(logits, data.labels);
-  double sum = 0;
-  for (double ms : update_ms) sum += ms;
-  result.update_ms_mean = update_ms.empty() ? 0 : sum / update_ms.size();
-  result.update_ms_p95 = Percentile(update_ms, 0.95);
+  aad::SummarizeOutcome(
+      result.shown, data.labels,
+      absl::MakeConstSpan(final_scores.logit().data(), final_scores.logit().size()), update_ms,
+      &report);
   if (options.delete_session) RETURN_IF_ERROR(client->DeleteSession(id));
-  result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  report.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   return result;
 }
 

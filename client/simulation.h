@@ -14,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "client/aad_client.h"
 #include "core/data/dataset.h"
+#include "core/eval/discovery_report.h"
 
 namespace aadc {
 
@@ -29,14 +30,8 @@ struct SimulationOptions {
 
 struct SimulationResult {
   std::string session_id;
-  uint64_t seed = 0;
-  int64_t discovered = 0;
-  int64_t baseline_discovered = 0;
-  double auc_roc = 0, average_precision = 0, baseline_auc_roc = 0;
-  double update_ms_mean = 0, update_ms_p95 = 0;
-  double train_seconds = 0, seconds = 0;
-  std::vector<std::pair<int64_t, int64_t>> curve;  // (shown, found)
-  std::vector<int64_t> shown;                       // row ids, in the order shown
+  aad::DiscoveryReport report;  // what aad-eval reports for the same run
+  std::vector<int64_t> shown;   // row ids, in the order shown
 };
 
 // `data` must carry ground-truth labels. Not thread-safe per client call

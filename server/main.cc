@@ -7,8 +7,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
-#include "absl/flags/usage_config.h"
-#include "absl/strings/match.h"
+#include "core/util/command_line.h"
 #include "absl/strings/str_cat.h"
 #include "server/log.h"
 #include "server/server.h"
@@ -33,14 +32,7 @@ ABSL_FLAG(int, shutdown_grace_seconds, 10,
           "on SIGTERM/SIGINT, how long calls in flight get to finish before they are cut");
 
 int main(int argc, char** argv) {
-  // --help lists the flags of this binary's own file (Abseil's default looks
-  // for a file named after the binary, which ours are not).
-  absl::FlagsUsageConfig usage;
-  usage.contains_help_flags = [](absl::string_view file) {
-    return absl::EndsWith(file, "/main.cc");
-  };
-  usage.contains_helpshort_flags = usage.contains_help_flags;
-  absl::SetFlagsUsageConfig(usage);
+  aad::ShowFlagsOfFileInHelp("/server/main.cc");
   absl::SetProgramUsageMessage(
       "aadd: active anomaly detection server (gRPC service aad.v1.ActiveAnomalyDetection,\n"
       "grpc.health.v1 health checking and server reflection).\n"

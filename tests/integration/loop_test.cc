@@ -70,7 +70,7 @@ void ExpectSameAsCore(aadc::AadClient* client, const aad::Dataset& data, aad::St
   EXPECT_EQ(result->shown, expected);
   int64_t found = 0;
   for (int64_t r : expected) found += data.labels[r];
-  EXPECT_EQ(result->discovered, found);
+  EXPECT_EQ(result->report.discovered, found);
 }
 
 TEST_F(LoopTest, YeastFindsTheSameAnomaliesAsTheCore) {
