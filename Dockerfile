@@ -19,12 +19,12 @@ RUN cmake -S . -B build/image -G Ninja -DCMAKE_BUILD_TYPE=Release -DAADD_MARCH=x
 
 FROM debian:bookworm-slim
 # Runtime libraries only: one package for each shared library that aadd and
-# aadctl load (ldd), including those the base image already has. When the
-# SQLite store lands, add libsqlite3-0 (tests/deploy/dockerfile_test.sh says so).
+# aadctl load (ldd), including those the base image already has; libsqlite3-0
+# holds the durable session store (tests/deploy/dockerfile_test.sh checks).
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       libgrpc++1.51 libgrpc29 libprotobuf32 libabsl20220623 \
-      libssl3 libc-ares2 libre2-9 zlib1g \
+      libssl3 libc-ares2 libre2-9 zlib1g libsqlite3-0 \
       libstdc++6 libgcc-s1 libc6 \
  && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system --gid 10001 aadd \

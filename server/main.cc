@@ -1,8 +1,8 @@
 // aadd: the active anomaly detection server.
 #include <csignal>
 #include <cstdio>
-#include <filesystem>
-#include <system_error>
+#include <memory>
+#include <string>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -11,11 +11,16 @@
 #include "absl/strings/str_cat.h"
 #include "server/log.h"
 #include "server/server.h"
+#include "server/storage/memory_session_store.h"
+#include "server/storage/sqlite_session_store.h"
 
 ABSL_FLAG(int, port, 50051, "TCP port to listen on (all interfaces); 0 picks a free port");
 ABSL_FLAG(std::string, data_dir, "./aadd-data",
-          "directory for the server's data; created if missing. Sessions are kept in memory "
-          "only for now: durable storage under this directory is a later release (issue 4)");
+          "directory of the durable session store (DIR/aadd.db, SQLite; created if missing, "
+          "locked against a second aadd): every acknowledged row, label and model survives a "
+          "crash, and sessions come back on restart. Empty (--data_dir=): in memory only");
+ABSL_FLAG(bool, in_memory, false,
+          "keep sessions in memory only (nothing survives the process), ignoring --data_dir");
 ABSL_FLAG(int, training_threads, 2,
           "threads that train models, shared by all sessions: at most this many models train "
           "at once; each session trains one model at a time");
@@ -41,13 +46,23 @@ int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
 
   const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
-  std::error_code ec;
-  std::filesystem::create_directories(data_dir, ec);
-  if (ec) {
-    std::fprintf(stderr, "aadd: cannot create --data_dir '%s': %s\n", data_dir.c_str(),
-                 ec.message().c_str());
-    return 1;
+  // Owned here, declared before the server: it outlives every session.
+  std::unique_ptr<aadd::SessionStore> store;
+  std::string store_description;
+  if (absl::GetFlag(FLAGS_in_memory) || data_dir.empty()) {
+    store = std::make_unique<aadd::MemorySessionStore>();
+    store_description = "sessions in memory only (--in_memory or --data_dir=): nothing survives";
+  } else {
+    auto opened = aadd::SqliteSessionStore::Open(data_dir);
+    if (!opened.ok()) {
+      std::fprintf(stderr, "aadd: cannot open the session store in --data_dir '%s': %s\n",
+                   data_dir.c_str(), std::string(opened.status().message()).c_str());
+      return 1;
+    }
+    store_description = absl::StrCat("durable sessions in ", (*opened)->path());
+    store = *std::move(opened);
   }
+  aadd::LogInfo("", store_description);
 
   // Block the shutdown signals in every thread (gRPC's threads inherit the
   // mask) and take them synchronously below.
@@ -64,13 +79,12 @@ int main(int argc, char** argv) {
   options.sessions.max_sessions = absl::GetFlag(FLAGS_max_sessions);
   options.sessions.limits.max_rows_per_session = absl::GetFlag(FLAGS_max_rows_per_session);
   options.sessions.limits.max_features = absl::GetFlag(FLAGS_max_features);
+  options.sessions.store = store.get();
   auto server = aadd::AaddServer::Start(options);
   if (!server.ok()) {
     std::fprintf(stderr, "aadd: %s\n", std::string(server.status().message()).c_str());
     return 1;
   }
-  aadd::LogInfo("", absl::StrCat("data directory ", data_dir,
-                                 " (in-memory sessions; persistence comes later)"));
   int signal = 0;
   sigwait(&signals, &signal);
   aadd::LogInfo("", absl::StrCat("signal ", signal, ": shutting down"));

@@ -15,6 +15,8 @@ absl::StatusOr<std::unique_ptr<AaddServer>> AaddServer::Start(const ServerOption
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   std::unique_ptr<AaddServer> s(new AaddServer());
   s->sessions_ = std::make_unique<SessionManager>(options.sessions);
+  // Every stored session is back before the first call is served.
+  if (absl::Status restored = s->sessions_->Restore(); !restored.ok()) return restored;
   s->service_ = std::make_unique<AadService>(s->sessions_.get());
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.address, grpc::InsecureServerCredentials(), &s->port_);

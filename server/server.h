@@ -26,7 +26,9 @@ struct ServerOptions {
 
 class AaddServer {
  public:
-  // Binds and starts serving. UNAVAILABLE when the address cannot be bound.
+  // Restores the stored sessions (options.sessions.store), binds and starts
+  // serving. The store's error when a session cannot be restored;
+  // UNAVAILABLE when the address cannot be bound.
   static absl::StatusOr<std::unique_ptr<AaddServer>> Start(const ServerOptions& options);
   // Shuts down (if Shutdown was not called) and releases everything.
   ~AaddServer();

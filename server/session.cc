@@ -3,54 +3,175 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "core/active/active_model.h"
 #include "core/util/status_macros.h"
 #include "server/log.h"
 #include "server/row_validation.h"
 
 namespace aadd {
 
-Session::Session(std::string id, SessionOptions options, SessionLimits limits, TrainingPool* pool)
+namespace {
+
+// The store's id of a batch sent without one (the store needs an id per
+// batch); never registered for deduplication.
+std::string StoreBatchId(const std::string& batch_id, int64_t first_row_id) {
+  if (!batch_id.empty()) return batch_id;
+  return absl::StrCat(std::string(1, Session::kReservedBatchIdPrefix), "rows-", first_row_id);
+}
+
+int64_t NowMicros() { return absl::ToUnixMicros(absl::Now()); }
+
+}  // namespace
+
+Session::Session(std::string id, SessionOptions options, SessionLimits limits, TrainingPool* pool,
+                 SessionStore* store)
     : id_(std::move(id)),
       limits_(limits),
       pool_(pool),
       feature_names_(std::move(options.feature_names)),
       config_(options.config),
       strategy_(options.strategy),
+      store_(store),
       feature_count_(options.feature_count) {}
 
 Session::~Session() = default;
+
+absl::StatusOr<std::shared_ptr<Session>> Session::Restore(const SessionRecord& record,
+                                                          SessionLimits limits,
+                                                          TrainingPool* pool,
+                                                          SessionStore* store) {
+  SessionOptions options;
+  options.config = record.options.config;
+  options.strategy = record.options.strategy;
+  options.feature_count = record.batches.empty() ? record.options.feature_count
+                                                 : record.batches.front().feature_count;
+  options.feature_names = record.options.feature_names;
+  auto session = std::make_shared<Session>(record.id, std::move(options), limits, pool, store);
+  Session& s = *session;
+  MutexLock train_lock(&s.train_mu_);
+  MutexLock write_lock(&s.write_mu_);
+  MutexLock lock(&s.mu_);
+  const int64_t rows = record.row_count();
+  s.rows_.reserve(static_cast<size_t>(rows * s.feature_count_));
+  for (const BatchRecord& b : record.batches) {
+    s.rows_.insert(s.rows_.end(), b.values.begin(), b.values.end());
+    if (b.batch_id.empty() || b.batch_id[0] != kReservedBatchIdPrefix) {
+      s.batches_[b.batch_id] = {b.first_row_id, b.row_count};
+    }
+  }
+  s.row_count_ = rows;
+  for (const LabelRecord& l : record.labels) {
+    s.label_index_[l.row_id] = s.labels_.size();
+    s.labels_.push_back({l.row_id, l.anomaly});
+    s.anomalies_ += l.anomaly;
+  }
+  s.labels_revision_ = static_cast<int64_t>(record.label_history.size());
+  // One submission, one time (SubmitLabels makes them strictly increasing).
+  absl::flat_hash_set<int64_t> submissions;
+  for (const LabelRecord& l : record.label_history) {
+    submissions.insert(l.time_micros);
+    s.last_label_micros_ = std::max(s.last_label_micros_, l.time_micros);
+  }
+  if (record.model.has_value()) {
+    const ModelRecord& m = *record.model;
+    auto model = aad::ActiveModel::Deserialize(m.bytes);
+    if (!model.ok()) {
+      return absl::DataLossError(absl::StrCat("session ", record.id, ": stored model version ",
+                                              m.version, " is unreadable: ",
+                                              model.status().message()));
+    }
+    ASSIGN_OR_RETURN(std::unique_ptr<aad::ActiveLearner> learner,
+                     aad::ActiveLearner::Create(s.config_));
+    RETURN_IF_ERROR(learner->Adopt(*std::move(model), *s.PoolMatrixLocked()));
+    auto snap = std::make_shared<ModelSnapshot>();
+    snap->version = m.version;
+    snap->labels_revision = m.labels_revision;
+    snap->scores = std::make_shared<const aad::PoolScores>(*learner);
+    s.snapshot_ = std::move(snap);
+    s.last_version_ = m.version;
+    s.learner_ = std::move(learner);
+    // The round counter is not stored: every submission after a model
+    // existed was a round, which holds in the usual train-then-label loop.
+    s.label_rounds_ = static_cast<int64_t>(submissions.size());
+  }
+  for (const TrainingRunRecord& run : record.interrupted_training) {
+    s.last_error_ = absl::StrCat("training interrupted by a restart (",
+                                 TrainingKindName(run.kind), " run ", run.run_id, " started at ",
+                                 absl::FormatTime(absl::FromUnixMicros(run.started_micros)), ")");
+    RETURN_IF_ERROR(store->FinishTraining(record.id, run.run_id, "interrupted by a restart"));
+  }
+  s.MaybeStartWorkerLocked();
+  return session;
+}
+
+absl::Status Session::DeleteFromStore() {
+  MutexLock write_lock(&write_mu_);
+  if (deleted_) return absl::NotFoundError(absl::StrCat("no session with id '", id_, "'"));
+  RETURN_IF_ERROR(store_->DeleteSession(id_));
+  deleted_ = true;
+  return absl::OkStatus();
+}
 
 absl::StatusOr<IngestResult> Session::Append(const std::string& batch_id, int64_t feature_count,
                                              absl::Span<const float> values) {
   const std::string what =
       batch_id.empty() ? std::string("batch") : absl::StrCat("batch '", batch_id, "'");
-  MutexLock lock(&mu_);
-  if (!batch_id.empty()) {
-    auto it = batches_.find(batch_id);
-    if (it != batches_.end()) {
-      const int64_t rows = feature_count > 0 ? static_cast<int64_t>(values.size()) / feature_count : -1;
-      if (rows != it->second.second) {
-        return absl::AlreadyExistsError(absl::StrCat(what, " was stored before with ",
-                                                     it->second.second, " rows; this one has ",
-                                                     rows));
-      }
-      return IngestResult{it->second.first, it->second.second, true, row_count_};
-    }
+  if (!batch_id.empty() && batch_id[0] == kReservedBatchIdPrefix) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "batch id of ", batch_id.size(), " bytes starts with byte 0x01, which aadd reserves"));
   }
-  RETURN_IF_ERROR(ValidateRows(values, feature_count, feature_count_, limits_.max_features, what));
-  const int64_t rows = static_cast<int64_t>(values.size()) / feature_count;
-  if (row_count_ + rows > limits_.max_rows_per_session) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat(what, " of ", rows, " rows would grow session ", id_, " to ",
-                     row_count_ + rows, " rows, over the limit of ",
-                     limits_.max_rows_per_session, " (--max_rows_per_session)"));
+  // Held over the store write: appends get contiguous row ids, in order.
+  MutexLock write_lock(&write_mu_);
+  if (deleted_) return absl::NotFoundError(absl::StrCat("no session with id '", id_, "'"));
+  BatchRecord record;
+  {
+    MutexLock lock(&mu_);
+    if (!batch_id.empty()) {
+      auto it = batches_.find(batch_id);
+      if (it != batches_.end()) {
+        const int64_t rows =
+            feature_count > 0 ? static_cast<int64_t>(values.size()) / feature_count : -1;
+        if (rows != it->second.second) {
+          return absl::AlreadyExistsError(absl::StrCat(what, " was stored before with ",
+                                                       it->second.second,
+                                                       " rows; this one has ", rows));
+        }
+        return IngestResult{it->second.first, it->second.second, true, row_count_};
+      }
+    }
+    RETURN_IF_ERROR(
+        ValidateRows(values, feature_count, feature_count_, limits_.max_features, what));
+    const int64_t rows = static_cast<int64_t>(values.size()) / feature_count;
+    if (row_count_ + rows > limits_.max_rows_per_session) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat(what, " of ", rows, " rows would grow session ", id_, " to ",
+                       row_count_ + rows, " rows, over the limit of ",
+                       limits_.max_rows_per_session, " (--max_rows_per_session)"));
+    }
+    record.batch_id = StoreBatchId(batch_id, row_count_);
+    record.first_row_id = row_count_;
+    record.row_count = rows;
+    record.feature_count = feature_count;
+  }
+  // Stored before memory changes: a store error leaves the session as it was.
+  record.values.assign(values.begin(), values.end());
+  ASSIGN_OR_RETURN(AppendResult stored, store_->AppendBatch(id_, record));
+  MutexLock lock(&mu_);
+  if (stored.duplicate) {
+    // The store knew the batch and memory did not: answer with its ids.
+    batches_[batch_id] = {stored.first_row_id, stored.row_count};
+    return IngestResult{stored.first_row_id, stored.row_count, true, row_count_};
   }
   feature_count_ = feature_count;
   rows_.insert(rows_.end(), values.begin(), values.end());
-  IngestResult result{row_count_, rows, false, row_count_ + rows};
-  row_count_ += rows;
-  if (!batch_id.empty()) batches_[batch_id] = {result.first_row_id, rows};
+  IngestResult result{row_count_, record.row_count, false, row_count_ + record.row_count};
+  row_count_ += record.row_count;
+  if (!batch_id.empty()) batches_[batch_id] = {result.first_row_id, record.row_count};
   return result;
 }
 
@@ -182,20 +303,32 @@ void Session::SubmitLabels(absl::Span<const aad::LabeledRow> labels, bool wait_f
     return;
   }
   LabelResult result;
-  {
-    MutexLock lock(&mu_);
-    if (cancelled_.load()) {
-      done(absl::CancelledError(absl::StrCat("session ", id_, " is closing: ", cancel_reason_)));
-      return;
-    }
-    // Validate all before storing any: a rejected request changes nothing.
-    for (const aad::LabeledRow& l : labels) {
-      if (l.row < 0 || l.row >= row_count_) {
-        done(absl::NotFoundError(absl::StrCat("row id ", l.row, " is not in session ", id_, " (",
-                                              row_count_, " rows); no label was stored")));
-        return;
+  absl::Status status = [&]() -> absl::Status {
+    // Held over the store write: the store's history has memory's order.
+    MutexLock write_lock(&write_mu_);
+    if (deleted_) return absl::NotFoundError(absl::StrCat("no session with id '", id_, "'"));
+    {
+      MutexLock lock(&mu_);
+      if (cancelled_.load()) {
+        return absl::CancelledError(absl::StrCat("session ", id_, " is closing: ", cancel_reason_));
+      }
+      // Validate all before storing any: a rejected request changes nothing.
+      for (const aad::LabeledRow& l : labels) {
+        if (l.row < 0 || l.row >= row_count_) {
+          return absl::NotFoundError(absl::StrCat("row id ", l.row, " is not in session ", id_,
+                                                  " (", row_count_,
+                                                  " rows); no label was stored"));
+        }
       }
     }
+    const int64_t time = std::max(NowMicros(), last_label_micros_ + 1);
+    std::vector<LabelRecord> records;
+    records.reserve(labels.size());
+    for (const aad::LabeledRow& l : labels) records.push_back({l.row, l.anomaly, time});
+    RETURN_IF_ERROR(store_->PutLabels(id_, records));
+    last_label_micros_ = time;
+
+    MutexLock lock(&mu_);
     for (const aad::LabeledRow& l : labels) {
       auto it = label_index_.find(l.row);
       if (it == label_index_.end()) {
@@ -207,7 +340,7 @@ void Session::SubmitLabels(absl::Span<const aad::LabeledRow> labels, bool wait_f
         labels_[it->second].anomaly = l.anomaly;
       }
     }
-    ++labels_revision_;
+    labels_revision_ += static_cast<int64_t>(labels.size());
     result.labels = static_cast<int64_t>(labels_.size());
     result.model_version = snapshot_ ? snapshot_->version : 0;
     // An update follows when a model exists or a full run will produce one.
@@ -221,8 +354,13 @@ void Session::SubmitLabels(absl::Span<const aad::LabeledRow> labels, bool wait_f
       }
       MaybeStartWorkerLocked();
     }
+    return absl::OkStatus();
+  }();
+  if (!status.ok()) {
+    done(status);
+  } else if (done) {
+    done(result);
   }
-  if (done) done(result);
 }
 
 absl::Status Session::StartTraining(TrainObserver* observer, int pretrain_epochs) {
@@ -294,6 +432,7 @@ void Session::RunWorker() {
     std::shared_ptr<const aad::Matrix> pool;
     std::vector<aad::LabeledRow> labels;
     int64_t revision = 0;
+    int64_t next_version = 0;
     aad::ActiveConfig config = config_;
     // Callers to answer when the worker stops (outside the lock).
     bool stop = false;
@@ -334,6 +473,8 @@ void Session::RunWorker() {
         pool = PoolMatrixLocked();
         labels = labels_;
         revision = labels_revision_;
+        // Only this worker publishes versions.
+        next_version = last_version_ + 1;
       }
     }
     if (stop) {
@@ -359,19 +500,42 @@ void Session::RunWorker() {
     std::shared_ptr<const aad::PoolScores> scores;
     {
       MutexLock train_lock(&train_mu_);
-      if (kind == JobKind::kTrain) {
+      // The run is recorded first, so that a crash during it is reported
+      // after the restart.
+      absl::StatusOr<int64_t> run = BeginRun(kind);
+      status = run.status();
+      if (status.ok() && kind == JobKind::kTrain) {
         LogInfo(id_, absl::StrCat("training on ", pool->rows(), " rows and ", labels.size(),
                                   " labels"));
-        // A fresh learner: a cancelled run leaves the current one (and its
-        // caches, which label updates warm-start from) untouched.
+        // A fresh learner: a cancelled or unstored run leaves the current one
+        // (and its caches, which label updates warm-start from) untouched.
         auto fresh = aad::ActiveLearner::Create(config);
         status = fresh.status();
         if (status.ok()) status = (*fresh)->Train(*pool, labels, control);
+        if (status.ok()) {
+          status = PersistModel(*(*fresh)->model(), next_version, revision, *run);
+        }
         if (status.ok()) learner_ = std::move(*fresh);
-      } else {
+      } else if (status.ok()) {
+        std::shared_ptr<const aad::ActiveModel> previous = learner_->model();
         status = learner_->Update(*pool, labels, control);
+        if (status.ok()) {
+          status = PersistModel(*learner_->model(), next_version, revision, *run);
+          if (!status.ok()) {
+            // The update is not stored, so it is not published either: go
+            // back to the published model for the next update.
+            absl::Status back = learner_->Adopt(previous, *pool);
+            if (!back.ok()) {
+              LogError(id_, absl::StrCat("cannot restore the learner: ", back.message()));
+            }
+          }
+        }
       }
-      if (status.ok()) scores = std::make_shared<const aad::PoolScores>(*learner_);
+      if (status.ok()) {
+        scores = std::make_shared<const aad::PoolScores>(*learner_);
+      } else if (run.ok()) {
+        FinishRun(*run, status);
+      }
     }
 
     std::vector<Waiter> answered;
@@ -382,7 +546,8 @@ void Session::RunWorker() {
       running_ = JobKind::kNone;
       if (status.ok()) {
         auto snap = std::make_shared<ModelSnapshot>();
-        snap->version = ++last_version_;
+        last_version_ = next_version;
+        snap->version = next_version;
         snap->labels_revision = revision;
         snap->scores = std::move(scores);
         snapshot_ = std::move(snap);
@@ -414,6 +579,35 @@ void Session::RunWorker() {
       }
     }
   }
+}
+
+absl::StatusOr<int64_t> Session::BeginRun(JobKind kind) {
+  MutexLock write_lock(&write_mu_);
+  if (deleted_) return absl::CancelledError(absl::StrCat("session ", id_, " was deleted"));
+  return store_->BeginTraining(
+      id_, kind == JobKind::kTrain ? TrainingKind::kFullTraining : TrainingKind::kLabelUpdate,
+      NowMicros());
+}
+
+absl::Status Session::PersistModel(const aad::ActiveModel& model, int64_t version,
+                                   int64_t revision, int64_t run_id) {
+  ModelRecord record;
+  record.version = version;
+  record.labels_revision = revision;
+  record.created_micros = NowMicros();
+  record.bytes = model.Serialize();
+  MutexLock write_lock(&write_mu_);
+  if (deleted_) return absl::CancelledError(absl::StrCat("session ", id_, " was deleted"));
+  return store_->PutModel(id_, record, run_id);
+}
+
+void Session::FinishRun(int64_t run_id, const absl::Status& outcome) {
+  MutexLock write_lock(&write_mu_);
+  if (deleted_) return;
+  absl::Status status = store_->FinishTraining(id_, run_id, outcome.ToString());
+  // Not fatal: the run is reported as interrupted after a restart.
+  if (!status.ok()) LogWarning(id_, absl::StrCat("cannot close training run ", run_id, ": ",
+                                                 status.message()));
 }
 
 }  // namespace aadd

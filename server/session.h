@@ -9,9 +9,11 @@
 // whenever labels changed since the newest model (label submissions that
 // arrive during a run are coalesced into one update).
 //
-// The state is plain C++ (no protobuf) so that a SessionStore can persist it
-// later (issue 4): options, row batches with their ids, labels in order, and
-// serialised models.
+// Durability: every write reaches the SessionStore before memory changes and
+// before the caller is answered (rows, labels, models, training runs), so an
+// acknowledged write survives a crash; a store error fails the call and
+// leaves the session as it was. Restore() rebuilds a session from its
+// stored record after a restart, with bit-identical scores.
 #ifndef AADD_SERVER_SESSION_H_
 #define AADD_SERVER_SESSION_H_
 
@@ -27,8 +29,9 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "server/mutex.h"
 #include "absl/types/span.h"
+#include "server/mutex.h"
+#include "server/storage/session_store.h"
 #include "core/active/active_config.h"
 #include "core/active/active_learner.h"
 #include "core/active/pool_scores.h"
@@ -107,17 +110,39 @@ class TrainObserver {
 class Session : public std::enable_shared_from_this<Session> {
  public:
   // `pool` must outlive every job this session schedules (SessionManager
-  // owns both and drains the pool last).
-  Session(std::string id, SessionOptions options, SessionLimits limits, TrainingPool* pool);
+  // owns both and drains the pool last); `store` (not owned) must outlive
+  // the session and hold a stored session `id` (SessionManager creates it).
+  Session(std::string id, SessionOptions options, SessionLimits limits, TrainingPool* pool,
+          SessionStore* store);
   ~Session();
+
+  // Rebuilds a session from its stored record (after a restart): rows,
+  // batch ids, labels in first-given order and the newest model, adopted
+  // over the pool so that scores and candidates are bit-identical to those
+  // before the restart. Interrupted training runs are closed in the store
+  // and reported in last_training_error; labels newer than the model
+  // schedule a label update. DATA_LOSS naming the session when the stored
+  // model cannot be read.
+  static absl::StatusOr<std::shared_ptr<Session>> Restore(const SessionRecord& record,
+                                                          SessionLimits limits,
+                                                          TrainingPool* pool,
+                                                          SessionStore* store);
+
+  // Removes the session from the store and refuses every later write
+  // (waits for a write in flight). NOT_FOUND when already deleted; a store
+  // error leaves the session stored and usable.
+  absl::Status DeleteFromStore();
 
   const std::string& id() const { return id_; }
 
   // All methods below are thread-safe.
 
-  // Appends a batch of rows (validated here). A batch id stored before is
-  // not stored again: the result repeats its first ids (duplicate = true);
-  // ALREADY_EXISTS if the retry has a different row count.
+  // Appends a batch of rows (validated here, then stored). A batch id stored
+  // before is not stored again: the result repeats its first ids
+  // (duplicate = true); ALREADY_EXISTS if the retry has a different row
+  // count. Batch ids starting with kReservedBatchIdPrefix are refused
+  // (INVALID_ARGUMENT): the store names batches sent without an id so.
+  static constexpr char kReservedBatchIdPrefix = '\x01';
   absl::StatusOr<IngestResult> Append(const std::string& batch_id, int64_t feature_count,
                                       absl::Span<const float> values);
 
@@ -169,6 +194,13 @@ class Session : public std::enable_shared_from_this<Session> {
   void MaybeStartWorkerLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::shared_ptr<const aad::Matrix> PoolMatrixLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RunWorker() ABSL_LOCKS_EXCLUDED(mu_, train_mu_);
+  // Store writes of the training worker, under write_mu_ (CANCELLED once
+  // the session was deleted).
+  absl::StatusOr<int64_t> BeginRun(JobKind kind) ABSL_LOCKS_EXCLUDED(write_mu_, mu_);
+  absl::Status PersistModel(const aad::ActiveModel& model, int64_t version, int64_t revision,
+                            int64_t run_id) ABSL_LOCKS_EXCLUDED(write_mu_, mu_);
+  void FinishRun(int64_t run_id, const absl::Status& outcome)
+      ABSL_LOCKS_EXCLUDED(write_mu_, mu_);
   // Answers waiters up to `revision` with `result` (outside the lock).
   std::vector<Waiter> TakeWaitersLocked(int64_t revision) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
@@ -179,14 +211,25 @@ class Session : public std::enable_shared_from_this<Session> {
   const std::vector<std::string> feature_names_;
   const aad::ActiveConfig config_;
   const aad::StrategyKind strategy_;
+  SessionStore* const store_;
 
   // Set once by Cancel(); read by training without a lock.
   std::atomic<bool> cancelled_{false};
 
-  // Serialises training runs; held by the worker for a whole run. Only the
-  // worker touches the learner.
-  Mutex train_mu_ ABSL_ACQUIRED_AFTER(mu_);
+  // Lock order: train_mu_, then write_mu_, then mu_.
+  // Serialises training runs; held by the worker for a whole run (its model
+  // write included). Only the worker (and Restore) touches the learner.
+  Mutex train_mu_ ABSL_ACQUIRED_BEFORE(write_mu_);
   std::unique_ptr<aad::ActiveLearner> learner_ ABSL_GUARDED_BY(train_mu_);
+
+  // Serialises the session's store writes, so that rows get contiguous ids
+  // and labels reach the store in the order memory applies them; held over
+  // the store call, while mu_ (reads) stays free.
+  Mutex write_mu_ ABSL_ACQUIRED_BEFORE(mu_);
+  bool deleted_ ABSL_GUARDED_BY(write_mu_) = false;
+  // Time of the newest stored label submission: each submission gets a
+  // later one, so the history's times tell submissions apart on restore.
+  int64_t last_label_micros_ ABSL_GUARDED_BY(write_mu_) = 0;
 
   mutable Mutex mu_;
   int64_t feature_count_ ABSL_GUARDED_BY(mu_);
@@ -200,7 +243,8 @@ class Session : public std::enable_shared_from_this<Session> {
   std::vector<aad::LabeledRow> labels_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<int64_t, size_t> label_index_ ABSL_GUARDED_BY(mu_);
   int64_t anomalies_ ABSL_GUARDED_BY(mu_) = 0;
-  // Bumped by every label submission.
+  // Label submissions stored so far, counted per label (the length of the
+  // store's label history), so that it survives a restart.
   int64_t labels_revision_ ABSL_GUARDED_BY(mu_) = 0;
   // A label update at this revision failed: not retried until labels change.
   int64_t failed_revision_ ABSL_GUARDED_BY(mu_) = -1;

@@ -7,8 +7,11 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "core/util/status_macros.h"
 #include "server/log.h"
+#include "server/storage/memory_session_store.h"
 
 namespace aadd {
 namespace {
@@ -31,10 +34,45 @@ absl::Status ValidateSessionId(const std::string& id) {
       "session id '", id, "' is not 1-64 characters of letters, digits, '_' and '-'"));
 }
 
+SessionConfigRecord ToRecord(const SessionOptions& options) {
+  SessionConfigRecord record;
+  record.config = options.config;
+  record.strategy = options.strategy;
+  record.feature_count = options.feature_count;
+  record.feature_names = options.feature_names;
+  return record;
+}
+
 }  // namespace
 
 SessionManager::SessionManager(const SessionManagerOptions& options)
-    : options_(options), pool_(options.training_threads) {}
+    : options_(options),
+      owned_store_(options.store == nullptr ? std::make_unique<MemorySessionStore>() : nullptr),
+      store_(options.store != nullptr ? options.store : owned_store_.get()),
+      pool_(options.training_threads) {}
+
+absl::Status SessionManager::Restore() {
+  ASSIGN_OR_RETURN(std::vector<SessionSummary> stored, store_->ListSessions());
+  for (const SessionSummary& summary : stored) {
+    ASSIGN_OR_RETURN(SessionRecord record, store_->LoadSession(summary.id));
+    auto session = Session::Restore(record, options_.limits, &pool_, store_);
+    if (!session.ok()) {
+      return absl::Status(session.status().code(),
+                          absl::StrCat("cannot restore session ", summary.id, ": ",
+                                       session.status().message()));
+    }
+    const SessionStatus status = (*session)->Status();
+    LogInfo(summary.id,
+            absl::StrCat("restored: ", status.rows, " rows, ", status.labels,
+                         " labels, model version ", status.model_version,
+                         status.last_training_error.empty() ? "" : "; ",
+                         status.last_training_error));
+    MutexLock lock(&mu_);
+    sessions_[summary.id] = *std::move(session);
+  }
+  LogInfo("", absl::StrCat("restored ", stored.size(), " sessions"));
+  return absl::OkStatus();
+}
 
 SessionManager::~SessionManager() {
   CancelAll("server shutting down");
@@ -65,18 +103,30 @@ absl::StatusOr<std::shared_ptr<Session>> SessionManager::Create(SessionOptions o
     }
     options.feature_count = names;
   }
+  {
+    MutexLock lock(&mu_);
+    const int64_t held = static_cast<int64_t>(sessions_.size() + creating_.size());
+    if (held >= options_.max_sessions) {
+      return absl::ResourceExhaustedError(absl::StrCat("the server holds ", held,
+                                                       " sessions, the limit is ",
+                                                       options_.max_sessions,
+                                                       " (--max_sessions)"));
+    }
+    if (id.empty()) {
+      do id = NewSessionId(); while (sessions_.count(id) != 0 || creating_.count(id) != 0);
+    } else if (sessions_.count(id) != 0 || creating_.count(id) != 0) {
+      return absl::AlreadyExistsError(absl::StrCat("a session with id '", id, "' exists"));
+    }
+    creating_.insert(id);
+  }
+  // Stored outside mu_, so that a slow store never stalls other sessions.
+  absl::Status stored =
+      store_->CreateSession(id, ToRecord(options), absl::ToUnixMicros(absl::Now()));
   MutexLock lock(&mu_);
-  if (static_cast<int64_t>(sessions_.size()) >= options_.max_sessions) {
-    return absl::ResourceExhaustedError(absl::StrCat("the server holds ", sessions_.size(),
-                                                     " sessions, the limit is ",
-                                                     options_.max_sessions, " (--max_sessions)"));
-  }
-  if (id.empty()) {
-    do id = NewSessionId(); while (sessions_.count(id) != 0);
-  } else if (sessions_.count(id) != 0) {
-    return absl::AlreadyExistsError(absl::StrCat("a session with id '", id, "' exists"));
-  }
-  auto session = std::make_shared<Session>(id, std::move(options), options_.limits, &pool_);
+  creating_.erase(id);
+  RETURN_IF_ERROR(stored);
+  auto session =
+      std::make_shared<Session>(id, std::move(options), options_.limits, &pool_, store_);
   sessions_[id] = session;
   LogInfo(id, "created");
   return session;
@@ -103,15 +153,13 @@ std::vector<std::shared_ptr<Session>> SessionManager::List(const std::string& af
 }
 
 absl::Status SessionManager::Delete(const std::string& id) {
-  std::shared_ptr<Session> session;
+  ASSIGN_OR_RETURN(std::shared_ptr<Session> session, Get(id));
+  // From the store first: a store error leaves the session whole.
+  RETURN_IF_ERROR(session->DeleteFromStore());
   {
     MutexLock lock(&mu_);
     auto it = sessions_.find(id);
-    if (it == sessions_.end()) {
-      return absl::NotFoundError(absl::StrCat("no session with id '", id, "'"));
-    }
-    session = std::move(it->second);
-    sessions_.erase(it);
+    if (it != sessions_.end() && it->second == session) sessions_.erase(it);
   }
   session->Cancel("session deleted");
   LogInfo(id, "deleted");

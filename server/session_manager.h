@@ -1,6 +1,8 @@
 // Owns every session of the process and the training pool they share.
 // Sessions are handed out as std::shared_ptr so that a call in flight keeps
-// its session alive while another call deletes it.
+// its session alive while another call deletes it. Every session lives in a
+// SessionStore too: created and deleted there first, restored from it at
+// start (Restore).
 #ifndef AADD_SERVER_SESSION_MANAGER_H_
 #define AADD_SERVER_SESSION_MANAGER_H_
 
@@ -10,9 +12,11 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "server/mutex.h"
 #include "server/session.h"
+#include "server/storage/session_store.h"
 #include "server/training_pool.h"
 
 namespace aadd {
@@ -21,6 +25,9 @@ struct SessionManagerOptions {
   int64_t max_sessions = 1000;
   int training_threads = 2;
   SessionLimits limits;
+  // Where sessions are stored; not owned, must outlive the manager. Null: an
+  // in-memory store owned by the manager (nothing survives the process).
+  SessionStore* store = nullptr;
 };
 
 // Thread-safe.
@@ -30,8 +37,14 @@ class SessionManager {
   // Cancels every session's training and waits for the training threads.
   ~SessionManager();
 
-  // Validates `options` (INVALID_ARGUMENT naming the field) and creates a
-  // session with a fresh random id. RESOURCE_EXHAUSTED at max_sessions.
+  // Loads every stored session (call once, before serving): rows, labels,
+  // the newest model (scores bit-identical to before the restart), and
+  // logs each one. The store's error, or DATA_LOSS naming the session.
+  absl::Status Restore();
+
+  // Validates `options` (INVALID_ARGUMENT naming the field), stores and
+  // creates a session. RESOURCE_EXHAUSTED at max_sessions; the store's
+  // error when it cannot store the session.
   // `id` empty: a fresh random id; otherwise the client's choice, which must
   // be 1-64 characters of [A-Za-z0-9_-] (INVALID_ARGUMENT) and unused
   // (ALREADY_EXISTS).
@@ -40,7 +53,8 @@ class SessionManager {
   absl::StatusOr<std::shared_ptr<Session>> Get(const std::string& id) const;
   // Up to page_size sessions with ids after `after`, in id order.
   std::vector<std::shared_ptr<Session>> List(const std::string& after, int page_size) const;
-  // Removes the session and cancels its training. NOT_FOUND naming the id.
+  // Removes the session from the store, then from memory, and cancels its
+  // training. NOT_FOUND naming the id; a store error leaves it in place.
   absl::Status Delete(const std::string& id);
   // Cancels every session's training (graceful shutdown); sessions stay
   // readable, new training is refused.
@@ -51,11 +65,15 @@ class SessionManager {
  private:
   // Constant after construction.
   const SessionManagerOptions options_;
+  std::unique_ptr<SessionStore> owned_store_;  // when options.store is null
+  SessionStore* const store_;
   // Declared before sessions_: destroyed after them, once its jobs drained.
   TrainingPool pool_;
 
   mutable Mutex mu_;
   std::map<std::string, std::shared_ptr<Session>> sessions_ ABSL_GUARDED_BY(mu_);
+  // Ids being stored by Create (the store write runs outside mu_).
+  absl::flat_hash_set<std::string> creating_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace aadd

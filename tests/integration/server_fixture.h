@@ -1,8 +1,12 @@
 // A test fixture that runs the real aadd server in-process on a free port
-// and a client connected to it.
+// and a client connected to it. Sessions live in a MemorySessionStore (fast);
+// a subclass that sets durable_store_ in its constructor gets the SQLite
+// store in a fresh temporary directory instead.
 #ifndef AADD_TESTS_INTEGRATION_SERVER_FIXTURE_H_
 #define AADD_TESTS_INTEGRATION_SERVER_FIXTURE_H_
 
+#include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -13,6 +17,8 @@
 #include "client/aad_client.h"
 #include "server/log.h"
 #include "server/server.h"
+#include "server/storage/memory_session_store.h"
+#include "server/storage/sqlite_session_store.h"
 
 namespace aadtest {
 
@@ -26,6 +32,17 @@ class ServerFixture : public ::testing::Test {
     aadd::ServerOptions options;
     options.address = "127.0.0.1:0";
     options.sessions.training_threads = 2;
+    if (durable_store_) {
+      std::string dir = (std::filesystem::temp_directory_path() / "aadd-fixture-XXXXXX").string();
+      ASSERT_NE(mkdtemp(dir.data()), nullptr) << "mkdtemp " << dir;
+      data_dir_ = dir;
+      auto opened = aadd::SqliteSessionStore::Open(data_dir_);
+      ASSERT_TRUE(opened.ok()) << opened.status();
+      store_ = *std::move(opened);
+    } else {
+      store_ = std::make_unique<aadd::MemorySessionStore>();
+    }
+    options.sessions.store = store_.get();
     Configure(&options);
     auto server = aadd::AaddServer::Start(options);
     ASSERT_TRUE(server.ok()) << server.status();
@@ -40,6 +57,8 @@ class ServerFixture : public ::testing::Test {
     client_.reset();
     if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(10));
     server_.reset();
+    store_.reset();
+    if (!data_dir_.empty()) std::filesystem::remove_all(data_dir_);
   }
 
   // A session with a small, fast model.
@@ -53,6 +72,9 @@ class ServerFixture : public ::testing::Test {
     return info.ok() ? info->session_id() : "";
   }
 
+  bool durable_store_ = false;
+  std::string data_dir_;  // the SQLite store's directory when durable_store_
+  std::unique_ptr<aadd::SessionStore> store_;  // outlives server_
   std::unique_ptr<aadd::AaddServer> server_;
   std::unique_ptr<aadc::AadClient> client_;
 };

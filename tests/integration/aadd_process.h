@@ -1,0 +1,145 @@
+// Runs the real aadd binary as a child process, for tests of what only a
+// process shows: restart, SIGKILL crash recovery, startup errors. The child's
+// stderr goes through a pipe that a thread drains (so the child never blocks
+// on a full pipe); Start() waits for the "listening on port N" line or for
+// the child's end, never by sleeping.
+#ifndef AADD_TESTS_INTEGRATION_AADD_PROCESS_H_
+#define AADD_TESTS_INTEGRATION_AADD_PROCESS_H_
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+
+extern char** environ;
+
+namespace aadtest {
+
+class AaddProcess {
+ public:
+  AaddProcess() = default;
+  AaddProcess(const AaddProcess&) = delete;
+  AaddProcess& operator=(const AaddProcess&) = delete;
+  // Kills a child still running.
+  ~AaddProcess() {
+    if (pid_ > 0) {
+      Signal(SIGKILL);
+      WaitExit();
+    }
+    if (reader_.joinable()) reader_.join();
+  }
+
+  // Spawns `binary` with `args` and waits up to `timeout` for it to listen.
+  // OK with port() set; otherwise the reason, with the child's log.
+  absl::Status Start(const std::string& binary, const std::vector<std::string>& args,
+                     std::chrono::seconds timeout = std::chrono::seconds(120)) {
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) return absl::InternalError(std::strerror(errno));
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, fds[1], STDERR_FILENO);
+    std::vector<std::string> argv_storage = {binary};
+    argv_storage.insert(argv_storage.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (std::string& a : argv_storage) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    const int rc = posix_spawn(&pid_, binary.c_str(), &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    close(fds[1]);
+    if (rc != 0) {
+      close(fds[0]);
+      pid_ = -1;
+      return absl::InternalError(absl::StrCat("cannot spawn ", binary, ": ", std::strerror(rc)));
+    }
+    const int read_fd = fds[0];
+    reader_ = std::thread([this, read_fd] { Drain(read_fd); });
+    std::unique_lock<std::mutex> lock(mu_);
+    const bool ready = changed_.wait_for(lock, timeout, [this] { return port_ > 0 || eof_; });
+    if (port_ > 0) return absl::OkStatus();
+    return absl::UnavailableError(absl::StrCat(
+        "aadd did not report a port ", ready ? "before its stderr closed" : "in time", "; log:\n",
+        log_));
+  }
+
+  int port() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return port_;
+  }
+  std::string log() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return log_;
+  }
+
+  void Signal(int signal) {
+    if (pid_ > 0) kill(pid_, signal);
+  }
+
+  // Waits for the child to end; its wait status (see WIFEXITED...).
+  int WaitExit() {
+    int status = 0;
+    if (pid_ <= 0) return exit_status_;
+    while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+    }
+    pid_ = -1;
+    exit_status_ = status;
+    // The pipe closes with the child (and any child of its own): the reader
+    // ends and the whole log is in.
+    if (reader_.joinable()) reader_.join();
+    return status;
+  }
+
+ private:
+  void Drain(int fd) {
+    char buffer[4096];
+    std::string line;
+    for (;;) {
+      const ssize_t n = read(fd, buffer, sizeof buffer);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      std::lock_guard<std::mutex> lock(mu_);
+      log_.append(buffer, static_cast<size_t>(n));
+      if (port_ == 0) {
+        const std::string marker = "listening on port ";
+        const size_t at = log_.find(marker);
+        const size_t end = at == std::string::npos ? at : log_.find('\n', at);
+        int port = 0;
+        if (end != std::string::npos &&
+            absl::SimpleAtoi(log_.substr(at + marker.size(), end - at - marker.size()), &port)) {
+          port_ = port;
+          changed_.notify_all();
+        }
+      }
+    }
+    close(fd);
+    std::lock_guard<std::mutex> lock(mu_);
+    eof_ = true;
+    changed_.notify_all();
+  }
+
+  pid_t pid_ = -1;
+  int exit_status_ = 0;
+  std::thread reader_;
+  std::mutex mu_;
+  std::condition_variable changed_;
+  std::string log_;   // guarded by mu_
+  int port_ = 0;      // guarded by mu_
+  bool eof_ = false;  // guarded by mu_
+};
+
+}  // namespace aadtest
+
+#endif  // AADD_TESTS_INTEGRATION_AADD_PROCESS_H_

@@ -1,0 +1,113 @@
+// Helpers of the tests that run the aadd binary as a child process
+// (durability_test.cc, crash_test.cc). AADD_BINARY is the path of aadd,
+// a compile definition.
+#ifndef AADD_TESTS_INTEGRATION_DURABILITY_UTIL_H_
+#define AADD_TESTS_INTEGRATION_DURABILITY_UTIL_H_
+
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "absl/strings/str_cat.h"
+#include "client/aad_client.h"
+#include "tests/integration/aadd_process.h"
+
+namespace aadtest {
+
+namespace fs = std::filesystem;
+
+inline constexpr int kFeatures = 6;
+
+// A fresh directory under the system's temporary directory, removed at the end.
+class TempDir {
+ public:
+  TempDir() {
+    std::string dir = (fs::temp_directory_path() / "aadd-durability-XXXXXX").string();
+    if (mkdtemp(dir.data()) != nullptr) path_ = dir;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    if (!path_.empty()) fs::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// Rows of a Gaussian cluster with a few far rows, row-major.
+template <typename Rng>
+inline std::vector<float> MakeRows(Rng* rng, int64_t rows) {
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::uniform_int_distribution<int> far(0, 19);
+  std::vector<float> values;
+  values.reserve(rows * kFeatures);
+  for (int64_t r = 0; r < rows; ++r) {
+    const float offset = far(*rng) == 0 ? 6.0f : 0.0f;
+    for (int f = 0; f < kFeatures; ++f) values.push_back(normal(*rng) + offset);
+  }
+  return values;
+}
+
+inline aad::v1::IngestRequest Batch(const std::string& session, const std::string& id,
+                             const std::vector<float>& values) {
+  aad::v1::IngestRequest m;
+  m.set_session_id(session);
+  m.set_batch_id(id);
+  m.set_feature_count(kFeatures);
+  m.mutable_values()->Assign(values.begin(), values.end());
+  return m;
+}
+
+inline aad::v1::CreateSessionRequest SmallSession(const std::string& id) {
+  aad::v1::CreateSessionRequest request;
+  request.set_session_id(id);
+  request.mutable_config()->set_pretrain_epochs(3);
+  request.mutable_config()->set_hidden_units(16);
+  request.mutable_config()->set_latent_units(4);
+  request.mutable_config()->set_seed(11);
+  return request;
+}
+
+inline std::unique_ptr<aadc::AadClient> Connect(int port, int attempts = 4) {
+  aadc::ClientOptions options;
+  options.target = absl::StrCat("127.0.0.1:", port);
+  options.timeout = std::chrono::seconds(60);
+  options.max_attempts = attempts;
+  return std::make_unique<aadc::AadClient>(options);
+}
+
+// Starts aadd on `data_dir` and a free port; fails the test on error.
+inline std::unique_ptr<AaddProcess> StartAadd(const std::string& data_dir) {
+  auto process = std::make_unique<AaddProcess>();
+  const absl::Status started = process->Start(
+      AADD_BINARY, {"--port=0", absl::StrCat("--data_dir=", data_dir), "--training_threads=1"});
+  EXPECT_TRUE(started.ok()) << started;
+  return started.ok() ? std::move(process) : nullptr;
+}
+
+// SIGTERM and a clean exit (status 0). The client goes first: the server's
+// graceful shutdown waits (up to its grace period) for open connections.
+inline void StopAadd(AaddProcess* process, std::unique_ptr<aadc::AadClient>* client) {
+  client->reset();
+  process->Signal(SIGTERM);
+  const int status = process->WaitExit();
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+      << "aadd ended with wait status " << status << "; log:\n"
+      << process->log();
+}
+
+}  // namespace aadtest
+
+#endif  // AADD_TESTS_INTEGRATION_DURABILITY_UTIL_H_
