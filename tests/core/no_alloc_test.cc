@@ -139,7 +139,7 @@ class AllocationCounter {
   long count() const { return t_allocations; }
 };
 
-Matrix RandomBatch(int rows, int cols, uint64_t seed) {
+[[maybe_unused]] Matrix RandomBatch(int rows, int cols, uint64_t seed) {
   Rng rng(seed);
   Matrix x(rows, cols);
   for (Eigen::Index i = 0; i < x.size(); ++i) x.data()[i] = static_cast<float>(rng.Normal());
@@ -148,7 +148,7 @@ Matrix RandomBatch(int rows, int cols, uint64_t seed) {
 
 // Runs `steps` training steps; with `joint`, the UAI layer's gradients (dz,
 // de) flow in too, as in the joint fine-tune.
-void TrainSteps(DeepDetector* det, Adam* adam, const Matrix& x, const Vector& ds, int steps,
+[[maybe_unused]] void TrainSteps(DeepDetector* det, Adam* adam, const Matrix& x, const Vector& ds, int steps,
                 bool joint) {
   for (int i = 0; i < steps; ++i) {
     det->ZeroGrad();
@@ -171,7 +171,7 @@ struct Shape {
   int dims, hidden, latent, batch;
 };
 
-std::unique_ptr<DeepDetector> Make(DetectorKind kind, const Shape& s) {
+[[maybe_unused]] std::unique_ptr<DeepDetector> Make(DetectorKind kind, const Shape& s) {
   if (kind == DetectorKind::kDeepSvdd) {
     return std::make_unique<DeepSvdd>(s.dims, DeepSvddOptions{s.hidden, s.latent,
                                                               Activation::kLeakyRelu});
