@@ -36,6 +36,10 @@ AaddServer::~AaddServer() {
   if (!shut_down_ && server_ != nullptr) {
     Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   }
+  // Join the training threads before the gRPC server is destroyed: a worker
+  // that answered a waiting SubmitLabels may still be returning from the
+  // reactor's Finish() when Shutdown() returns (ThreadSanitizer saw it).
+  sessions_.reset();
 }
 
 void AaddServer::Shutdown(std::chrono::system_clock::time_point deadline) {
