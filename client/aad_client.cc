@@ -200,13 +200,8 @@ absl::StatusOr<int64_t> AadClient::Train(
   return version;
 }
 
-absl::StatusOr<aad::v1::ScoreResponse> AadClient::ScoreRows(const std::string& session_id,
-                                                            absl::Span<const float> values,
-                                                            int64_t feature_count) {
-  aad::v1::ScoreRequest request;
-  request.set_session_id(session_id);
-  request.set_feature_count(static_cast<int32_t>(feature_count));
-  request.mutable_values()->Assign(values.begin(), values.end());
+absl::StatusOr<aad::v1::ScoreResponse> AadClient::Score(const std::string& session_id,
+                                                        const aad::v1::ScoreRequest& request) {
   aad::v1::ScoreResponse response;
   absl::Status status = Retry([&] {
     grpc::ClientContext context;
@@ -217,19 +212,22 @@ absl::StatusOr<aad::v1::ScoreResponse> AadClient::ScoreRows(const std::string& s
   return response;
 }
 
+absl::StatusOr<aad::v1::ScoreResponse> AadClient::ScoreRows(const std::string& session_id,
+                                                            absl::Span<const float> values,
+                                                            int64_t feature_count) {
+  aad::v1::ScoreRequest request;
+  request.set_session_id(session_id);
+  request.set_feature_count(static_cast<int32_t>(feature_count));
+  request.mutable_values()->Assign(values.begin(), values.end());
+  return Score(session_id, request);
+}
+
 absl::StatusOr<aad::v1::ScoreResponse> AadClient::ScorePoolRows(
     const std::string& session_id, absl::Span<const int64_t> row_ids) {
   aad::v1::ScoreRequest request;
   request.set_session_id(session_id);
   request.mutable_row_ids()->Assign(row_ids.begin(), row_ids.end());
-  aad::v1::ScoreResponse response;
-  absl::Status status = Retry([&] {
-    grpc::ClientContext context;
-    Prepare(&context, session_id, options_.timeout);
-    return stub_->Score(&context, request, &response);
-  });
-  if (!status.ok()) return status;
-  return response;
+  return Score(session_id, request);
 }
 
 absl::StatusOr<aad::v1::GetQueryCandidatesResponse> AadClient::GetQueryCandidates(

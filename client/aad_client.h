@@ -102,6 +102,9 @@ class AadClient {
   const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
 
  private:
+  // One retried Score call (scoring is idempotent).
+  absl::StatusOr<aad::v1::ScoreResponse> Score(const std::string& session_id,
+                                               const aad::v1::ScoreRequest& request);
   // Fills deadline and x-session-id metadata.
   void Prepare(grpc::ClientContext* context, const std::string& session_id,
                std::chrono::milliseconds timeout) const;
