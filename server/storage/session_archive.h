@@ -33,9 +33,9 @@ std::string EncodeSessionArchive(const SessionRecord& record);
 absl::StatusOr<SessionRecord> DecodeSessionArchive(absl::string_view bytes,
                                                    absl::string_view source);
 
-// Writes the archive to `path` atomically: a temporary file beside it,
-// fsync, rename, so that `path` holds the old file or the whole new one.
-// Errors name the path (RESOURCE_EXHAUSTED for a full disk).
+// Writes the archive to `path` atomically (WriteFileAtomically): `path`
+// holds the old file or the whole new one. Errors name the path
+// (RESOURCE_EXHAUSTED for a full disk).
 absl::Status WriteSessionArchive(const SessionRecord& record, const std::string& path);
 
 // Reads and validates an archive file; errors name the path.
