@@ -33,6 +33,9 @@ ABSL_FLAG(int64_t, max_features, 4096,
 ABSL_FLAG(int, max_message_bytes, 64 << 20,
           "largest request message in bytes; larger ones get RESOURCE_EXHAUSTED (clients "
           "split ingest into batches below it)");
+ABSL_FLAG(int64_t, max_import_bytes, int64_t{4} << 30,
+          "largest session archive ImportSession (aadctl import) takes; it is held in memory "
+          "while the session is rebuilt; larger ones get RESOURCE_EXHAUSTED");
 ABSL_FLAG(int, shutdown_grace_seconds, 10,
           "on SIGTERM/SIGINT, how long calls in flight get to finish before they are cut");
 
@@ -79,6 +82,7 @@ int main(int argc, char** argv) {
   options.sessions.max_sessions = absl::GetFlag(FLAGS_max_sessions);
   options.sessions.limits.max_rows_per_session = absl::GetFlag(FLAGS_max_rows_per_session);
   options.sessions.limits.max_features = absl::GetFlag(FLAGS_max_features);
+  options.sessions.max_import_bytes = absl::GetFlag(FLAGS_max_import_bytes);
   options.sessions.store = store.get();
   auto server = aadd::AaddServer::Start(options);
   if (!server.ok()) {

@@ -45,6 +45,11 @@ class AadService final : public aad::v1::ActiveAnomalyDetection::CallbackService
   grpc::ServerUnaryReactor* SubmitLabels(grpc::CallbackServerContext* context,
                                          const aad::v1::SubmitLabelsRequest* request,
                                          aad::v1::SubmitLabelsResponse* response) override;
+  grpc::ServerWriteReactor<aad::v1::ExportSessionResponse>* ExportSession(
+      grpc::CallbackServerContext* context,
+      const aad::v1::ExportSessionRequest* request) override;
+  grpc::ServerReadReactor<aad::v1::ImportSessionRequest>* ImportSession(
+      grpc::CallbackServerContext* context, aad::v1::ImportSessionResponse* response) override;
 
  private:
   SessionManager* const sessions_;

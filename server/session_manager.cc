@@ -12,6 +12,7 @@
 #include "core/util/status_macros.h"
 #include "server/log.h"
 #include "server/storage/memory_session_store.h"
+#include "server/storage/session_archive.h"
 
 namespace aadd {
 namespace {
@@ -103,22 +104,7 @@ absl::StatusOr<std::shared_ptr<Session>> SessionManager::Create(SessionOptions o
     }
     options.feature_count = names;
   }
-  {
-    MutexLock lock(&mu_);
-    const int64_t held = static_cast<int64_t>(sessions_.size() + creating_.size());
-    if (held >= options_.max_sessions) {
-      return absl::ResourceExhaustedError(absl::StrCat("the server holds ", held,
-                                                       " sessions, the limit is ",
-                                                       options_.max_sessions,
-                                                       " (--max_sessions)"));
-    }
-    if (id.empty()) {
-      do id = NewSessionId(); while (sessions_.count(id) != 0 || creating_.count(id) != 0);
-    } else if (sessions_.count(id) != 0 || creating_.count(id) != 0) {
-      return absl::AlreadyExistsError(absl::StrCat("a session with id '", id, "' exists"));
-    }
-    creating_.insert(id);
-  }
+  ASSIGN_OR_RETURN(id, Reserve(std::move(id)));
   // Stored outside mu_, so that a slow store never stalls other sessions.
   absl::Status stored =
       store_->CreateSession(id, ToRecord(options), absl::ToUnixMicros(absl::Now()));
@@ -130,6 +116,78 @@ absl::StatusOr<std::shared_ptr<Session>> SessionManager::Create(SessionOptions o
   sessions_[id] = session;
   LogInfo(id, "created");
   return session;
+}
+
+absl::StatusOr<std::string> SessionManager::Reserve(std::string id) {
+  MutexLock lock(&mu_);
+  const int64_t held = static_cast<int64_t>(sessions_.size() + creating_.size());
+  if (held >= options_.max_sessions) {
+    return absl::ResourceExhaustedError(absl::StrCat("the server holds ", held,
+                                                     " sessions, the limit is ",
+                                                     options_.max_sessions, " (--max_sessions)"));
+  }
+  if (id.empty()) {
+    do id = NewSessionId(); while (sessions_.count(id) != 0 || creating_.count(id) != 0);
+  } else if (sessions_.count(id) != 0 || creating_.count(id) != 0) {
+    return absl::AlreadyExistsError(absl::StrCat("a session with id '", id, "' exists"));
+  }
+  creating_.insert(id);
+  return id;
+}
+
+absl::StatusOr<std::string> SessionManager::Export(const std::string& id) const {
+  // The lookup answers NOT_FOUND in the service's words; the store then
+  // gives everything acknowledged, in one snapshot.
+  RETURN_IF_ERROR(Get(id).status());
+  ASSIGN_OR_RETURN(SessionRecord record, store_->LoadSession(id));
+  record.interrupted_training.clear();  // one process's history, not the session's
+  return EncodeSessionArchive(record);
+}
+
+absl::StatusOr<std::shared_ptr<Session>> SessionManager::Import(absl::string_view archive,
+                                                                std::string id,
+                                                                absl::string_view source) {
+  ASSIGN_OR_RETURN(SessionRecord record, DecodeSessionArchive(archive, source));
+  if (!id.empty()) record.id = std::move(id);
+  RETURN_IF_ERROR(ValidateSessionId(record.id));
+  RETURN_IF_ERROR(record.options.config.Validate());
+  const int64_t features = record.batches.empty() ? record.options.feature_count
+                                                  : record.batches.front().feature_count;
+  if (features > options_.limits.max_features) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "the archived session has ", features, " features, the limit is ",
+        options_.limits.max_features, " (--max_features)"));
+  }
+  if (record.row_count() > options_.limits.max_rows_per_session) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "the archived session holds ", record.row_count(), " rows, the limit is ",
+        options_.limits.max_rows_per_session, " (--max_rows_per_session)"));
+  }
+  ASSIGN_OR_RETURN(const std::string reserved, Reserve(record.id));
+  // Stored before it exists in memory, as Create does; a session that
+  // cannot be rebuilt is taken out of the store again.
+  absl::Status stored = store_->PutSession(record);
+  absl::StatusOr<std::shared_ptr<Session>> session =
+      stored.ok() ? Session::Restore(record, options_.limits, &pool_, store_)
+                  : absl::StatusOr<std::shared_ptr<Session>>(stored);
+  if (stored.ok() && !session.ok()) {
+    const absl::Status undone = store_->DeleteSession(reserved);
+    if (!undone.ok()) {
+      LogWarning(reserved, absl::StrCat("import failed and its stored copy could not be removed: ",
+                                        undone.message()));
+    }
+  }
+  {
+    MutexLock lock(&mu_);
+    creating_.erase(reserved);
+    if (session.ok()) sessions_[reserved] = *session;
+  }
+  RETURN_IF_ERROR(session.status());
+  const SessionStatus status = (*session)->Status();
+  LogInfo(reserved, absl::StrCat("imported from ", source, ": ", status.rows, " rows, ",
+                                 status.labels, " labels, model version ",
+                                 status.model_version));
+  return *std::move(session);
 }
 
 absl::StatusOr<std::shared_ptr<Session>> SessionManager::Get(const std::string& id) const {

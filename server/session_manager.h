@@ -14,6 +14,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "server/mutex.h"
 #include "server/session.h"
 #include "server/storage/session_store.h"
@@ -25,6 +26,8 @@ struct SessionManagerOptions {
   int64_t max_sessions = 1000;
   int training_threads = 2;
   SessionLimits limits;
+  // Largest session archive ImportSession takes (it is held in memory).
+  int64_t max_import_bytes = int64_t{4} << 30;
   // Where sessions are stored; not owned, must outlive the manager. Null: an
   // in-memory store owned by the manager (nothing survives the process).
   SessionStore* store = nullptr;
@@ -49,6 +52,18 @@ class SessionManager {
   // be 1-64 characters of [A-Za-z0-9_-] (INVALID_ARGUMENT) and unused
   // (ALREADY_EXISTS).
   absl::StatusOr<std::shared_ptr<Session>> Create(SessionOptions options, std::string id = "");
+  // The session as archive bytes (session_archive.h), read from the store
+  // in one consistent snapshot: everything acknowledged so far, the newest
+  // published model. NOT_FOUND naming the id; the store's error.
+  absl::StatusOr<std::string> Export(const std::string& id) const;
+  // Creates a session from archive bytes: stored first (all or nothing),
+  // then rebuilt as at a restart, so scores and candidates equal the
+  // exported session's bit for bit; labels newer than the archived model
+  // schedule an update. `id` empty keeps the archive's id. DATA_LOSS naming
+  // `source` for a corrupt archive; INVALID_ARGUMENT for a malformed id;
+  // ALREADY_EXISTS when the id is taken; RESOURCE_EXHAUSTED beyond a limit.
+  absl::StatusOr<std::shared_ptr<Session>> Import(absl::string_view archive, std::string id,
+                                                  absl::string_view source);
   // NOT_FOUND naming the id.
   absl::StatusOr<std::shared_ptr<Session>> Get(const std::string& id) const;
   // Up to page_size sessions with ids after `after`, in id order.
@@ -74,6 +89,10 @@ class SessionManager {
   std::map<std::string, std::shared_ptr<Session>> sessions_ ABSL_GUARDED_BY(mu_);
   // Ids being stored by Create (the store write runs outside mu_).
   absl::flat_hash_set<std::string> creating_ ABSL_GUARDED_BY(mu_);
+
+  // Reserves `id` (empty: a fresh one) in creating_ under the session limit.
+  // RESOURCE_EXHAUSTED at max_sessions, ALREADY_EXISTS when taken.
+  absl::StatusOr<std::string> Reserve(std::string id) ABSL_LOCKS_EXCLUDED(mu_);
 };
 
 }  // namespace aadd
