@@ -269,6 +269,61 @@ absl::StatusOr<aad::v1::SubmitLabelsResponse> AadClient::SubmitLabels(
   return response;
 }
 
+absl::StatusOr<std::string> AadClient::ExportSession(const std::string& session_id) {
+  aad::v1::ExportSessionRequest request;
+  request.set_session_id(session_id);
+  std::string archive;
+  int64_t announced = 0;
+  absl::Status status = Retry([&] {
+    archive.clear();
+    grpc::ClientContext context;
+    Prepare(&context, session_id, options_.timeout);
+    auto reader = stub_->ExportSession(&context, request);
+    aad::v1::ExportSessionResponse message;
+    bool first = true;
+    while (reader->Read(&message)) {
+      if (first) {
+        announced = message.total_bytes();
+        if (announced > 0) archive.reserve(static_cast<size_t>(announced));
+        first = false;
+      }
+      archive.append(message.chunk());
+    }
+    return reader->Finish();
+  });
+  if (!status.ok()) return status;
+  if (static_cast<int64_t>(archive.size()) != announced) {
+    return absl::DataLossError(absl::StrCat("export of session ", session_id, " ended after ",
+                                            archive.size(), " of ", announced, " bytes"));
+  }
+  return archive;
+}
+
+absl::StatusOr<aad::v1::SessionInfo> AadClient::ImportSession(absl::string_view archive,
+                                                              const std::string& session_id) {
+  constexpr size_t kChunkBytes = size_t{1} << 20;
+  aad::v1::ImportSessionResponse response;
+  grpc::ClientContext context;
+  Prepare(&context, session_id, options_.timeout);
+  auto writer = stub_->ImportSession(&context, &response);
+  aad::v1::ImportSessionRequest message;
+  message.set_session_id(session_id);
+  // At least one message, even for empty bytes: the server then names the
+  // problem (not an archive) instead of an empty stream.
+  size_t sent = 0;
+  do {
+    const size_t n = std::min(kChunkBytes, archive.size() - sent);
+    message.set_chunk(archive.data() + sent, n);
+    sent += n;
+    if (!writer->Write(message)) break;  // the server ended the call: Finish says why
+    message.clear_session_id();
+  } while (sent < archive.size());
+  writer->WritesDone();
+  absl::Status status = FromGrpcStatus(writer->Finish());
+  if (!status.ok()) return status;
+  return response.session();
+}
+
 absl::StatusOr<std::string> AadClient::Health() {
   // grpc.health.v1 through the generic stub: Debian ships no generated
   // health stubs. HealthCheckRequest{service: ""} encodes to zero bytes;

@@ -20,6 +20,7 @@
 #include "aad/v1/aad.grpc.pb.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 
 namespace aadc {
@@ -94,6 +95,18 @@ class AadClient {
   absl::StatusOr<aad::v1::SubmitLabelsResponse> SubmitLabels(
       const std::string& session_id, const std::vector<std::pair<int64_t, bool>>& labels,
       bool wait_for_model);
+
+  // The session as one archive (ExportSession's chunks joined; the bytes
+  // `aadctl export` writes). Retried on UNAVAILABLE. DATA_LOSS when the
+  // stream ends short of the size the server announced.
+  absl::StatusOr<std::string> ExportSession(const std::string& session_id);
+  // Creates a session from archive bytes, streamed in 1 MiB chunks.
+  // `session_id` names it; empty keeps the archive's id, but then no
+  // x-session-id travels with the call: behind a session-affine proxy pass
+  // the archive's id (aadctl import reads it from the file). Not retried: a
+  // retry after a lost reply would answer ALREADY_EXISTS.
+  absl::StatusOr<aad::v1::SessionInfo> ImportSession(absl::string_view archive,
+                                                     const std::string& session_id);
 
   // grpc.health.v1 Check of the whole server: "SERVING", "NOT_SERVING"...
   absl::StatusOr<std::string> Health();

@@ -22,10 +22,14 @@
 #include "core/eval/discovery_report.h"
 #include "core/eval/labelled_data.h"
 #include "core/util/command_line.h"
+#include "server/storage/atomic_file.h"
+#include "server/storage/session_archive.h"
 
 ABSL_FLAG(std::string, server, "localhost:50051", "host:port of the aadd server");
-ABSL_FLAG(std::string, session, "", "session id (every session subcommand)");
-ABSL_FLAG(bool, json, false, "machine-readable output (candidates, score, status, simulate)");
+ABSL_FLAG(std::string, session, "",
+          "session id (every session subcommand; import: the id to give the imported session)");
+ABSL_FLAG(bool, json, false,
+          "machine-readable output (candidates, score, status, import, simulate)");
 ABSL_FLAG(int, k, 10, "candidates: how many rows to propose");
 ABSL_FLAG(std::string, strategy, "",
           "query strategy top|uncertain|diverse|random (create: the session default; "
@@ -283,6 +287,65 @@ void PrintSession(const aad::v1::SessionInfo& s, bool json) {
   }
 }
 
+// aadctl export SESSION FILE (or FILE --session ID). The downloaded archive
+// is checked (checksum, consistency) before it replaces FILE atomically.
+int Export(aadc::AadClient* client, const std::vector<std::string>& args) {
+  std::string id = absl::GetFlag(FLAGS_session);
+  std::vector<std::string> rest = args;
+  if (rest.size() == 2 && id.empty()) {
+    id = rest.front();
+    rest.erase(rest.begin());
+  }
+  if (id.empty() || rest.size() != 1) {
+    return Fail(absl::InvalidArgumentError("usage: aadctl export SESSION FILE"));
+  }
+  const std::string& path = rest.front();
+  auto archive = client->ExportSession(id);
+  if (!archive.ok()) return Fail(archive.status());
+  auto record = aadd::DecodeSessionArchive(*archive, absl::StrCat("export of session ", id));
+  if (!record.ok()) return Fail(record.status());
+  absl::Status written = aadd::WriteFileAtomically(path, *archive);
+  if (!written.ok()) return Fail(written);
+  std::printf("exported session %s to %s: %lld rows, %zu labels (%zu submissions), model "
+              "version %lld, %zu bytes\n",
+              id.c_str(), path.c_str(), static_cast<long long>(record->row_count()),
+              record->labels.size(), record->label_history.size(),
+              static_cast<long long>(record->model ? record->model->version : 0),
+              archive->size());
+  return 0;
+}
+
+// aadctl import FILE [--session NEW_ID]. The file is checked here first, so
+// a damaged file fails before any upload, naming the file.
+int Import(aadc::AadClient* client, const std::vector<std::string>& args) {
+  if (args.size() != 1) {
+    return Fail(absl::InvalidArgumentError("usage: aadctl import FILE [--session NEW_ID]"));
+  }
+  const std::string& path = args.front();
+  auto archive = aadd::ReadWholeFile(path);
+  if (!archive.ok()) return Fail(archive.status());
+  auto record = aadd::DecodeSessionArchive(*archive, path);
+  if (!record.ok()) return Fail(record.status());
+  // The id travels as x-session-id too, so a session-affine proxy imports
+  // the session on the replica that will serve it.
+  std::string id = absl::GetFlag(FLAGS_session);
+  if (id.empty()) id = record->id;
+  auto info = client->ImportSession(*archive, id);
+  if (!info.ok()) {
+    return Fail(absl::Status(info.status().code(),
+                             absl::StrCat("import of ", path, ": ", info.status().message())));
+  }
+  if (absl::GetFlag(FLAGS_json)) {
+    PrintSession(*info, true);
+  } else {
+    std::printf("imported %s as session %s: %lld rows, %lld labels, model version %lld\n",
+                path.c_str(), info->session_id().c_str(), static_cast<long long>(info->rows()),
+                static_cast<long long>(info->labels()),
+                static_cast<long long>(info->model_version()));
+  }
+  return 0;
+}
+
 int Simulate(aadc::AadClient* client) {
   auto config = ConfigFromFlags();
   if (!config.ok()) return Fail(config.status());
@@ -344,6 +407,8 @@ int main(int argc, char** argv) {
       "  aadctl score FILE.csv --session ID [--json]\n"
       "  aadctl status --session ID [--json]\n"
       "  aadctl sessions | delete --session ID | health\n"
+      "  aadctl export SESSION FILE        the session (rows, labels, model) as one file\n"
+      "  aadctl import FILE [--session NEW_ID]   recreates it, here or on another server\n"
       "  aadctl simulate --data FILE.csv [--label-column label] [--anomaly-value anomaly]\n"
       "                  --budget B [--strategy S] [--seed S] [--runs R] [--json]\n"
       "  aadctl simulate --synthetic clustered|low_density --rows N --dims D --budget B ...\n"
@@ -370,6 +435,8 @@ int main(int argc, char** argv) {
   if (command == "label") return Label(&client, rest);
   if (command == "score") return Score(&client, rest);
   if (command == "simulate") return Simulate(&client);
+  if (command == "export") return Export(&client, rest);
+  if (command == "import") return Import(&client, rest);
   if (command == "status") {
     auto id = RequireSession();
     if (!id.ok()) return Fail(id.status());
