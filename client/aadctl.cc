@@ -306,7 +306,7 @@ int Export(aadc::AadClient* client, const std::vector<std::string>& args) {
   if (!record.ok()) return Fail(record.status());
   absl::Status written = aadd::WriteFileAtomically(path, *archive);
   if (!written.ok()) return Fail(written);
-  std::printf("exported session %s to %s: %lld rows, %zu labels (%zu submissions), model "
+  std::printf("exported session %s to %s: %lld rows, %zu labels (history of %zu verdicts), model "
               "version %lld, %zu bytes\n",
               id.c_str(), path.c_str(), static_cast<long long>(record->row_count()),
               record->labels.size(), record->label_history.size(),

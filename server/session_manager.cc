@@ -147,7 +147,9 @@ absl::StatusOr<std::string> SessionManager::Export(const std::string& id) const 
 absl::StatusOr<std::shared_ptr<Session>> SessionManager::Import(absl::string_view archive,
                                                                 std::string id,
                                                                 absl::string_view source) {
+  const absl::Time start = absl::Now();
   ASSIGN_OR_RETURN(SessionRecord record, DecodeSessionArchive(archive, source));
+  const absl::Time decoded = absl::Now();
   if (!id.empty()) record.id = std::move(id);
   RETURN_IF_ERROR(ValidateSessionId(record.id));
   RETURN_IF_ERROR(record.options.config.Validate());
@@ -167,6 +169,7 @@ absl::StatusOr<std::shared_ptr<Session>> SessionManager::Import(absl::string_vie
   // Stored before it exists in memory, as Create does; a session that
   // cannot be rebuilt is taken out of the store again.
   absl::Status stored = store_->PutSession(record);
+  const absl::Time put = absl::Now();
   absl::StatusOr<std::shared_ptr<Session>> session =
       stored.ok() ? Session::Restore(record, options_.limits, &pool_, store_)
                   : absl::StatusOr<std::shared_ptr<Session>>(stored);
@@ -183,10 +186,15 @@ absl::StatusOr<std::shared_ptr<Session>> SessionManager::Import(absl::string_vie
     if (session.ok()) sessions_[reserved] = *session;
   }
   RETURN_IF_ERROR(session.status());
+  const absl::Time end = absl::Now();
   const SessionStatus status = (*session)->Status();
-  LogInfo(reserved, absl::StrCat("imported from ", source, ": ", status.rows, " rows, ",
-                                 status.labels, " labels, model version ",
-                                 status.model_version));
+  LogInfo(reserved,
+          absl::StrCat("imported from ", source, ": ", status.rows, " rows, ", status.labels,
+                       " labels, model version ", status.model_version, " in ",
+                       absl::FormatDuration(end - start), " (decode ",
+                       absl::FormatDuration(decoded - start), ", store ",
+                       absl::FormatDuration(put - decoded), ", rebuild ",
+                       absl::FormatDuration(end - put), ")"));
   return *std::move(session);
 }
 

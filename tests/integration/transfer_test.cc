@@ -100,7 +100,7 @@ TEST(Transfer, ImportedSessionOnAnotherServerIsTheExportedOneBitForBit) {
   ASSERT_EQ(out.exit_code, 0) << out.output;
   EXPECT_NE(out.output.find(absl::StrCat("exported session moving to ", archive, ": 600 rows, ",
                                          exported.info.labels(),
-                                         " labels (7 submissions), model version 3")),
+                                         " labels (history of 7 verdicts), model version 3")),
             std::string::npos)
       << out.output;
 
