@@ -8,7 +8,9 @@
 #  - nginx sent every call of a session to one replica (its access log);
 #  - each session exists on exactly that replica and nowhere else (each
 #    replica's own `aadctl sessions`), with all its rows;
-#  - the sessions spread over all three replicas.
+#  - the sessions spread over all three replicas;
+#  - a session exported and imported under a new id through nginx lands on
+#    the replica its new id routes to.
 #   nginx_affinity_test.sh SOURCE_DIR AADD AADCTL
 set -euo pipefail
 src="${1:?usage: nginx_affinity_test.sh SOURCE_DIR AADD AADCTL}"
@@ -171,6 +173,24 @@ for id in "${created[@]:0:3}"; do
     >/dev/null 2>"$tmp/call.err" \
     || fail "score with session $id through nginx: $(cat "$tmp/call.err")"
 done
+# Export and import through nginx: the export is served by the session's
+# replica, the copy is created on the replica its new id hashes to, and its
+# later calls find it there.
+for id in "${created[@]:0:3}"; do
+  "$aadctl" export "$id" "$tmp/$id.aads" --server "$proxy" >/dev/null 2>"$tmp/call.err" \
+    || fail "export session $id through nginx: $(cat "$tmp/call.err")"
+  "$aadctl" import "$tmp/$id.aads" --session "$id-copy" --server "$proxy" \
+    >/dev/null 2>"$tmp/call.err" \
+    || fail "import session $id as $id-copy through nginx: $(cat "$tmp/call.err")"
+  out="$("$aadctl" status --json --server "$proxy" --session "$id-copy" 2>"$tmp/call.err")" \
+    || fail "status of the imported $id-copy through nginx: $(cat "$tmp/call.err")"
+  grep -q "\"rows\":$rows,\"labels\":2," <<<"$out" \
+    || fail "the imported $id-copy should hold $rows rows and 2 labels, status says: $out"
+  "$aadctl" score "$tmp/rows.csv" --label-column label --server "$proxy" --session "$id-copy" \
+    >/dev/null 2>"$tmp/call.err" \
+    || fail "score with the imported $id-copy through nginx: $(cat "$tmp/call.err")"
+  created+=("$id-copy")
+done
 
 # --- where each session lives, by each replica's own listing.
 declare -A home
@@ -180,7 +200,7 @@ for r in $(seq 0 $((replicas - 1))); do
     || fail "listing the sessions of replica $r"
   per_replica[$r]=0
   for id in "${created[@]}"; do
-    if grep -qF "$id" <<<"$listing"; then
+    if grep -q "^$id " <<<"$listing"; then  # the whole id: "X" is not "X-copy"
       [ -z "${home[$id]:-}" ] || fail "session $id exists on replica ${home[$id]} and on replica $r"
       home[$id]=$r
       per_replica[$r]=$((per_replica[$r] + 1))
