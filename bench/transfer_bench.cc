@@ -9,8 +9,9 @@
 //           checked, stored in one fsync'd transaction, the session rebuilt
 //           (the model re-scores the whole pool).
 //   restart B stopped and started again on its store: the open, the load of
-//           the session and its rebuild, until the server listens (what a
-//           restart of aadd costs per 1 M-row session).
+//           the session (--copies of it) and the rebuild, until the server
+//           listens (what a restart of aadd costs per 1 M-row session);
+//           sessions are rebuilt on --restore_threads threads.
 // The imported session's pool scores are checked bit-identical to A's, after
 // the import and again after the restart.
 #include <stdlib.h>
@@ -35,6 +36,10 @@
 ABSL_FLAG(int64_t, rows, 1 << 20, "rows of the session moved");
 ABSL_FLAG(int, features, 32, "features per row");
 ABSL_FLAG(std::string, dir, "", "where the two stores go (default: a new temporary directory)");
+ABSL_FLAG(int, copies, 1,
+          "B imports the archive this many times (ids moving, moving-2, ...) before its restart");
+ABSL_FLAG(int, restore_threads, 2,
+          "--training_threads of B's restart: sessions are rebuilt on this many threads");
 ABSL_FLAG(bool, log, false, "keep the servers' logs (the import's phases: decode, store, rebuild)");
 
 namespace {
@@ -56,14 +61,14 @@ struct Replica {
   std::unique_ptr<aadc::AadClient> client;
 };
 
-absl::Status StartReplica(const std::string& dir, Replica* r) {
+absl::Status StartReplica(const std::string& dir, int threads, Replica* r) {
   auto store = aadd::SqliteSessionStore::Open(dir);
   if (!store.ok()) return store.status();
   r->store = *std::move(store);
   aadd::ServerOptions options;
   options.address = "127.0.0.1:0";
   options.sessions.store = r->store.get();
-  options.sessions.training_threads = 1;
+  options.sessions.training_threads = threads;
   auto server = aadd::AaddServer::Start(options);
   if (!server.ok()) return server.status();
   r->server = *std::move(server);
@@ -91,8 +96,8 @@ int main(int argc, char** argv) {
   if (!data.ok()) return Fail("data", data.status());
 
   Replica a, b;
-  if (auto s = StartReplica(dir + "/a", &a); !s.ok()) return Fail("replica A", s);
-  if (auto s = StartReplica(dir + "/b", &b); !s.ok()) return Fail("replica B", s);
+  if (auto s = StartReplica(dir + "/a", 1, &a); !s.ok()) return Fail("replica A", s);
+  if (auto s = StartReplica(dir + "/b", 1, &b); !s.ok()) return Fail("replica B", s);
 
   // The session: ingested, trained (a short pre-training: its length does
   // not change what moves), ten labels.
@@ -139,13 +144,21 @@ int main(int argc, char** argv) {
   if (!same(*after)) {
     return Fail("check", absl::InternalError("the imported session scores differently"));
   }
+  const int copies = absl::GetFlag(FLAGS_copies);
+  for (int c = 2; c <= copies; ++c) {
+    if (auto r = b.client->ImportSession(*archive, absl::StrCat("moving-", c)); !r.ok()) {
+      return Fail("import of a copy", r.status());
+    }
+  }
 
   b.client.reset();
   b.server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   b.server.reset();
   b.store.reset();
   const auto restart_start = Clock::now();
-  if (auto s = StartReplica(dir + "/b", &b); !s.ok()) return Fail("restart of B", s);
+  if (auto s = StartReplica(dir + "/b", absl::GetFlag(FLAGS_restore_threads), &b); !s.ok()) {
+    return Fail("restart of B", s);
+  }
   const double restart_s = Seconds(restart_start);
   auto restarted = b.client->ScorePoolRows("moving", ids);
   if (!restarted.ok()) return Fail("score after restart", restarted.status());
@@ -163,7 +176,9 @@ int main(int argc, char** argv) {
               mib / export_s);
   std::printf("import (stream + decode + store + rebuild): %.2f s, %.0f MiB/s\n", import_s,
               mib / import_s);
-  std::printf("restart of B (open + load + rebuild, until it listens): %.2f s\n", restart_s);
+  std::printf("restart of B with %d such sessions on %d threads (open + load + rebuild, until "
+              "it listens): %.2f s\n",
+              copies, absl::GetFlag(FLAGS_restore_threads), restart_s);
   std::printf("pool scores of all %lld rows bit-identical on A, B, and B after its restart\n",
               static_cast<long long>(data->rows()));
   for (Replica* r : {&a, &b}) {

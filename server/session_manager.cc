@@ -1,6 +1,8 @@
 #include "server/session_manager.h"
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
 #include <utility>
 
 #include "absl/random/random.h"
@@ -54,24 +56,41 @@ SessionManager::SessionManager(const SessionManagerOptions& options)
 
 absl::Status SessionManager::Restore() {
   ASSIGN_OR_RETURN(std::vector<SessionSummary> stored, store_->ListSessions());
-  for (const SessionSummary& summary : stored) {
-    ASSIGN_OR_RETURN(SessionRecord record, store_->LoadSession(summary.id));
-    auto session = Session::Restore(record, options_.limits, &pool_, store_);
-    if (!session.ok()) {
-      return absl::Status(session.status().code(),
-                          absl::StrCat("cannot restore session ", summary.id, ": ",
-                                       session.status().message()));
+  // Sessions are independent and their rebuild (rescoring the pool) is
+  // CPU-bound: rebuild them on as many threads as training gets. The store
+  // is thread-safe; each session's result goes to its own slot.
+  std::vector<absl::Status> results(stored.size());
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t i; (i = next.fetch_add(1)) < stored.size();) {
+      results[i] = RestoreOne(stored[i].id);
     }
-    const SessionStatus status = (*session)->Status();
-    LogInfo(summary.id,
-            absl::StrCat("restored: ", status.rows, " rows, ", status.labels,
-                         " labels, model version ", status.model_version,
-                         status.last_training_error.empty() ? "" : "; ",
-                         status.last_training_error));
-    MutexLock lock(&mu_);
-    sessions_[summary.id] = *std::move(session);
-  }
+  };
+  const size_t workers =
+      std::min(stored.size(), static_cast<size_t>(std::max(1, options_.training_threads)));
+  std::vector<std::thread> threads;
+  for (size_t t = 1; t < workers; ++t) threads.emplace_back(work);
+  work();  // this thread is one of the workers
+  for (std::thread& t : threads) t.join();
+  for (const absl::Status& result : results) RETURN_IF_ERROR(result);  // the first, in id order
   LogInfo("", absl::StrCat("restored ", stored.size(), " sessions"));
+  return absl::OkStatus();
+}
+
+absl::Status SessionManager::RestoreOne(const std::string& id) {
+  ASSIGN_OR_RETURN(SessionRecord record, store_->LoadSession(id));
+  auto session = Session::Restore(record, options_.limits, &pool_, store_);
+  if (!session.ok()) {
+    return absl::Status(session.status().code(), absl::StrCat("cannot restore session ", id, ": ",
+                                                              session.status().message()));
+  }
+  const SessionStatus status = (*session)->Status();
+  LogInfo(id, absl::StrCat("restored: ", status.rows, " rows, ", status.labels,
+                           " labels, model version ", status.model_version,
+                           status.last_training_error.empty() ? "" : "; ",
+                           status.last_training_error));
+  MutexLock lock(&mu_);
+  sessions_[id] = *std::move(session);
   return absl::OkStatus();
 }
 

@@ -42,7 +42,8 @@ class SessionManager {
 
   // Loads every stored session (call once, before serving): rows, labels,
   // the newest model (scores bit-identical to before the restart), and
-  // logs each one. The store's error, or DATA_LOSS naming the session.
+  // logs each one. Sessions are rebuilt in parallel on training_threads
+  // threads. The store's error, or DATA_LOSS naming the session.
   absl::Status Restore();
 
   // Validates `options` (INVALID_ARGUMENT naming the field), stores and
@@ -90,6 +91,8 @@ class SessionManager {
   // Ids being stored by Create (the store write runs outside mu_).
   absl::flat_hash_set<std::string> creating_ ABSL_GUARDED_BY(mu_);
 
+  // Loads, rebuilds and adds one stored session.
+  absl::Status RestoreOne(const std::string& id) ABSL_LOCKS_EXCLUDED(mu_);
   // Reserves `id` (empty: a fresh one) in creating_ under the session limit.
   // RESOURCE_EXHAUSTED at max_sessions, ALREADY_EXISTS when taken.
   absl::StatusOr<std::string> Reserve(std::string id) ABSL_LOCKS_EXCLUDED(mu_);

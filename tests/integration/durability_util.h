@@ -88,11 +88,15 @@ inline std::unique_ptr<aadc::AadClient> Connect(int port, int attempts = 4) {
   return std::make_unique<aadc::AadClient>(options);
 }
 
-// Starts aadd on `data_dir` and a free port; fails the test on error.
-inline std::unique_ptr<AaddProcess> StartAadd(const std::string& data_dir) {
+// Starts aadd on `data_dir` and a free port, with one training thread
+// unless `flags` say otherwise (later flags win); fails the test on error.
+inline std::unique_ptr<AaddProcess> StartAadd(const std::string& data_dir,
+                                              const std::vector<std::string>& flags = {}) {
+  std::vector<std::string> args = {"--port=0", absl::StrCat("--data_dir=", data_dir),
+                                   "--training_threads=1"};
+  args.insert(args.end(), flags.begin(), flags.end());
   auto process = std::make_unique<AaddProcess>();
-  const absl::Status started = process->Start(
-      AADD_BINARY, {"--port=0", absl::StrCat("--data_dir=", data_dir), "--training_threads=1"});
+  const absl::Status started = process->Start(AADD_BINARY, args);
   EXPECT_TRUE(started.ok()) << started;
   return started.ok() ? std::move(process) : nullptr;
 }

@@ -69,17 +69,6 @@ void BuildSession(aadc::AadClient* client, const std::string& session,
   ASSERT_TRUE(client->SubmitLabels(session, {{labels[0].first, false}, {3, true}}, true).ok());
 }
 
-std::unique_ptr<AaddProcess> StartWith(const std::string& data_dir,
-                                       const std::vector<std::string>& flags) {
-  std::vector<std::string> args = {"--port=0", absl::StrCat("--data_dir=", data_dir),
-                                   "--training_threads=1"};
-  args.insert(args.end(), flags.begin(), flags.end());
-  auto process = std::make_unique<AaddProcess>();
-  const absl::Status started = process->Start(AADD_BINARY, args);
-  EXPECT_TRUE(started.ok()) << started;
-  return started.ok() ? std::move(process) : nullptr;
-}
-
 TEST(Transfer, ImportedSessionOnAnotherServerIsTheExportedOneBitForBit) {
   TempDir dir_a, dir_b, files;
   std::mt19937 rng(21);
@@ -223,7 +212,7 @@ TEST(Transfer, DamagedArchivesAndLimitsAreRefusedAndCreateNothing) {
       << unknown.output;
 
   // B takes 5 features and archives of at most 50,000 bytes.
-  auto b = StartWith(dir_b.path(), {"--max_features=5", "--max_import_bytes=50000"});
+  auto b = StartAadd(dir_b.path(), {"--max_features=5", "--max_import_bytes=50000"});
   ASSERT_NE(b, nullptr);
   auto client_b = Connect(b->port());
   auto too_big = client_b->ImportSession(*large, "large");
@@ -273,7 +262,7 @@ TEST(Transfer, DamagedArchivesAndLimitsAreRefusedAndCreateNothing) {
   ASSERT_TRUE(sessions.ok()) << sessions.status();
   EXPECT_TRUE(sessions->empty());
   StopAadd(b.get(), &client_b);
-  b = StartWith(dir_b.path(), {});
+  b = StartAadd(dir_b.path());
   ASSERT_NE(b, nullptr);
   client_b = Connect(b->port());
   sessions = client_b->ListSessions();
