@@ -48,23 +48,8 @@ TEST(Durability, CleanRestartGivesBitIdenticalScoresAndCandidates) {
     auto aadd = StartAadd(dir.path());
     ASSERT_NE(aadd, nullptr);
     auto client = Connect(aadd->port());
-    ASSERT_TRUE(client->CreateSession(SmallSession(session)).ok());
-    std::vector<aad::v1::IngestRequest> batches;
-    for (int b = 0; b < 3; ++b) {
-      batches.push_back(Batch(session, absl::StrCat("b", b),
-                              std::vector<float>(rows.begin() + b * 200 * kFeatures,
-                                                 rows.begin() + (b + 1) * 200 * kFeatures)));
-    }
-    ASSERT_TRUE(client->IngestMessages(session, batches).ok());
-    auto trained = client->Train(session);
-    ASSERT_TRUE(trained.ok()) << trained.status();
-    // Two feedback rounds, the second relabelling a row.
-    auto top = client->GetQueryCandidates(session, 5);
-    ASSERT_TRUE(top.ok()) << top.status();
-    std::vector<std::pair<int64_t, bool>> labels;
-    for (int i = 0; i < top->row_ids_size(); ++i) labels.push_back({top->row_ids(i), i % 2 == 0});
-    ASSERT_TRUE(client->SubmitLabels(session, labels, /*wait_for_model=*/true).ok());
-    ASSERT_TRUE(client->SubmitLabels(session, {{labels[0].first, false}, {3, true}}, true).ok());
+    BuildTrainedSession(client.get(), session, rows);
+    if (HasFatalFailure()) return;
     before = Observe(client.get(), session, probe);
     StopAadd(aadd.get(), &client);
   }

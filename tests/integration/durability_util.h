@@ -80,6 +80,29 @@ inline aad::v1::CreateSessionRequest SmallSession(const std::string& id) {
   return request;
 }
 
+// A trained session of 600 rows (`rows`, row-major) in three batches b0..b2,
+// with two feedback rounds (5 rows, then a relabel of the first and row 3):
+// model version 3. Fails the test (fatally) on error.
+inline void BuildTrainedSession(aadc::AadClient* client, const std::string& session,
+                                const std::vector<float>& rows) {
+  ASSERT_TRUE(client->CreateSession(SmallSession(session)).ok());
+  std::vector<aad::v1::IngestRequest> batches;
+  for (int b = 0; b < 3; ++b) {
+    batches.push_back(Batch(session, absl::StrCat("b", b),
+                            std::vector<float>(rows.begin() + b * 200 * kFeatures,
+                                               rows.begin() + (b + 1) * 200 * kFeatures)));
+  }
+  ASSERT_TRUE(client->IngestMessages(session, batches).ok());
+  auto trained = client->Train(session);
+  ASSERT_TRUE(trained.ok()) << trained.status();
+  auto top = client->GetQueryCandidates(session, 5);
+  ASSERT_TRUE(top.ok()) << top.status();
+  std::vector<std::pair<int64_t, bool>> labels;
+  for (int i = 0; i < top->row_ids_size(); ++i) labels.push_back({top->row_ids(i), i % 2 == 0});
+  ASSERT_TRUE(client->SubmitLabels(session, labels, /*wait_for_model=*/true).ok());
+  ASSERT_TRUE(client->SubmitLabels(session, {{labels[0].first, false}, {3, true}}, true).ok());
+}
+
 inline std::unique_ptr<aadc::AadClient> Connect(int port, int attempts = 4) {
   aadc::ClientOptions options;
   options.target = absl::StrCat("127.0.0.1:", port);

@@ -47,28 +47,6 @@ CommandResult Aadctl(int port, const std::vector<std::string>& args) {
   return result;
 }
 
-// A trained session with 600 rows in three batches and two feedback rounds
-// (the second relabels a row).
-void BuildSession(aadc::AadClient* client, const std::string& session,
-                  const std::vector<float>& rows) {
-  ASSERT_TRUE(client->CreateSession(SmallSession(session)).ok());
-  std::vector<aad::v1::IngestRequest> batches;
-  for (int b = 0; b < 3; ++b) {
-    batches.push_back(Batch(session, absl::StrCat("b", b),
-                            std::vector<float>(rows.begin() + b * 200 * kFeatures,
-                                               rows.begin() + (b + 1) * 200 * kFeatures)));
-  }
-  ASSERT_TRUE(client->IngestMessages(session, batches).ok());
-  auto trained = client->Train(session);
-  ASSERT_TRUE(trained.ok()) << trained.status();
-  auto top = client->GetQueryCandidates(session, 5);
-  ASSERT_TRUE(top.ok()) << top.status();
-  std::vector<std::pair<int64_t, bool>> labels;
-  for (int i = 0; i < top->row_ids_size(); ++i) labels.push_back({top->row_ids(i), i % 2 == 0});
-  ASSERT_TRUE(client->SubmitLabels(session, labels, /*wait_for_model=*/true).ok());
-  ASSERT_TRUE(client->SubmitLabels(session, {{labels[0].first, false}, {3, true}}, true).ok());
-}
-
 TEST(Transfer, ImportedSessionOnAnotherServerIsTheExportedOneBitForBit) {
   TempDir dir_a, dir_b, files;
   std::mt19937 rng(21);
@@ -80,7 +58,7 @@ TEST(Transfer, ImportedSessionOnAnotherServerIsTheExportedOneBitForBit) {
   auto a = StartAadd(dir_a.path());
   ASSERT_NE(a, nullptr);
   auto client_a = Connect(a->port());
-  BuildSession(client_a.get(), session, rows);
+  BuildTrainedSession(client_a.get(), session, rows);
   if (HasFatalFailure()) return;
   const Observed exported = Observe(client_a.get(), session, probe);
   ASSERT_EQ(exported.info.model_version(), 3);
@@ -149,7 +127,7 @@ TEST(Transfer, ImportUnderANewIdLeavesTwoIndependentSessions) {
   auto aadd = StartAadd(dir.path());
   ASSERT_NE(aadd, nullptr);
   auto client = Connect(aadd->port());
-  BuildSession(client.get(), "original", rows);
+  BuildTrainedSession(client.get(), "original", rows);
   if (HasFatalFailure()) return;
   ASSERT_EQ(Aadctl(aadd->port(), {"export", "original", archive}).exit_code, 0);
   auto original = client->GetSession("original");
