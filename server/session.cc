@@ -77,6 +77,9 @@ absl::StatusOr<std::shared_ptr<Session>> Session::Restore(const SessionRecord& r
     submissions.insert(l.time_micros);
     s.last_label_micros_ = std::max(s.last_label_micros_, l.time_micros);
   }
+  // Every stored submission was a feedback round: the counter is exact
+  // after a restart or an import, whatever the order of labels and models.
+  s.label_rounds_ = static_cast<int64_t>(submissions.size());
   if (record.model.has_value()) {
     const ModelRecord& m = *record.model;
     auto model = aad::ActiveModel::Deserialize(m.bytes);
@@ -95,9 +98,6 @@ absl::StatusOr<std::shared_ptr<Session>> Session::Restore(const SessionRecord& r
     s.snapshot_ = std::move(snap);
     s.last_version_ = m.version;
     s.learner_ = std::move(learner);
-    // The round counter is not stored: every submission after a model
-    // existed was a round, which holds in the usual train-then-label loop.
-    s.label_rounds_ = static_cast<int64_t>(submissions.size());
   }
   for (const TrainingRunRecord& run : record.interrupted_training) {
     s.last_error_ = absl::StrCat("training interrupted by a restart (",
@@ -346,8 +346,8 @@ void Session::SubmitLabels(absl::Span<const aad::LabeledRow> labels, bool wait_f
     // An update follows when a model exists or a full run will produce one.
     result.update_scheduled = snapshot_ != nullptr || pending_train_ != nullptr ||
                               running_ == JobKind::kTrain;
+    ++label_rounds_;  // also before any model: the count must follow from the store
     if (result.update_scheduled) {
-      if (snapshot_ != nullptr) ++label_rounds_;
       if (wait_for_model) {
         waiters_.push_back({labels_revision_, std::move(done)});
         done = nullptr;

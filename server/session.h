@@ -248,6 +248,8 @@ class Session : public std::enable_shared_from_this<Session> {
   int64_t labels_revision_ ABSL_GUARDED_BY(mu_) = 0;
   // A label update at this revision failed: not retried until labels change.
   int64_t failed_revision_ ABSL_GUARDED_BY(mu_) = -1;
+  // Label submissions stored so far (each one a feedback round; seeds the
+  // default random / diverse queries). Rebuilt from the store's history.
   int64_t label_rounds_ ABSL_GUARDED_BY(mu_) = 0;
   std::shared_ptr<const ModelSnapshot> snapshot_ ABSL_GUARDED_BY(mu_);
   int64_t last_version_ ABSL_GUARDED_BY(mu_) = 0;

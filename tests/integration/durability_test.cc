@@ -82,7 +82,9 @@ TEST(Durability, CleanRestartGivesBitIdenticalScoresAndCandidates) {
 }
 
 // A restart rebuilds sessions on several threads (--training_threads):
-// each still comes back bit-identical, none lost or mixed up.
+// each still comes back bit-identical, none lost or mixed up, with its
+// feedback round counter (which seeds default random / diverse queries)
+// also where labels came before the first model.
 TEST(Durability, SessionsRestoredInParallelAreEachBitIdentical) {
   TempDir dir;
   ASSERT_FALSE(dir.path().empty());
@@ -102,6 +104,13 @@ TEST(Durability, SessionsRestoredInParallelAreEachBitIdentical) {
       // Different sizes, so that a mix-up of rows or models shows.
       ASSERT_TRUE(client->IngestMessages(id, {Batch(id, "b0", MakeRows(&rng, 100 + 50 * i))}).ok());
       if (i == ids.size() - 1) break;  // the last one stays without a model
+      if (i == 0) {
+        // A verdict before the first model (an analyst's known anomaly):
+        // kept for training, and it counts as a feedback round.
+        auto early = client->SubmitLabels(id, {{1, true}}, /*wait_for_model=*/false);
+        ASSERT_TRUE(early.ok()) << early.status();
+        EXPECT_FALSE(early->update_scheduled());
+      }
       ASSERT_TRUE(client->Train(id).ok());
       ASSERT_TRUE(client->SubmitLabels(id, {{static_cast<int64_t>(i), true}}, true).ok());
     }
@@ -121,6 +130,7 @@ TEST(Durability, SessionsRestoredInParallelAreEachBitIdentical) {
     EXPECT_EQ(after.info.session_id(), ids[i]);
     EXPECT_EQ(after.info.rows(), static_cast<int64_t>(100 + 50 * i));
     EXPECT_EQ(after.info.model_version(), 2);
+    EXPECT_EQ(after.info.label_rounds(), i == 0 ? 2 : 1);
     ExpectSameSession(before[i], after);
   }
   auto untrained = client->GetSession(ids.back());
