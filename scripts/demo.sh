@@ -105,6 +105,7 @@ To run the server yourself and talk to it:
   $aadctl train --session \$id
   $aadctl candidates -k 10 --session \$id
   $aadctl label 17=anomaly 42=nominal --session \$id
+  $aadctl export \$id session.aads      # and on another server: aadctl import session.aads
 (aadctl talks to localhost:50051 unless given --server host:port.)
 See README.md for the walk-through.
 EOF
