@@ -68,13 +68,8 @@ TEST(Durability, CleanRestartGivesBitIdenticalScoresAndCandidates) {
 
   // The restored session keeps learning: a retried batch is a duplicate with
   // its old ids, and labels produce the next version.
-  auto retry = client->IngestMessages(
-      session, {Batch(session, "b1",
-                      std::vector<float>(rows.begin() + 200 * kFeatures,
-                                         rows.begin() + 400 * kFeatures))});
-  ASSERT_TRUE(retry.ok()) << retry.status();
-  EXPECT_TRUE(retry->batches(0).duplicate());
-  EXPECT_EQ(retry->batches(0).first_row_id(), 200);
+  ExpectRetriedBatchIsADuplicate(client.get(), session, rows);
+  if (HasFatalFailure()) return;
   auto labelled = client->SubmitLabels(session, {{10, true}}, true);
   ASSERT_TRUE(labelled.ok()) << labelled.status();
   EXPECT_EQ(labelled->model_version(), 4);

@@ -103,6 +103,21 @@ inline void BuildTrainedSession(aadc::AadClient* client, const std::string& sess
   ASSERT_TRUE(client->SubmitLabels(session, {{labels[0].first, false}, {3, true}}, true).ok());
 }
 
+// Re-sends batch b1 of a BuildTrainedSession session, as a client retrying
+// it would: the server must answer it as a duplicate with its old row ids
+// (200..399) and store nothing (still 600 rows).
+inline void ExpectRetriedBatchIsADuplicate(aadc::AadClient* client, const std::string& session,
+                                           const std::vector<float>& rows) {
+  auto retry = client->IngestMessages(
+      session, {Batch(session, "b1",
+                      std::vector<float>(rows.begin() + 200 * kFeatures,
+                                         rows.begin() + 400 * kFeatures))});
+  ASSERT_TRUE(retry.ok()) << retry.status();
+  EXPECT_TRUE(retry->batches(0).duplicate());
+  EXPECT_EQ(retry->batches(0).first_row_id(), 200);
+  EXPECT_EQ(retry->total_rows(), 600);
+}
+
 inline std::unique_ptr<aadc::AadClient> Connect(int port, int attempts = 4) {
   aadc::ClientOptions options;
   options.target = absl::StrCat("127.0.0.1:", port);
