@@ -386,6 +386,7 @@ absl::Status Session::StartTraining(TrainObserver* observer, int pretrain_epochs
 }
 
 void Session::Cancel(const std::string& reason) {
+  bool stops_worker;
   {
     MutexLock lock(&mu_);
     if (cancelled_.load()) return;
@@ -394,8 +395,11 @@ void Session::Cancel(const std::string& reason) {
     // queued caller; without a worker nothing is queued (queued work always
     // has a worker).
     cancelled_.store(true);
+    stops_worker = worker_running_;
   }
-  LogInfo(id_, absl::StrCat("cancelled: ", reason));
+  // An idle session has nothing to stop: a shutdown of a server holding
+  // many sessions logs only those whose training it cuts short.
+  if (stops_worker) LogInfo(id_, absl::StrCat("cancelled: ", reason, "; training stops"));
 }
 
 bool Session::HasWorkLocked() const {
