@@ -42,9 +42,12 @@ ABSL_FLAG(int, pretrain_epochs, aad::ActiveConfig{}.pretrain_epochs,
           "unsupervised pre-training epochs");
 ABSL_FLAG(float, prior_strength, aad::ActiveConfig{}.prior_strength,
           "UAI layer's pull towards its unsupervised prior");
-ABSL_FLAG(std::string, uai_inputs, "latent,evidence,score,forest,input",
+ABSL_FLAG(std::string, uai_inputs, "forest,input,leaves",
           "what the UAI layer reads: a comma-separated subset of latent, evidence, score, "
-          "forest, input");
+          "forest, input, leaves");
+ABSL_FLAG(float, leaf_input_scale, aad::ActiveConfig{}.leaf_input_scale,
+          "how cheaply labels move the scores of a forest leaf's rows (gamma)");
+ABSL_FLAG(int, forest_trees, aad::ActiveConfig{}.forest_trees, "Isolation Forest trees");
 
 namespace {
 
@@ -54,8 +57,10 @@ absl::StatusOr<aad::ActiveConfig> ConfigFromFlags() {
   config.freeze_detector = absl::GetFlag(FLAGS_freeze_detector);
   config.pretrain_epochs = absl::GetFlag(FLAGS_pretrain_epochs);
   config.prior_strength = absl::GetFlag(FLAGS_prior_strength);
+  config.leaf_input_scale = absl::GetFlag(FLAGS_leaf_input_scale);
+  config.forest_trees = absl::GetFlag(FLAGS_forest_trees);
   aad::UaiInputOptions& in = config.uai_inputs;
-  in.latent = in.evidence = in.score = in.forest = in.raw_input = false;
+  in.latent = in.evidence = in.score = in.forest = in.raw_input = in.leaves = false;
   for (absl::string_view part : absl::StrSplit(absl::GetFlag(FLAGS_uai_inputs), ',')) {
     if (part == "latent") {
       in.latent = true;
@@ -67,9 +72,12 @@ absl::StatusOr<aad::ActiveConfig> ConfigFromFlags() {
       in.forest = true;
     } else if (part == "input") {
       in.raw_input = true;
+    } else if (part == "leaves") {
+      in.leaves = true;
     } else {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--uai_inputs: unknown part '", part, "' (known: latent, evidence, score, forest, input)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--uai_inputs: unknown part '", part,
+                       "' (known: latent, evidence, score, forest, input, leaves)"));
     }
   }
   RETURN_IF_ERROR(config.Validate());

@@ -60,6 +60,8 @@ absl::StatusOr<SessionOptions> FromProto(const aad::v1::CreateSessionRequest& re
   if (c.has_finetune_steps()) o.config.finetune_steps = c.finetune_steps();
   if (c.has_seed()) o.config.seed = c.seed();
   if (c.has_max_pretrain_rows()) o.config.max_pretrain_rows = c.max_pretrain_rows();
+  if (c.has_leaf_inputs()) o.config.uai_inputs.leaves = c.leaf_inputs();
+  if (c.has_leaf_input_scale()) o.config.leaf_input_scale = c.leaf_input_scale();
   o.feature_count = request.feature_count();
   o.feature_names.assign(request.feature_names().begin(), request.feature_names().end());
   return o;
@@ -83,6 +85,8 @@ void ToProto(const SessionStatus& s, aad::v1::SessionInfo* info) {
   c->set_finetune_steps(a.finetune_steps);
   c->set_seed(a.seed);
   c->set_max_pretrain_rows(a.max_pretrain_rows);
+  c->set_leaf_inputs(a.uai_inputs.leaves);
+  c->set_leaf_input_scale(a.leaf_input_scale);
   info->set_feature_count(static_cast<int32_t>(s.options.feature_count));
   for (const std::string& n : s.options.feature_names) info->add_feature_names(n);
   info->set_rows(s.rows);

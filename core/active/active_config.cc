@@ -31,6 +31,8 @@ absl::Status ActiveConfig::Validate() const {
            Require(forest_sample_size >= 2, "forest_sample_size", forest_sample_size, ">= 2"),
            Require(prior_strength > 0, "prior_strength", prior_strength, "> 0"),
            Require(bias_prior_strength > 0, "bias_prior_strength", bias_prior_strength, "> 0"),
+           Require(leaf_input_scale > 0 && leaf_input_scale <= 1e4f, "leaf_input_scale",
+                   leaf_input_scale, "in (0, 10000]"),
            Require(finetune_steps >= 0 && finetune_steps <= 100000, "finetune_steps",
                    finetune_steps, "in [0, 100000]"),
            Require(label_loss_weight >= 0, "label_loss_weight", label_loss_weight, ">= 0"),
@@ -38,6 +40,12 @@ absl::Status ActiveConfig::Validate() const {
                    ">= 1"),
        }) {
     if (!s.ok()) return s;
+  }
+  if (reads_leaves() && forest_sample_size > 256) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "forest_sample_size must be <= 256 while uai_inputs.leaves is on (a tree of at most "
+        "256 samples has at most 256 leaves, one byte a row), got ",
+        forest_sample_size));
   }
   if (!uai_inputs.latent && !uai_inputs.evidence && !uai_inputs.score && !uai_inputs.forest &&
       !uai_inputs.raw_input) {

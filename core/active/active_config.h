@@ -41,6 +41,12 @@ struct ActiveConfig {
   // sigmoid(prior_score_weight * s_std + prior_bias).
   float prior_score_weight = 1.0f;
   float prior_bias = 0.0f;
+  // How cheaply labels move the scores of a region (gamma of DESIGN.md,
+  // with uai_inputs.leaves): each leaf weight is pulled towards 0 by
+  // prior_strength * forest_trees / leaf_input_scale^2, so with the
+  // defaults a label moves the leaves it falls in about 90 times as easily
+  // as a dense weight (bench/README.md has the sweep).
+  float leaf_input_scale = 30.0f;
   // Joint training: when false, labels also fine-tune the detector (the
   // cross-entropy's gradient flows into it) for finetune_steps Adam steps
   // per update, each minibatch holding the labelled rows.
@@ -52,6 +58,14 @@ struct ActiveConfig {
 
   // INVALID_ARGUMENT naming the first field out of range and its value.
   absl::Status Validate() const;
+  // Whether the UAI layer reads the forest's leaves under this configuration.
+  bool reads_leaves() const { return uai_inputs.leaves && forest_trees > 0; }
+  // Whether the Isolation Forest is grown: for its score column or its leaves.
+  bool grows_forest() const { return (uai_inputs.forest || uai_inputs.leaves) && forest_trees > 0; }
+  // The pull of each leaf weight (see leaf_input_scale).
+  float leaf_prior_strength() const {
+    return prior_strength * static_cast<float>(forest_trees) / (leaf_input_scale * leaf_input_scale);
+  }
 };
 
 }  // namespace aad

@@ -89,20 +89,20 @@ absl::Status ActiveLearner::Train(const ConstMatrixRef& pool, absl::Span<const L
   input_ = input;
   pool_x_.resize(0, dims);
   pool_forest_.clear();
+  pool_leaves_.clear();
   pool_u_.resize(0, 0);
   pool_latent_.resize(0, 0);
 
   std::shared_ptr<IsolationForest> forest;
-  const bool use_forest = config_.uai_inputs.forest && config_.forest_trees > 0;
+  read_leaves_ = config_.reads_leaves();
   // Standardised rows first: the forest and the detector both read them.
   ExtendPool(pool, nullptr);
-  if (use_forest) {
+  if (config_.grows_forest()) {
     forest = std::make_shared<IsolationForest>(IsolationForestOptions{
         config_.forest_trees, config_.forest_sample_size,
         Rng::Derive(config_.seed, kStreamForest)});
     RETURN_IF_ERROR(forest->Fit(pool_x_));
-    pool_forest_.resize(pool_x_.rows());
-    forest->Score(pool_x_, absl::MakeSpan(pool_forest_));
+    ScoreForest(*forest, 0);
   }
 
   std::unique_ptr<DeepDetector> detector = MakeDetector(config_, dims);
@@ -111,7 +111,7 @@ absl::Status ActiveLearner::Train(const ConstMatrixRef& pool, absl::Span<const L
   RETURN_IF_ERROR(Pretrain(detector.get(), control));
 
   UaiInputOptions options = config_.uai_inputs;
-  options.forest = use_forest;
+  options.forest = config_.uai_inputs.forest && forest != nullptr;
   UaiInputs inputs(options, dims, detector->latent_dim(), detector->evidence_dim());
   ComputeDetectorFeatures(0, *detector, inputs, /*standardize=*/false);
   inputs.FitStatistics(pool_u_);
@@ -121,7 +121,8 @@ absl::Status ActiveLearner::Train(const ConstMatrixRef& pool, absl::Span<const L
   Vector w0 = Vector::Zero(inputs.width());
   if (inputs.score_column() >= 0) w0[inputs.score_column()] = config_.prior_score_weight;
   if (inputs.forest_column() >= 0) w0[inputs.forest_column()] = config_.prior_score_weight;
-  UaiLayer uai(w0, config_.prior_bias);
+  UaiLayer uai(w0, config_.prior_bias,
+               read_leaves_ ? LeafWeights(forest->num_trees()) : LeafWeights());
   RETURN_IF_ERROR(FitUai(&uai, labels));
   Publish(std::shared_ptr<const DeepDetector>(std::move(detector)), std::move(forest),
           std::move(inputs), std::move(uai), static_cast<int64_t>(labels.size()));
@@ -164,6 +165,8 @@ absl::Status ActiveLearner::Adopt(std::shared_ptr<const ActiveModel> model,
   input_ = model->input_standardizer();
   pool_x_.resize(0, pool.cols());
   pool_forest_.clear();
+  pool_leaves_.clear();
+  read_leaves_ = model->uai().has_leaves();
   ExtendPool(pool, model->forest().get());
   ComputeDetectorFeatures(0, *model->detector(), model->inputs(), /*standardize=*/true);
   Publish(model->detector(), model->forest(), model->inputs(), model->uai(),
@@ -180,11 +183,22 @@ void ActiveLearner::ExtendPool(const ConstMatrixRef& pool, const IsolationForest
     pool_x_.middleRows(start, len) = pool.middleRows(start, len);
     input_.TransformInPlace(pool_x_.middleRows(start, len));
   }
-  if (forest != nullptr) {
-    pool_forest_.resize(n);
-    forest->Score(pool_x_.middleRows(from, n - from),
-                  absl::MakeSpan(pool_forest_.data() + from, n - from));
+  if (forest != nullptr) ScoreForest(*forest, from);
+}
+
+void ActiveLearner::ScoreForest(const IsolationForest& forest, int64_t from) {
+  const int64_t n = pool_x_.rows();
+  pool_forest_.resize(n);
+  const auto rows = pool_x_.middleRows(from, n - from);
+  const absl::Span<float> scores(pool_forest_.data() + from, n - from);
+  if (!read_leaves_) {
+    forest.Score(rows, scores);
+    return;
   }
+  const size_t trees = forest.num_trees();
+  pool_leaves_.resize(n * trees);
+  forest.ScoreAndLeaves(rows, scores,
+                        absl::MakeSpan(pool_leaves_.data() + from * trees, (n - from) * trees));
 }
 
 void ActiveLearner::ComputeDetectorFeatures(int64_t from, const DeepDetector& detector,
@@ -272,6 +286,10 @@ absl::Status ActiveLearner::FineTuneJointly(DeepDetector* detector, const UaiLay
   Rng rng(Rng::Derive(config_.seed, kStreamFinetune + labels.size()));
   Matrix x(batch + m, pool_x_.cols()), u, du, dz, de;
   std::vector<float> forest(batch + m, 0.0f);
+  // The labelled rows' region logits are constants of the detector's
+  // parameters; they shift each labelled logit.
+  const size_t trees = uai.leaf_trees();
+  std::vector<LeafCode> codes(static_cast<size_t>(m) * trees);
   Vector ds_uai, logits, da(batch + m), y(m), c(m);
   std::vector<uint8_t> flags(m);
   const auto start = std::chrono::steady_clock::now();
@@ -289,12 +307,14 @@ absl::Status ActiveLearner::FineTuneJointly(DeepDetector* detector, const UaiLay
       if (!pool_forest_.empty()) forest[batch + r] = pool_forest_[labelled[r]];
       flags[r] = is_anomaly[labelled[r]];
       y[r] = flags[r] ? 1.0f : 0.0f;
+      std::copy_n(pool_leaves_.begin() + labelled[r] * trees, trees, codes.begin() + r * trees);
     }
     c = ClassBalancedWeights(flags) * config_.label_loss_weight;
     detector->ZeroGrad();
     const DetectorOutput& out = detector->Forward(x);
     inputs.Build(x, out, pool_forest_.empty() ? nullptr : forest.data(), &u);
     uai.Logits(u, &logits);
+    if (uai.has_leaves()) uai.leaves().AddTo(codes, m, logits.data() + batch);
     da.setZero();
     Vector da_labelled;
     const float bce = WeightedBceWithLogits(logits.tail(m), y, c, &da_labelled);
@@ -317,22 +337,27 @@ absl::Status ActiveLearner::FineTuneJointly(DeepDetector* detector, const UaiLay
 
 absl::Status ActiveLearner::FitUai(UaiLayer* uai, absl::Span<const LabeledRow> labels) {
   const Eigen::Index m = static_cast<Eigen::Index>(labels.size());
+  const size_t trees = uai->leaf_trees();
   labelled_u_.resize(m, pool_u_.cols());
   labelled_y_.resize(m);
+  labelled_leaves_.resize(static_cast<size_t>(m) * trees);
   for (Eigen::Index i = 0; i < m; ++i) {
     labelled_u_.row(i) = pool_u_.row(labels[i].row);
     labelled_y_[i] = labels[i].anomaly ? 1 : 0;
+    std::copy_n(pool_leaves_.begin() + labels[i].row * trees, trees,
+                labelled_leaves_.begin() + i * trees);
   }
   UaiFitOptions options;
   options.prior_strength = config_.prior_strength;
   options.bias_prior_strength = config_.bias_prior_strength;
-  return uai->Fit(labelled_u_, labelled_y_, options);
+  options.leaf_prior_strength = config_.leaf_prior_strength();
+  return uai->Fit(labelled_u_, labelled_leaves_, labelled_y_, options);
 }
 
 void ActiveLearner::Publish(std::shared_ptr<const DeepDetector> detector,
                             std::shared_ptr<const IsolationForest> forest, UaiInputs inputs,
                             UaiLayer uai, int64_t labels_used) {
-  uai.Logits(pool_u_, &pool_logits_);
+  uai.Logits(pool_u_, pool_leaves_, &pool_logits_);
   pool_unsupervised_.noalias() = pool_u_ * uai.w0();
   model_ = std::make_shared<const ActiveModel>(input_, std::move(detector), std::move(forest),
                                                std::move(inputs), std::move(uai), labels_used);

@@ -69,9 +69,12 @@ class ActiveLearner {
   absl::Status Pretrain(DeepDetector* detector, const TrainControl& control);
   absl::Status FineTuneJointly(DeepDetector* detector, const UaiLayer& uai,
                                absl::Span<const LabeledRow> labels, const TrainControl& control);
-  // Appends standardised rows (and their forest scores, when `forest` is
-  // set) for the pool rows not cached yet.
+  // Appends standardised rows (and their forest scores and, when
+  // read_leaves_, leaf codes, when `forest` is set) for the pool rows not
+  // cached yet.
   void ExtendPool(const ConstMatrixRef& pool, const IsolationForest* forest);
+  // Forest scores (and leaf codes) of cached pool rows [from, n).
+  void ScoreForest(const IsolationForest& forest, int64_t from);
   // Recomputes the detector's latents and the UAI inputs of pool rows
   // [from, n); raw inputs when `standardize` is false.
   void ComputeDetectorFeatures(int64_t from, const DeepDetector& detector,
@@ -87,11 +90,16 @@ class ActiveLearner {
   // Pool caches, one row per pool row.
   Matrix pool_x_;       // standardised rows
   std::vector<float> pool_forest_;
+  // Whether the current model's UAI layer reads leaves; then pool_leaves_
+  // holds each pool row's leaf in every tree (rows x trees).
+  bool read_leaves_ = false;
+  std::vector<LeafCode> pool_leaves_;
   Matrix pool_u_;       // standardised UAI inputs
   Matrix pool_latent_;
   Vector pool_logits_, pool_unsupervised_;
   // Reused buffers of the feedback round.
   Matrix labelled_u_;
+  std::vector<LeafCode> labelled_leaves_;
   std::vector<uint8_t> labelled_y_;
 };
 

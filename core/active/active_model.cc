@@ -7,7 +7,9 @@
 
 namespace aad {
 namespace {
-constexpr uint32_t kFormatVersion = 1;
+// 2: the UAI layer's region block (LeafWeights) follows the "uai" record.
+// Version 1 models (no region block) are still read.
+constexpr uint32_t kFormatVersion = 2;
 // Rows scored per block: bounds scratch memory for very large requests.
 constexpr Eigen::Index kBlockRows = 4096;
 }  // namespace
@@ -29,7 +31,13 @@ void ActiveModel::BuildInputs(const ConstMatrixRef& rows, Matrix* u, Matrix* z,
   const float* forest = nullptr;
   if (forest_ != nullptr) {
     scratch->forest.resize(rows.rows());
-    forest_->Score(scratch->x, absl::MakeSpan(scratch->forest));
+    if (uai_.has_leaves()) {
+      scratch->leaves.resize(static_cast<size_t>(rows.rows()) * forest_->num_trees());
+      forest_->ScoreAndLeaves(scratch->x, absl::MakeSpan(scratch->forest),
+                              absl::MakeSpan(scratch->leaves));
+    } else {
+      forest_->Score(scratch->x, absl::MakeSpan(scratch->forest));
+    }
     forest = scratch->forest.data();
   }
   inputs_.Build(scratch->x, scratch->det, forest, u);
@@ -51,7 +59,7 @@ absl::Status ActiveModel::Score(const ConstMatrixRef& rows, ModelScores* out,
   for (Eigen::Index start = 0; start < n; start += kBlockRows) {
     const Eigen::Index len = std::min(kBlockRows, n - start);
     BuildInputs(rows.middleRows(start, len), &scratch->u, nullptr, scratch);
-    uai_.Logits(scratch->u, &block_logit);
+    uai_.Logits(scratch->u, scratch->leaves, &block_logit);
     out->logit.segment(start, len) = block_logit;
     out->unsupervised.segment(start, len).noalias() = scratch->u * uai_.w0();
   }
@@ -92,7 +100,7 @@ absl::StatusOr<std::shared_ptr<const ActiveModel>> ActiveModel::Deserialize(
   ByteReader in(bytes);
   RETURN_IF_ERROR(in.ExpectTag("aad_active_model"));
   ASSIGN_OR_RETURN(uint32_t version, in.ReadU32("format version"));
-  if (version != kFormatVersion) {
+  if (version < 1 || version > kFormatVersion) {
     return absl::DataLossError(absl::StrCat("model format version ", version,
                                             " is not supported (this build reads ",
                                             kFormatVersion, ")"));
@@ -107,13 +115,19 @@ absl::StatusOr<std::shared_ptr<const ActiveModel>> ActiveModel::Deserialize(
     forest = std::make_shared<const IsolationForest>(std::move(f));
   }
   ASSIGN_OR_RETURN(UaiInputs inputs, UaiInputs::Deserialize(&in));
-  ASSIGN_OR_RETURN(UaiLayer uai, UaiLayer::Deserialize(&in));
+  ASSIGN_OR_RETURN(UaiLayer uai, UaiLayer::Deserialize(&in, /*with_leaves=*/version >= 2));
   if (!in.AtEnd()) {
     return absl::DataLossError(absl::StrCat(in.remaining(), " unexpected bytes after the model"));
   }
   if (detector->input_dim() != input.dims() || uai.inputs() != inputs.width() ||
-      (forest != nullptr) != (inputs.forest_column() >= 0)) {
+      (forest != nullptr) != (inputs.forest_column() >= 0 || uai.has_leaves())) {
     return absl::DataLossError("model parts disagree on their dimensions");
+  }
+  if (uai.has_leaves() &&
+      (uai.leaf_trees() != forest->num_trees() || forest->max_leaves() > LeafWeights::kLeavesPerTree)) {
+    return absl::DataLossError(absl::StrCat("the UAI layer reads the leaves of ", uai.leaf_trees(),
+                                            " trees, the forest has ", forest->num_trees(),
+                                            " trees of up to ", forest->max_leaves(), " leaves"));
   }
   return std::make_shared<const ActiveModel>(std::move(input), std::move(detector),
                                              std::move(forest), std::move(inputs),

@@ -32,6 +32,7 @@ struct ScoreScratch {
   DetectorOutput det;
   InferScratch infer;
   std::vector<float> forest;
+  std::vector<LeafCode> leaves;  // rows x trees, when the UAI layer reads leaves
 };
 
 // Thread-safe: every method is const.
@@ -55,8 +56,9 @@ class ActiveModel {
   // The detector's latent vectors of raw rows, for diversity-aware queries.
   absl::Status Embed(const ConstMatrixRef& rows, Matrix* z) const;
 
-  // Builds the standardised UAI inputs of raw rows (rows x inputs().width())
-  // and, optionally, the detector's latent vectors.
+  // Builds the standardised UAI inputs of raw rows (rows x inputs().width()),
+  // their leaf codes in scratch->leaves when uai().has_leaves() and,
+  // optionally, the detector's latent vectors.
   void BuildInputs(const ConstMatrixRef& rows, Matrix* u, Matrix* z, ScoreScratch* scratch) const;
 
   const Standardizer& input_standardizer() const { return input_; }

@@ -12,12 +12,20 @@
 
 namespace aad {
 
+// The defaults are what the evaluation picked (bench/README.md, "Regions"):
+// with the leaves read, the deep detector's columns cost discoveries on data
+// whose anomalies form regions (toy2, Waveform) and gained nothing
+// elsewhere, so they are off by default and stay one option away.
 struct UaiInputOptions {
-  bool latent = true;        // z
-  bool evidence = true;      // e (per-feature), as log(e + eps) when log_scale
-  bool score = true;         // s, as log(s + eps) when log_scale
+  bool latent = false;       // z
+  bool evidence = false;     // e (per-feature), as log(e + eps) when log_scale
+  bool score = false;        // s, as log(s + eps) when log_scale
   bool forest = true;        // the Isolation Forest's score
   bool raw_input = true;     // the standardised row x itself
+  // The forest's leaf of the row in each tree, as sparse inputs of the UAI
+  // layer (its region block, LeafWeights) rather than columns of u; read
+  // whenever the forest exists (forest_trees > 0).
+  bool leaves = true;
   bool log_scale = true;     // log-evidence beat raw evidence in the prototype
   float log_epsilon = 1e-6f;
 };

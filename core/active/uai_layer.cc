@@ -3,6 +3,7 @@
 #include <Eigen/Cholesky>
 
 #include "absl/strings/str_cat.h"
+#include "core/active/sparse_logistic_fit.h"
 #include "core/nn/loss.h"
 #include "core/util/status_macros.h"
 
@@ -21,12 +22,19 @@ Vector ClassBalancedWeights(absl::Span<const uint8_t> anomaly) {
   return w;
 }
 
-UaiLayer::UaiLayer(Vector w0, float b0) : w_(w0), w0_(std::move(w0)), b_(b0), b0_(b0) {}
+UaiLayer::UaiLayer(Vector w0, float b0, LeafWeights leaves)
+    : w_(w0), w0_(std::move(w0)), b_(b0), b0_(b0), leaves_(std::move(leaves)) {}
 
 void UaiLayer::Logits(const ConstMatrixRef& u, Vector* out) const {
   if (out->size() != u.rows()) out->resize(u.rows());
   out->noalias() = u * w_;
   out->array() += b_;
+}
+
+void UaiLayer::Logits(const ConstMatrixRef& u, absl::Span<const LeafCode> codes,
+                      Vector* out) const {
+  Logits(u, out);
+  if (has_leaves()) leaves_.AddTo(codes, u.rows(), out->data());
 }
 
 double UaiLayer::Objective(const ConstMatrixRef& u, absl::Span<const uint8_t> anomaly,
@@ -48,8 +56,17 @@ double UaiLayer::Objective(const ConstMatrixRef& u, absl::Span<const uint8_t> an
   return value;
 }
 
+absl::Status UaiLayer::Fit(const ConstMatrixRef& u, absl::Span<const LeafCode> codes,
+                           absl::Span<const uint8_t> anomaly, const UaiFitOptions& options) {
+  if (!has_leaves()) return Fit(u, anomaly, options);
+  return FitWithLeaves(u, codes, anomaly, options);
+}
+
 absl::Status UaiLayer::Fit(const ConstMatrixRef& u, absl::Span<const uint8_t> anomaly,
                            const UaiFitOptions& options) {
+  if (has_leaves()) {
+    return absl::InvalidArgumentError("UAI fit: the layer reads leaves, give their codes");
+  }
   if (u.cols() != w_.size()) {
     return absl::InvalidArgumentError(absl::StrCat("UAI layer has ", w_.size(),
                                                    " inputs, got rows of ", u.cols()));
@@ -136,6 +153,78 @@ absl::Status UaiLayer::Fit(const ConstMatrixRef& u, absl::Span<const uint8_t> an
   return absl::OkStatus();
 }
 
+absl::Status UaiLayer::FitWithLeaves(const ConstMatrixRef& u,
+                                     absl::Span<const LeafCode> codes,
+                                     absl::Span<const uint8_t> anomaly,
+                                     const UaiFitOptions& options) {
+  const Eigen::Index m = u.rows(), p = u.cols();
+  const int trees = leaves_.trees();
+  if (p != w_.size()) {
+    return absl::InvalidArgumentError(absl::StrCat("UAI layer has ", w_.size(),
+                                                   " inputs, got rows of ", p));
+  }
+  if (static_cast<size_t>(m) != anomaly.size() ||
+      codes.size() != static_cast<size_t>(m) * trees) {
+    return absl::InvalidArgumentError(absl::StrCat("UAI fit: ", m, " rows, ", anomaly.size(),
+                                                   " labels and ", codes.size(),
+                                                   " leaf codes for ", trees, " trees"));
+  }
+  if (options.prior_strength <= 0.0f || options.leaf_prior_strength <= 0.0f) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "UAI fit: prior_strength and leaf_prior_strength must be positive, got ",
+        options.prior_strength, " and ", options.leaf_prior_strength));
+  }
+  if (m == 0) {
+    w_ = w0_;
+    b_ = b0_;
+    leaves_.Clear();
+    return absl::OkStatus();
+  }
+  SparseLogisticProblem problem;
+  problem.x.resize(m, p + 1);
+  problem.x.leftCols(p) = u.cast<double>();
+  problem.x.col(p).setOnes();
+  problem.c = ClassBalancedWeights(anomaly).cast<double>();
+  problem.y.resize(m);
+  for (Eigen::Index i = 0; i < m; ++i) problem.y[i] = anomaly[i] ? 1.0 : 0.0;
+  problem.lambda = Eigen::VectorXd::Constant(p + 1, options.prior_strength);
+  problem.lambda[p] = options.bias_prior_strength;
+  problem.theta0.resize(p + 1);
+  problem.theta0 << w0_.cast<double>(), b0_;
+  problem.mu = options.leaf_prior_strength;
+  problem.trees = trees;
+  // One variable per leaf that holds a labelled row, numbered in order of
+  // first appearance (deterministic).
+  std::vector<int32_t> slot_of(static_cast<size_t>(leaves_.size()), -1);
+  std::vector<int32_t> leaf_of_slot;
+  problem.slots.resize(codes.size());
+  for (Eigen::Index i = 0; i < m; ++i) {
+    for (int t = 0; t < trees; ++t) {
+      const size_t at = static_cast<size_t>(i) * trees + t;
+      const int32_t leaf = t * LeafWeights::kLeavesPerTree + codes[at];
+      if (slot_of[leaf] < 0) {
+        slot_of[leaf] = static_cast<int32_t>(leaf_of_slot.size());
+        leaf_of_slot.push_back(leaf);
+      }
+      problem.slots[at] = slot_of[leaf];
+    }
+  }
+  problem.leaf_count = static_cast<int>(leaf_of_slot.size());
+  // Warm start from the current weights.
+  Eigen::VectorXd theta(p + 1), v(problem.leaf_count);
+  theta << w_.cast<double>(), b_;
+  for (int k = 0; k < problem.leaf_count; ++k) v[k] = leaves_.Get(leaf_of_slot[k]);
+  NewtonCgOptions solver;
+  solver.max_newton_steps = options.max_newton_steps;
+  solver.tolerance = options.tolerance;
+  MinimiseSparseLogistic(problem, solver, &theta, &v);
+  w_ = theta.head(p).cast<float>();
+  b_ = static_cast<float>(theta[p]);
+  leaves_.Clear();
+  for (int k = 0; k < problem.leaf_count; ++k) leaves_.Set(leaf_of_slot[k], v[k]);
+  return absl::OkStatus();
+}
+
 void UaiLayer::BackwardInput(const Vector& da, Matrix* du) const {
   if (du->rows() != da.size() || du->cols() != w_.size()) du->resize(da.size(), w_.size());
   du->noalias() = da * w_.transpose();
@@ -147,9 +236,11 @@ void UaiLayer::Serialize(ByteWriter* out) const {
   out->WriteF32(b_);
   out->WriteVector(w0_);
   out->WriteF32(b0_);
+  out->WriteU32(has_leaves() ? 1 : 0);
+  if (has_leaves()) leaves_.Serialize(out);
 }
 
-absl::StatusOr<UaiLayer> UaiLayer::Deserialize(ByteReader* in) {
+absl::StatusOr<UaiLayer> UaiLayer::Deserialize(ByteReader* in, bool with_leaves) {
   RETURN_IF_ERROR(in->ExpectTag("uai"));
   UaiLayer layer;
   ASSIGN_OR_RETURN(layer.w_, in->ReadVector("uai.w"));
@@ -159,6 +250,16 @@ absl::StatusOr<UaiLayer> UaiLayer::Deserialize(ByteReader* in) {
   if (layer.w0_.size() != layer.w_.size()) {
     return absl::DataLossError(absl::StrCat("uai: prior has ", layer.w0_.size(),
                                             " weights, layer has ", layer.w_.size()));
+  }
+  if (with_leaves) {
+    ASSIGN_OR_RETURN(const uint32_t has_leaves, in->ReadU32("uai.has_leaves"));
+    if (has_leaves > 1) {
+      return absl::DataLossError(absl::StrCat("uai: has_leaves is ", has_leaves));
+    }
+    if (has_leaves == 1) {
+      ASSIGN_OR_RETURN(layer.leaves_, LeafWeights::Deserialize(in));
+      if (layer.leaves_.empty()) return absl::DataLossError("uai: region block of 0 trees");
+    }
   }
   return layer;
 }

@@ -240,16 +240,21 @@ absl::Status IsolationForest::Fit(const ConstMatrixRef& x) {
 
 void IsolationForest::Finish() {
   depths_.assign(roots_.size(), 0);
+  leaf_ordinal_.assign(nodes_.size(), 0);
+  max_leaves_ = 0;
   std::vector<int32_t> depth(nodes_.size(), -1);  // -1: not reachable
   for (size_t t = 0; t < roots_.size(); ++t) {
     const size_t begin = roots_[t];
     const size_t end = t + 1 < roots_.size() ? roots_[t + 1] : nodes_.size();
     depth[begin] = 0;
+    int leaves = 0;
     // Children come after their parent, so one forward pass sees every
     // parent before its children.
     for (size_t i = begin; i < end; ++i) {
       Node& n = nodes_[i];
       if (n.feature < 0) {
+        // Ordinals past 255 wrap; ScoreAndLeaves() refuses such forests.
+        leaf_ordinal_[i] = static_cast<uint8_t>(leaves++);
         if (depth[i] >= 0) depths_[t] = std::max(depths_[t], depth[i]);
         n = {0, -std::numeric_limits<float>::infinity(), static_cast<int32_t>(i) - 1, n.leaf_depth};
       } else if (depth[i] >= 0) {
@@ -257,6 +262,7 @@ void IsolationForest::Finish() {
         depth[n.left + 1] = std::max(depth[n.left + 1], depth[i] + 1);
       }
     }
+    max_leaves_ = std::max(max_leaves_, leaves);
   }
 }
 
@@ -265,6 +271,23 @@ void IsolationForest::Score(const ConstMatrixRef& x, absl::Span<float> out) cons
     std::fill(out.begin(), out.end(), std::numeric_limits<float>::quiet_NaN());
     return;
   }
+  Walk(x, out, nullptr);
+}
+
+void IsolationForest::ScoreAndLeaves(const ConstMatrixRef& x, absl::Span<float> out,
+                                     absl::Span<uint8_t> leaves) const {
+  if (!fitted() || x.cols() != dims_ || static_cast<Eigen::Index>(out.size()) != x.rows() ||
+      max_leaves_ > 256 ||
+      leaves.size() != static_cast<size_t>(x.rows()) * roots_.size()) {
+    std::fill(out.begin(), out.end(), std::numeric_limits<float>::quiet_NaN());
+    std::fill(leaves.begin(), leaves.end(), 0);
+    return;
+  }
+  Walk(x, out, leaves.data());
+}
+
+void IsolationForest::Walk(const ConstMatrixRef& x, absl::Span<float> out,
+                           uint8_t* leaves) const {
   const Node* nodes = nodes_.data();
   const Eigen::Index stride = x.outerStride();
   const Eigen::Index rows = x.rows();
@@ -289,6 +312,11 @@ void IsolationForest::Score(const ConstMatrixRef& x, absl::Span<float> out) cons
         }
       }
       for (int r = 0; r < n; ++r) out[block + r] += nodes[at[r]].leaf_depth;
+      if (leaves != nullptr) {
+        const size_t trees = roots_.size();
+        uint8_t* codes = leaves + static_cast<size_t>(block) * trees + t;
+        for (int r = 0; r < n; ++r) codes[r * trees] = leaf_ordinal_[at[r]];
+      }
     }
   }
   const float inv_trees_norm = 1.0f / (static_cast<float>(roots_.size()) * normaliser_);

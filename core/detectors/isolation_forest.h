@@ -35,8 +35,20 @@ class IsolationForest {
   // out of bounds. Allocates nothing.
   void Score(const ConstMatrixRef& x, absl::Span<float> out) const;
 
+  // Score() that also writes, for each row r and tree t, the ordinal of the
+  // leaf the row reaches in tree t (in [0, leaves(t))) to
+  // leaves[r * num_trees() + t]: the forest's partition of the space into
+  // regions, in the same walk. Requires max_leaves() <= 256 and
+  // leaves.size() == x.rows() * num_trees(); otherwise the scores are NaN
+  // and the codes 0, as in Score(). Allocates nothing.
+  void ScoreAndLeaves(const ConstMatrixRef& x, absl::Span<float> out,
+                      absl::Span<uint8_t> leaves) const;
+
   bool fitted() const { return !nodes_.empty(); }
   int dims() const { return dims_; }
+  int num_trees() const { return static_cast<int>(roots_.size()); }
+  // Leaves of the largest tree; at most sample_size.
+  int max_leaves() const { return max_leaves_; }
 
   void Serialize(ByteWriter* out) const;
   static absl::StatusOr<IsolationForest> Deserialize(ByteReader* in);
@@ -57,8 +69,10 @@ class IsolationForest {
   };
 
   // Turns freshly grown or validated plain leaves into self-loops and
-  // computes depths_.
+  // computes depths_, leaf_ordinal_ and max_leaves_.
   void Finish();
+  // The walk behind Score() and ScoreAndLeaves(); leaves may be null.
+  void Walk(const ConstMatrixRef& x, absl::Span<float> out, uint8_t* leaves) const;
 
   IsolationForestOptions options_;
   int dims_ = 0;
@@ -66,6 +80,9 @@ class IsolationForest {
   std::vector<int32_t> roots_;   // per tree: index of its root in nodes_
   std::vector<int32_t> depths_;  // per tree: steps from the root to its deepest leaf
   std::vector<Node> nodes_;
+  // Per node: its leaf's ordinal within its tree, 0 for internal nodes.
+  std::vector<uint8_t> leaf_ordinal_;
+  int max_leaves_ = 0;
 };
 
 }  // namespace aad

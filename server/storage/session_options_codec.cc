@@ -18,7 +18,7 @@ namespace {
 // A tripwire: a field added to aad::ActiveConfig must be persisted here too,
 // or a restart would silently reset it. Update the size after adding the
 // field to Fields() below.
-static_assert(sizeof(aad::ActiveConfig) == 96,
+static_assert(sizeof(aad::ActiveConfig) == 104,
               "aad::ActiveConfig changed: persist the new field in session_options_codec.cc");
 
 constexpr absl::string_view kHeader = "aadd-session-options";
@@ -113,10 +113,12 @@ const std::vector<std::pair<std::string, Field>>& Fields() {
       {"uai.raw_input", BoolField<UaiPath>(&U::raw_input)},
       {"uai.log_scale", BoolField<UaiPath>(&U::log_scale)},
       {"uai.log_epsilon", FloatField<UaiPath>(&U::log_epsilon)},
+      {"uai.leaves", BoolField<UaiPath>(&U::leaves)},
       {"prior_strength", FloatField<ConfigPath>(&C::prior_strength)},
       {"bias_prior_strength", FloatField<ConfigPath>(&C::bias_prior_strength)},
       {"prior_score_weight", FloatField<ConfigPath>(&C::prior_score_weight)},
       {"prior_bias", FloatField<ConfigPath>(&C::prior_bias)},
+      {"leaf_input_scale", FloatField<ConfigPath>(&C::leaf_input_scale)},
       {"freeze_detector", BoolField<ConfigPath>(&C::freeze_detector)},
       {"finetune_steps", IntField(&C::finetune_steps)},
       {"label_loss_weight", FloatField<ConfigPath>(&C::label_loss_weight)},
@@ -180,6 +182,7 @@ absl::StatusOr<SessionConfigRecord> DecodeSessionOptions(absl::string_view text,
     return m;
   }();
   SessionConfigRecord out;
+  if (version < 2) out.config.uai_inputs.leaves = false;
   for (size_t i = 1; i < lines.size(); ++i) {
     // Only the first '=' splits: values (C-escaped names) may hold more.
     std::pair<absl::string_view, absl::string_view> kv =

@@ -24,7 +24,10 @@
 
 namespace aadd {
 
-inline constexpr int kSessionOptionsFormatVersion = 1;
+// 2: uai.leaves and leaf_input_scale. A version-1 record predates the leaf
+// inputs, so it decodes with uai.leaves off: a stored session keeps the
+// model it was created with, also when it is retrained.
+inline constexpr int kSessionOptionsFormatVersion = 2;
 
 // Thread-safe (pure functions).
 std::string EncodeSessionOptions(const SessionConfigRecord& options);

@@ -54,8 +54,12 @@ TEST(ActiveLearner, FindsMoreClusteredAnomaliesThanTheUnsupervisedRanking) {
     const int64_t active = loop->discovered;
 
     const int64_t unsupervised = loop->baseline_discovered;
-    EXPECT_GT(active, unsupervised) << "seed " << seed << ": active " << active
-                                    << ", unsupervised " << unsupervised;
+    // The forest alone sometimes ranks the whole cluster first; then there
+    // is nothing left to gain.
+    const int64_t best = std::min<int64_t>(budget, data.anomaly_count());
+    EXPECT_TRUE(active > unsupervised || active == best)
+        << "seed " << seed << ": active " << active << ", unsupervised " << unsupervised
+        << " of " << best;
   }
 }
 

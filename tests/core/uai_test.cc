@@ -108,7 +108,7 @@ TEST(UaiLayer, SerialisationRoundTrip) {
   ByteWriter out;
   layer.Serialize(&out);
   ByteReader in(out.bytes());
-  auto back = UaiLayer::Deserialize(&in);
+  auto back = UaiLayer::Deserialize(&in, /*with_leaves=*/true);
   ASSERT_TRUE(back.ok()) << back.status();
   EXPECT_EQ(back->w(), layer.w());
   EXPECT_EQ(back->w0(), layer.w0());

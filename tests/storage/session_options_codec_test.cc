@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "tests/storage/storage_test_util.h"
 
@@ -23,11 +24,29 @@ TEST(SessionOptionsCodecTest, RoundTripsEveryField) {
 
 TEST(SessionOptionsCodecTest, MissingKeysKeepDefaults) {
   // What a record written before a field existed looks like.
-  auto decoded = DecodeSessionOptions("aadd-session-options 1\nhidden_units=12\n", "test");
+  auto decoded = DecodeSessionOptions("aadd-session-options 2\nhidden_units=12\n", "test");
   ASSERT_TRUE(decoded.ok()) << decoded.status();
   SessionConfigRecord expected;
   expected.config.hidden_units = 12;
   ExpectOptionsEqual(*decoded, expected);
+}
+
+TEST(SessionOptionsCodecTest, VersionOneRecordsPredateTheLeafInputs) {
+  // A session stored before the leaf inputs existed keeps the layer it was
+  // trained with, also through a retrain after a restart.
+  auto old = DecodeSessionOptions("aadd-session-options 1\nhidden_units=12\n", "test");
+  ASSERT_TRUE(old.ok()) << old.status();
+  SessionConfigRecord expected;
+  expected.config.hidden_units = 12;
+  expected.config.uai_inputs.leaves = false;
+  ExpectOptionsEqual(*old, expected);
+  // Written now, the record says so itself and reads back the same.
+  const std::string text = EncodeSessionOptions(*old);
+  EXPECT_NE(text.find("uai.leaves=0\n"), std::string::npos) << text;
+  EXPECT_EQ(text.rfind("aadd-session-options 2\n", 0), 0u) << text;
+  auto again = DecodeSessionOptions(text, "test");
+  ASSERT_TRUE(again.ok()) << again.status();
+  ExpectOptionsEqual(*again, expected);
 }
 
 TEST(SessionOptionsCodecTest, RejectsWhatItCannotReadFaithfully) {
@@ -36,7 +55,8 @@ TEST(SessionOptionsCodecTest, RejectsWhatItCannotReadFaithfully) {
   EXPECT_NE(unknown.status().message().find("warp_drive"), std::string::npos) << unknown.status();
   EXPECT_NE(unknown.status().message().find("db x"), std::string::npos) << unknown.status();
 
-  auto newer = DecodeSessionOptions("aadd-session-options 2\n", "db x");
+  auto newer = DecodeSessionOptions(
+      absl::StrCat("aadd-session-options ", kSessionOptionsFormatVersion + 1, "\n"), "db x");
   EXPECT_EQ(newer.status().code(), absl::StatusCode::kFailedPrecondition) << newer.status();
 
   auto garbage = DecodeSessionOptions("hello\n", "db x");

@@ -77,9 +77,11 @@ inline SessionConfigRecord OddOptions() {
   o.config.weight_decay = 1e-7f;
   o.config.forest_trees = 0;
   o.config.forest_sample_size = 64;
-  o.config.uai_inputs.latent = false;
-  o.config.uai_inputs.evidence = false;
+  o.config.uai_inputs.latent = true;
+  o.config.uai_inputs.evidence = true;
   o.config.uai_inputs.score = true;
+  o.config.uai_inputs.leaves = false;
+  o.config.leaf_input_scale = 12.5f;
   o.config.uai_inputs.forest = false;
   o.config.uai_inputs.raw_input = false;
   o.config.uai_inputs.log_scale = false;
@@ -119,6 +121,8 @@ inline void ExpectOptionsEqual(const SessionConfigRecord& a, const SessionConfig
   EXPECT_EQ(x.uai_inputs.raw_input, y.uai_inputs.raw_input);
   EXPECT_EQ(x.uai_inputs.log_scale, y.uai_inputs.log_scale);
   EXPECT_EQ(x.uai_inputs.log_epsilon, y.uai_inputs.log_epsilon);
+  EXPECT_EQ(x.uai_inputs.leaves, y.uai_inputs.leaves);
+  EXPECT_EQ(x.leaf_input_scale, y.leaf_input_scale);
   EXPECT_EQ(x.prior_strength, y.prior_strength);
   EXPECT_EQ(x.bias_prior_strength, y.bias_prior_strength);
   EXPECT_EQ(x.prior_score_weight, y.prior_score_weight);
