@@ -37,6 +37,10 @@ ABSL_FLAG(std::string, strategy, "",
 ABSL_FLAG(std::string, detector, "autoencoder", "create/simulate: autoencoder | deep_svdd");
 ABSL_FLAG(int, pretrain_epochs, -1, "create/simulate: unsupervised pre-training epochs (-1 = server default)");
 ABSL_FLAG(bool, freeze_detector, true, "create/simulate: keep the pre-trained detector fixed");
+ABSL_FLAG(bool, leaf_inputs, true,
+          "create/simulate: the UAI layer reads the forest's leaves (labels move their region)");
+ABSL_FLAG(float, leaf_input_scale, 0,
+          "create/simulate: how cheaply labels move a region's scores (0 = server default)");
 ABSL_FLAG(uint64_t, seed, 1, "create: the session seed; simulate: seed of the first run (run r uses seed + r)");
 ABSL_FLAG(std::string, label_column, "label",
           "ingest/score/simulate: ground-truth column of the CSV (not ingested as a feature)");
@@ -106,6 +110,10 @@ absl::StatusOr<aad::v1::SessionConfig> ConfigFromFlags() {
     c.set_pretrain_epochs(absl::GetFlag(FLAGS_pretrain_epochs));
   }
   c.set_freeze_detector(absl::GetFlag(FLAGS_freeze_detector));
+  c.set_leaf_inputs(absl::GetFlag(FLAGS_leaf_inputs));
+  if (absl::GetFlag(FLAGS_leaf_input_scale) != 0) {
+    c.set_leaf_input_scale(absl::GetFlag(FLAGS_leaf_input_scale));
+  }
   c.set_seed(absl::GetFlag(FLAGS_seed));
   return c;
 }

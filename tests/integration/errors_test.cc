@@ -142,6 +142,28 @@ TEST_F(ErrorsTest, InvalidConfigurationNamesTheField) {
   auto r = client_->CreateSession(request);
   ASSERT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(r.status().message()), HasSubstr("-3"));
+
+  aad::v1::CreateSessionRequest scale;
+  scale.mutable_config()->set_leaf_input_scale(-2.5f);
+  auto bad_scale = client_->CreateSession(scale);
+  ASSERT_EQ(bad_scale.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(bad_scale.status().message()), HasSubstr("leaf_input_scale"));
+  EXPECT_THAT(std::string(bad_scale.status().message()), HasSubstr("-2.5"));
+}
+
+TEST_F(ErrorsTest, LeafInputSettingsAreKeptAndReported) {
+  aad::v1::CreateSessionRequest defaults;
+  auto with = client_->CreateSession(defaults);
+  ASSERT_TRUE(with.ok()) << with.status();
+  EXPECT_TRUE(with->config().leaf_inputs());
+  EXPECT_EQ(with->config().leaf_input_scale(), 30.0f);
+  aad::v1::CreateSessionRequest off;
+  off.mutable_config()->set_leaf_inputs(false);
+  off.mutable_config()->set_leaf_input_scale(12.0f);
+  auto without = client_->CreateSession(off);
+  ASSERT_TRUE(without.ok()) << without.status();
+  EXPECT_FALSE(without->config().leaf_inputs());
+  EXPECT_EQ(without->config().leaf_input_scale(), 12.0f);
 }
 
 TEST_F(ErrorsTest, RetriedBatchIdIsStoredOnce) {
