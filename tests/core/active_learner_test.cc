@@ -9,6 +9,7 @@
 #include "core/eval/discovery_loop.h"
 #include "core/eval/metrics.h"
 #include "gtest/gtest.h"
+#include "tests/core/synthetic_data.h"
 
 namespace aad {
 namespace {
@@ -21,16 +22,6 @@ ActiveConfig SmallConfig(uint64_t seed = 1) {
   c.forest_trees = 20;
   c.seed = seed;
   return c;
-}
-
-Dataset Clustered(uint64_t seed, int64_t rows = 1000, int dims = 6) {
-  SyntheticOptions o;
-  o.rows = rows;
-  o.dims = dims;
-  o.seed = seed;
-  auto d = MakeClusteredAnomalies(o);
-  EXPECT_TRUE(d.ok()) << d.status();
-  return *std::move(d);
 }
 
 // Trains, then labels `count` rows by their ground truth in one update.

@@ -17,6 +17,7 @@
 #include "core/util/random.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/core/synthetic_data.h"
 
 namespace aad {
 namespace {
@@ -278,16 +279,6 @@ ActiveConfig SmallConfig(bool leaves) {
   c.forest_trees = 25;
   c.uai_inputs.leaves = leaves;
   return c;
-}
-
-Dataset Clustered(uint64_t seed, int64_t rows, int dims) {
-  SyntheticOptions o;
-  o.rows = rows;
-  o.dims = dims;
-  o.seed = seed;
-  auto d = MakeClusteredAnomalies(o);
-  EXPECT_TRUE(d.ok()) << d.status();
-  return *std::move(d);
 }
 
 TEST(ActiveModelFormat, VersionOneModelsAreStillRead) {
