@@ -19,7 +19,7 @@
 #include "core/eval/discovery_loop.h"
 #include "core/eval/discovery_report.h"
 #include "core/eval/labelled_data.h"
-#include "core/util/command_line.h"
+#include "cli/command_line.h"
 #include "core/util/status_macros.h"
 
 ABSL_FLAG(std::string, data, "", "CSV file with a header row and a ground-truth column");

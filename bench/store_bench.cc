@@ -19,7 +19,7 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
 #include "server/storage/memory_session_store.h"
-#include "server/storage/session_archive.h"
+#include "format/session_archive.h"
 #include "server/storage/sqlite_session_store.h"
 
 ABSL_FLAG(int64_t, rows, 1 << 20, "rows to ingest and restore");

@@ -21,9 +21,9 @@
 #include "core/data/csv_reader.h"
 #include "core/eval/discovery_report.h"
 #include "core/eval/labelled_data.h"
-#include "core/util/command_line.h"
-#include "server/storage/atomic_file.h"
-#include "server/storage/session_archive.h"
+#include "cli/command_line.h"
+#include "format/atomic_file.h"
+#include "format/session_archive.h"
 
 ABSL_FLAG(std::string, server, "localhost:50051", "host:port of the aadd server");
 ABSL_FLAG(std::string, session, "",

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Configures and builds one flavour of aadd with Ninja.
-#   scripts/build.sh [release|asan|tsan] [ninja targets...]
+#   scripts/build.sh [release|asan|tsan|tsa] [ninja targets...]
+# tsa: Clang (clang-14) with -Wthread-safety -Werror, checking every
+# ABSL_GUARDED_BY / ABSL_EXCLUSIVE_LOCKS_REQUIRED annotation at compile time.
 # Build trees live in build/<flavour>.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -10,7 +12,9 @@ case "$flavour" in
   release) flags=(-DCMAKE_BUILD_TYPE=Release) ;;
   asan) flags=(-DCMAKE_BUILD_TYPE=Release -DAADD_ASAN=ON) ;;
   tsan) flags=(-DCMAKE_BUILD_TYPE=Release -DAADD_TSAN=ON) ;;
-  *) echo "build.sh: unknown flavour '$flavour' (release, asan, tsan)" >&2; exit 2 ;;
+  tsa) flags=(-DCMAKE_BUILD_TYPE=Release -DAADD_THREAD_SAFETY_ANALYSIS=ON
+              -DCMAKE_CXX_COMPILER=clang++-14) ;;
+  *) echo "build.sh: unknown flavour '$flavour' (release, asan, tsan, tsa)" >&2; exit 2 ;;
 esac
 dir="$root/build/$flavour"
 if [ ! -f "$dir/build.ninja" ]; then

@@ -7,17 +7,19 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config git
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-  libeigen3-dev libabsl-dev libsqlite3-dev
+  libeigen3-dev libabsl-dev libsqlite3-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 # Extra packages for optional parts, selected by flags:
 #   --bench   PyTorch and OpenBLAS for bench/vs_pytorch.sh
 #   --deploy  nginx and python3-yaml for the deployment tests (tests/deploy)
+#   --tsa     clang-14 for the thread-safety-analysis build (scripts/build.sh tsa)
 for arg in "$@"; do
   case "$arg" in
     --bench) packages+=(python3 python3-torch python3-numpy libopenblas0-openmp) ;;
     --deploy) packages+=(nginx-light python3-yaml) ;;
-    *) echo "install-deps.sh: unknown option '$arg' (known: --bench, --deploy)" >&2; exit 2 ;;
+    --tsa) packages+=(clang-14) ;;
+    *) echo "install-deps.sh: unknown option '$arg' (known: --bench, --deploy, --tsa)" >&2; exit 2 ;;
   esac
 done
 

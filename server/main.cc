@@ -7,7 +7,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
-#include "core/util/command_line.h"
+#include "cli/command_line.h"
 #include "absl/strings/str_cat.h"
 #include "server/log.h"
 #include "server/server.h"

@@ -14,7 +14,7 @@
 #include "core/util/status_macros.h"
 #include "server/log.h"
 #include "server/storage/memory_session_store.h"
-#include "server/storage/session_archive.h"
+#include "format/session_archive.h"
 
 namespace aadd {
 namespace {

@@ -28,7 +28,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
-#include "server/storage/session_record.h"
+#include "format/session_record.h"
 
 namespace aadd {
 

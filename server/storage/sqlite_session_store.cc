@@ -14,8 +14,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/util/status_macros.h"
-#include "server/storage/crc32.h"
-#include "server/storage/session_options_codec.h"
+#include "format/crc32.h"
+#include "format/session_options_codec.h"
 
 // Blobs hold floats in the machine's byte order, which must be little-endian
 // so that a database file moves between machines (and matches the archive).

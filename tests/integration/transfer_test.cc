@@ -19,7 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "client/aad_client.h"
-#include "server/storage/atomic_file.h"
+#include "format/atomic_file.h"
 #include "tests/integration/aadd_process.h"
 #include "tests/integration/durability_util.h"
 #include "tests/integration/session_observation.h"

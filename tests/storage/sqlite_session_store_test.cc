@@ -31,7 +31,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
-#include "tests/storage/storage_test_util.h"
+#include "tests/format/record_test_util.h"
 
 namespace aadd {
 namespace {

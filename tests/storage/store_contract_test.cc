@@ -7,7 +7,7 @@
 #include "gtest/gtest.h"
 #include "server/storage/memory_session_store.h"
 #include "server/storage/sqlite_session_store.h"
-#include "tests/storage/storage_test_util.h"
+#include "tests/format/record_test_util.h"
 
 namespace aadd {
 namespace {

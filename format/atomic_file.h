@@ -2,8 +2,8 @@
 // (aadctl export / import). Errors name the path; a full disk is
 // RESOURCE_EXHAUSTED, a missing file NOT_FOUND, a refused one
 // PERMISSION_DENIED, anything else UNAVAILABLE.
-#ifndef AADD_SERVER_STORAGE_ATOMIC_FILE_H_
-#define AADD_SERVER_STORAGE_ATOMIC_FILE_H_
+#ifndef AADD_FORMAT_ATOMIC_FILE_H_
+#define AADD_FORMAT_ATOMIC_FILE_H_
 
 #include <string>
 
@@ -23,4 +23,4 @@ absl::StatusOr<std::string> ReadWholeFile(const std::string& path);
 
 }  // namespace aadd
 
-#endif  // AADD_SERVER_STORAGE_ATOMIC_FILE_H_
+#endif  // AADD_FORMAT_ATOMIC_FILE_H_

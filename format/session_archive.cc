@@ -1,4 +1,4 @@
-#include "server/storage/session_archive.h"
+#include "format/session_archive.h"
 
 #include <cstring>
 #include <utility>
@@ -7,9 +7,9 @@
 #include "absl/strings/str_cat.h"
 #include "core/util/byte_stream.h"
 #include "core/util/status_macros.h"
-#include "server/storage/atomic_file.h"
-#include "server/storage/crc32.h"
-#include "server/storage/session_options_codec.h"
+#include "format/atomic_file.h"
+#include "format/crc32.h"
+#include "format/session_options_codec.h"
 
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the archive assumes little-endian");
 

@@ -1,4 +1,4 @@
-#include "server/storage/session_options_codec.h"
+#include "format/session_options_codec.h"
 
 #include <cstdint>
 #include <functional>

@@ -1,10 +1,10 @@
-#include "server/storage/session_options_codec.h"
+#include "format/session_options_codec.h"
 
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
-#include "tests/storage/storage_test_util.h"
+#include "tests/format/record_test_util.h"
 
 namespace aadd {
 namespace {

@@ -1,4 +1,4 @@
-#include "server/storage/session_archive.h"
+#include "format/session_archive.h"
 
 #include <sys/stat.h>
 
@@ -8,8 +8,8 @@
 #include <string>
 
 #include "gtest/gtest.h"
-#include "server/storage/crc32.h"
-#include "tests/storage/storage_test_util.h"
+#include "format/crc32.h"
+#include "tests/format/record_test_util.h"
 
 namespace aadd {
 namespace {

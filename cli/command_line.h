@@ -1,7 +1,7 @@
 // Command-line plumbing shared by the project's binaries (aadd, aadctl,
 // aad-eval), on absl flags.
-#ifndef AADD_CORE_UTIL_COMMAND_LINE_H_
-#define AADD_CORE_UTIL_COMMAND_LINE_H_
+#ifndef AADD_CLI_COMMAND_LINE_H_
+#define AADD_CLI_COMMAND_LINE_H_
 
 #include <string>
 #include <vector>
@@ -23,4 +23,4 @@ std::vector<char*> NormaliseFlagNames(int argc, char** argv, std::vector<std::st
 
 }  // namespace aad
 
-#endif  // AADD_CORE_UTIL_COMMAND_LINE_H_
+#endif  // AADD_CLI_COMMAND_LINE_H_

@@ -1,4 +1,4 @@
-#include "core/util/command_line.h"
+#include "cli/command_line.h"
 
 #include <algorithm>
 

@@ -13,14 +13,14 @@
 // version may add fields and still read older records; a key this version
 // does not know, or a newer format version, is an error (never a silent
 // drop of a setting).
-#ifndef AADD_SERVER_STORAGE_SESSION_OPTIONS_CODEC_H_
-#define AADD_SERVER_STORAGE_SESSION_OPTIONS_CODEC_H_
+#ifndef AADD_FORMAT_SESSION_OPTIONS_CODEC_H_
+#define AADD_FORMAT_SESSION_OPTIONS_CODEC_H_
 
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "server/storage/session_record.h"
+#include "format/session_record.h"
 
 namespace aadd {
 
@@ -40,4 +40,4 @@ absl::StatusOr<SessionConfigRecord> DecodeSessionOptions(absl::string_view text,
 
 }  // namespace aadd
 
-#endif  // AADD_SERVER_STORAGE_SESSION_OPTIONS_CODEC_H_
+#endif  // AADD_FORMAT_SESSION_OPTIONS_CODEC_H_

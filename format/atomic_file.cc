@@ -1,4 +1,4 @@
-#include "server/storage/atomic_file.h"
+#include "format/atomic_file.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -7,8 +7,8 @@
 // The payload is a little-endian aad::ByteWriter stream; the CRC covers it.
 // Interrupted-training markers are not exported: they describe one server's
 // process, not the session.
-#ifndef AADD_SERVER_STORAGE_SESSION_ARCHIVE_H_
-#define AADD_SERVER_STORAGE_SESSION_ARCHIVE_H_
+#ifndef AADD_FORMAT_SESSION_ARCHIVE_H_
+#define AADD_FORMAT_SESSION_ARCHIVE_H_
 
 #include <cstdint>
 #include <string>
@@ -16,7 +16,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "server/storage/session_record.h"
+#include "format/session_record.h"
 
 namespace aadd {
 
@@ -43,4 +43,4 @@ absl::StatusOr<SessionRecord> ReadSessionArchive(const std::string& path);
 
 }  // namespace aadd
 
-#endif  // AADD_SERVER_STORAGE_SESSION_ARCHIVE_H_
+#endif  // AADD_FORMAT_SESSION_ARCHIVE_H_

@@ -1,4 +1,4 @@
-#include "server/storage/session_record.h"
+#include "format/session_record.h"
 
 #include <cstddef>
 

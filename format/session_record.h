@@ -7,8 +7,8 @@
 // Row ids are server-assigned and contiguous: batch k starts where batch k-1
 // ended. Label times are Unix microseconds chosen by the caller (the store
 // keeps them verbatim; they exist for the relabel history and audit).
-#ifndef AADD_SERVER_STORAGE_SESSION_RECORD_H_
-#define AADD_SERVER_STORAGE_SESSION_RECORD_H_
+#ifndef AADD_FORMAT_SESSION_RECORD_H_
+#define AADD_FORMAT_SESSION_RECORD_H_
 
 #include <cstdint>
 #include <optional>
@@ -117,4 +117,4 @@ absl::Status ValidateSessionRecord(const SessionRecord& record, absl::string_vie
 
 }  // namespace aadd
 
-#endif  // AADD_SERVER_STORAGE_SESSION_RECORD_H_
+#endif  // AADD_FORMAT_SESSION_RECORD_H_

@@ -1,6 +1,6 @@
-// Helpers shared by the storage tests: scratch directories and records.
-#ifndef AADD_TESTS_STORAGE_STORAGE_TEST_UTIL_H_
-#define AADD_TESTS_STORAGE_STORAGE_TEST_UTIL_H_
+// Helpers shared by the format and storage tests: scratch directories and records.
+#ifndef AADD_TESTS_FORMAT_RECORD_TEST_UTIL_H_
+#define AADD_TESTS_FORMAT_RECORD_TEST_UTIL_H_
 
 #include <stdlib.h>
 
@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "server/storage/session_record.h"
+#include "format/session_record.h"
 
 namespace aadd::testing {
 
@@ -162,4 +162,4 @@ inline bool SameLabels(const std::vector<LabelRecord>& a, const std::vector<Labe
 
 }  // namespace aadd::testing
 
-#endif  // AADD_TESTS_STORAGE_STORAGE_TEST_UTIL_H_
+#endif  // AADD_TESTS_FORMAT_RECORD_TEST_UTIL_H_
