@@ -6,18 +6,10 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "core/eval/metrics.h"
+#include "core/util/json_string.h"
 
 namespace aad {
 namespace {
-
-std::string JsonString(absl::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "\"";
-}
 
 std::string CurveJson(const DiscoveryReport& r) {
   std::vector<std::string> points;
@@ -29,8 +21,8 @@ std::string HeaderJson(const ReportHeader& h) {
   return absl::StrFormat(
       "\"dataset\":%s,\"rows\":%d,\"anomalies\":%d,\"budget\":%d,\"batch\":%d,"
       "\"detector\":%s,\"strategy\":%s",
-      JsonString(h.dataset), h.rows, h.anomalies, h.budget, h.batch, JsonString(h.detector),
-      JsonString(h.strategy));
+      JsonQuote(h.dataset), h.rows, h.anomalies, h.budget, h.batch, JsonQuote(h.detector),
+      JsonQuote(h.strategy));
 }
 
 }  // namespace

@@ -72,9 +72,10 @@ class SessionStore {
   // Publishes a model: it replaces the stored one in one transaction, so a
   // reader (or a restart) sees the old model or the new one, never a part.
   // model.version must exceed the stored version (FAILED_PRECONDITION).
-  // `finished_run` > 0 also marks that training run finished, atomically.
+  // `finished_run` > 0 also marks that training run finished, atomically;
+  // 0 names no run.
   virtual absl::Status PutModel(const std::string& session, const ModelRecord& model,
-                                int64_t finished_run = 0) = 0;
+                                int64_t finished_run) = 0;
 
   // Records that a training run starts; returns its run id (> 0). Until
   // FinishTraining (or a PutModel naming it) the run counts as interrupted

@@ -48,5 +48,16 @@ TEST(DiscoveryReport, JsonCarriesTheKeysBothToolsPromise) {
   EXPECT_THAT(FormatRun(h, 0, r, false), HasSubstr("discovered@20: active 4"));
 }
 
+TEST(DiscoveryReport, ANameWithANewlineStillPrintsOneJsonLine) {
+  ReportHeader h{"two\nlines.csv", 100, 5, 20, 1, "autoencoder", "top"};
+  DiscoveryReport r;
+  const std::string run = FormatRun(h, 0, r, /*json=*/true);
+  ASSERT_FALSE(run.empty());
+  EXPECT_EQ(run.find('\n'), run.size() - 1) << run;  // only the line's own end
+  EXPECT_THAT(run, HasSubstr("\"dataset\":\"two\\nlines.csv\""));
+  const std::string summary = FormatSummary(h, {r}, /*json=*/true);
+  EXPECT_EQ(summary.find('\n'), summary.size() - 1) << summary;
+}
+
 }  // namespace
 }  // namespace aad

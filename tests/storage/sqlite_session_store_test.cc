@@ -612,7 +612,9 @@ std::string ModelBytes(int64_t version) {
 
 TEST(SqliteSessionStoreTest, AcknowledgedWritesSurviveSigkill) {
   uint64_t seed = std::random_device{}();
-  if (const char* env = std::getenv("AADD_CRASH_SEED")) absl::SimpleAtoi(env, &seed);
+  if (const char* env = std::getenv("AADD_CRASH_SEED")) {
+    ASSERT_TRUE(absl::SimpleAtoi(env, &seed)) << "AADD_CRASH_SEED is not a number: " << env;
+  }
   std::cout << "crash test seed: " << seed << " (replay with AADD_CRASH_SEED=" << seed << ")\n";
   ::testing::Test::RecordProperty("crash_seed", std::to_string(seed));
   std::mt19937_64 rng(seed);

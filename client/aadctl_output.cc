@@ -1,0 +1,74 @@
+#include "client/aadctl_output.h"
+
+#include <iostream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "client/enum_names.h"
+#include "core/util/json_string.h"
+
+namespace aadc {
+
+int PrintError(const absl::Status& status) {
+  std::cerr << "aadctl: " << absl::StatusCodeToString(status.code()) << ": " << status.message()
+            << "\n";
+  return 1;
+}
+
+std::string FormatSession(const aad::v1::SessionInfo& s, bool json) {
+  const std::string state =
+      EnumShortName(aad::v1::TrainingState_descriptor(), s.training_state());
+  if (json) {
+    return absl::StrFormat(
+        "{\"session_id\":%s,\"rows\":%d,\"labels\":%d,\"anomalies\":%d,\"model_version\":%d,"
+        "\"model_rows\":%d,\"feature_count\":%d,\"training_state\":%s,"
+        "\"last_training_error\":%s}\n",
+        aad::JsonQuote(s.session_id()), s.rows(), s.labels(), s.anomalies(), s.model_version(),
+        s.model_rows(), s.feature_count(), aad::JsonQuote(state),
+        aad::JsonQuote(s.last_training_error()));
+  }
+  return absl::StrFormat("%s rows %d labels %d anomalies %d model_version %d state %s%s%s\n",
+                         s.session_id(), s.rows(), s.labels(), s.anomalies(), s.model_version(),
+                         state, s.last_training_error().empty() ? "" : " last error: ",
+                         s.last_training_error());
+}
+
+std::string FormatCandidates(const aad::v1::GetQueryCandidatesResponse& c, bool json) {
+  if (json) {
+    std::vector<std::string> items;
+    for (int i = 0; i < c.row_ids_size(); ++i) {
+      std::vector<std::string> f;
+      for (int j = 0; j < c.feature_count(); ++j) {
+        f.push_back(absl::StrFormat("%.9g", c.values(i * c.feature_count() + j)));
+      }
+      items.push_back(absl::StrFormat("{\"id\":%d,\"score\":%.9g,\"s\":%.9g,\"features\":[%s]}",
+                                      c.row_ids(i), c.p(i), c.s(i), absl::StrJoin(f, ",")));
+    }
+    return absl::StrFormat("{\"model_version\":%d,\"candidates\":[%s]}\n", c.model_version(),
+                           absl::StrJoin(items, ","));
+  }
+  std::string out =
+      absl::StrFormat("%10s %12s %12s   (model version %d)\n", "id", "p", "s", c.model_version());
+  for (int i = 0; i < c.row_ids_size(); ++i) {
+    absl::StrAppendFormat(&out, "%10d %12.6f %12.6f\n", c.row_ids(i), c.p(i), c.s(i));
+  }
+  return out;
+}
+
+std::string FormatScores(const std::vector<float>& p, const std::vector<float>& s,
+                         int64_t version, bool json) {
+  if (json) {
+    std::vector<std::string> items;
+    for (size_t i = 0; i < p.size(); ++i) {
+      items.push_back(absl::StrFormat("{\"row\":%d,\"p\":%.9g,\"s\":%.9g}", i, p[i], s[i]));
+    }
+    return absl::StrFormat("{\"model_version\":%d,\"scores\":[%s]}\n", version,
+                           absl::StrJoin(items, ","));
+  }
+  std::string out = absl::StrFormat("%8s %12s %12s   (model version %d)\n", "row", "p", "s", version);
+  for (size_t i = 0; i < p.size(); ++i) absl::StrAppendFormat(&out, "%8d %12.6f %12.6f\n", i, p[i], s[i]);
+  return out;
+}
+
+}  // namespace aadc
