@@ -172,7 +172,7 @@ BENCHMARK_TEMPLATE(BM_JointUaiStep, DetectorKind::kDeepSvdd)->Args({32, 128, 100
 struct Trained {
   Dataset data;
   std::unique_ptr<ActiveLearner> learner;
-  std::vector<LabeledRow> labels;
+  std::vector<LabelledRow> labels;
 };
 
 const Trained& TrainedLearner(int64_t rows, int dims) {

@@ -74,7 +74,7 @@ int Run(const std::string& name, const aad::Dataset& data, int64_t budget) {
   budget = std::min<int64_t>(budget, data.rows());
   const auto strategy = aad::MakeQueryStrategy(aad::StrategyKind::kTop);
   std::vector<uint8_t> labelled(data.rows(), 0);
-  std::vector<aad::LabeledRow> labels;
+  std::vector<aad::LabelledRow> labels;
   std::vector<double> update_ms, query_ms;
   int64_t found = 0;
   for (uint64_t round = 1; static_cast<int64_t>(labels.size()) < budget; ++round) {

@@ -59,20 +59,20 @@ Stats Run(int64_t batch, int64_t total_rows, const aad::Dataset& data, F score) 
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
-  aadd::SetLoggingEnabled(false);
+  aad::SetLoggingEnabled(false);
   aad::SyntheticOptions so;
   so.rows = absl::GetFlag(FLAGS_rows);
   so.dims = absl::GetFlag(FLAGS_dims);
   auto data = aad::MakeLowDensityAnomalies(so);
   if (!data.ok()) return std::fprintf(stderr, "%s\n", data.status().ToString().c_str()), 1;
 
-  aadd::ServerOptions options;
+  aad::ServerOptions options;
   options.address = "127.0.0.1:0";
-  auto server = aadd::AaddServer::Start(options);
+  auto server = aad::AaddServer::Start(options);
   if (!server.ok()) return std::fprintf(stderr, "%s\n", server.status().ToString().c_str()), 1;
-  aadc::ClientOptions co;
+  aad::ClientOptions co;
   co.target = absl::StrCat("127.0.0.1:", (*server)->port());
-  aadc::AadClient client(co);
+  aad::AadClient client(co);
   aad::v1::CreateSessionRequest create;
   create.mutable_config()->set_pretrain_epochs(absl::GetFlag(FLAGS_pretrain_epochs));
   create.mutable_config()->set_seed(1);

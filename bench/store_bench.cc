@@ -28,7 +28,7 @@ ABSL_FLAG(int64_t, batch, 4096, "rows per batch");
 ABSL_FLAG(int64_t, labels, 200, "single-label commits to time");
 ABSL_FLAG(std::string, dir, "", "scratch directory (default: a new one under $TMPDIR or /tmp)");
 
-namespace aadd {
+namespace aad {
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -191,9 +191,9 @@ int Main() {
 }
 
 }  // namespace
-}  // namespace aadd
+}  // namespace aad
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
-  return aadd::Main();
+  return aad::Main();
 }

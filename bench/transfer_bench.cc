@@ -56,26 +56,26 @@ int Fail(const std::string& what, const absl::Status& status) {
 }
 
 struct Replica {
-  std::unique_ptr<aadd::SqliteSessionStore> store;
-  std::unique_ptr<aadd::AaddServer> server;
-  std::unique_ptr<aadc::AadClient> client;
+  std::unique_ptr<aad::SqliteSessionStore> store;
+  std::unique_ptr<aad::AaddServer> server;
+  std::unique_ptr<aad::AadClient> client;
 };
 
 absl::Status StartReplica(const std::string& dir, int threads, Replica* r) {
-  auto store = aadd::SqliteSessionStore::Open(dir);
+  auto store = aad::SqliteSessionStore::Open(dir);
   if (!store.ok()) return store.status();
   r->store = *std::move(store);
-  aadd::ServerOptions options;
+  aad::ServerOptions options;
   options.address = "127.0.0.1:0";
   options.sessions.store = r->store.get();
   options.sessions.training_threads = threads;
-  auto server = aadd::AaddServer::Start(options);
+  auto server = aad::AaddServer::Start(options);
   if (!server.ok()) return server.status();
   r->server = *std::move(server);
-  aadc::ClientOptions co;
+  aad::ClientOptions co;
   co.target = absl::StrCat("127.0.0.1:", r->server->port());
   co.timeout = std::chrono::seconds(600);
-  r->client = std::make_unique<aadc::AadClient>(co);
+  r->client = std::make_unique<aad::AadClient>(co);
   return absl::OkStatus();
 }
 
@@ -83,7 +83,7 @@ absl::Status StartReplica(const std::string& dir, int threads, Replica* r) {
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
-  aadd::SetLoggingEnabled(absl::GetFlag(FLAGS_log));
+  aad::SetLoggingEnabled(absl::GetFlag(FLAGS_log));
   std::string dir = absl::GetFlag(FLAGS_dir);
   if (dir.empty()) {
     dir = (std::filesystem::temp_directory_path() / "aadd-transfer-XXXXXX").string();

@@ -13,7 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
-namespace aadc {
+namespace aad {
 namespace {
 
 constexpr char kSessionMetadata[] = "x-session-id";
@@ -355,4 +355,4 @@ absl::StatusOr<std::string> AadClient::Health() {
   }
 }
 
-}  // namespace aadc
+}  // namespace aad

@@ -23,7 +23,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 
-namespace aadc {
+namespace aad {
 
 struct ClientOptions {
   // host:port of the server.
@@ -130,6 +130,6 @@ class AadClient {
   std::unique_ptr<aad::v1::ActiveAnomalyDetection::Stub> stub_;
 };
 
-}  // namespace aadc
+}  // namespace aad
 
 #endif  // AADD_CLIENT_AAD_CLIENT_H_

@@ -41,15 +41,15 @@ int main(int argc, char** argv) {
   }
   const std::string command = positional[1];
   std::vector<std::string> rest(positional.begin() + 2, positional.end());
-  const aadc::Command* run = aadc::FindCommand(command);
+  const aad::Command* run = aad::FindCommand(command);
   if (run == nullptr) {
     std::cerr << "aadctl: unknown subcommand '" << command << "' (aadctl --help lists them)\n";
     return 2;
   }
-  aadc::ClientOptions options;
+  aad::ClientOptions options;
   options.target = absl::GetFlag(FLAGS_server);
   options.timeout = std::chrono::seconds(absl::GetFlag(FLAGS_timeout_s));
   options.ingest_batch_rows = absl::GetFlag(FLAGS_batch_rows);
-  aadc::AadClient client(options);
+  aad::AadClient client(options);
   return run->run(&client, rest);
 }

@@ -19,7 +19,7 @@
 #include "format/atomic_file.h"
 #include "format/session_archive.h"
 
-namespace aadc {
+namespace aad {
 namespace {
 
 // --strategy: empty means the session's default.
@@ -216,9 +216,9 @@ int Export(AadClient* client, const CommandArgs& args) {
   const std::string& path = rest.front();
   auto archive = client->ExportSession(id);
   if (!archive.ok()) return PrintError(archive.status());
-  auto record = aadd::DecodeSessionArchive(*archive, absl::StrCat("export of session ", id));
+  auto record = aad::DecodeSessionArchive(*archive, absl::StrCat("export of session ", id));
   if (!record.ok()) return PrintError(record.status());
-  absl::Status written = aadd::WriteFileAtomically(path, *archive);
+  absl::Status written = aad::WriteFileAtomically(path, *archive);
   if (!written.ok()) return PrintError(written);
   std::printf("exported session %s to %s: %lld rows, %zu labels (history of %zu verdicts), model "
               "version %lld, %zu bytes\n",
@@ -234,9 +234,9 @@ int Export(AadClient* client, const CommandArgs& args) {
 int Import(AadClient* client, const CommandArgs& args) {
   if (args.size() != 1) return Usage("usage: aadctl import FILE [--session NEW_ID]");
   const std::string& path = args.front();
-  auto archive = aadd::ReadWholeFile(path);
+  auto archive = aad::ReadWholeFile(path);
   if (!archive.ok()) return PrintError(archive.status());
-  auto record = aadd::DecodeSessionArchive(*archive, path);
+  auto record = aad::DecodeSessionArchive(*archive, path);
   if (!record.ok()) return PrintError(record.status());
   // The id travels as x-session-id too, so a session-affine proxy imports
   // the session on the replica that will serve it.
@@ -324,4 +324,4 @@ const Command* FindCommand(absl::string_view name) {
   return nullptr;
 }
 
-}  // namespace aadc
+}  // namespace aad

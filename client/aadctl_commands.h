@@ -11,7 +11,7 @@
 #include "absl/strings/string_view.h"
 #include "client/aad_client.h"
 
-namespace aadc {
+namespace aad {
 
 using CommandArgs = std::vector<std::string>;
 using CommandFn = int (*)(AadClient* client, const CommandArgs& args);
@@ -27,6 +27,6 @@ const std::vector<Command>& Commands();
 // The subcommand called `name`, or null.
 const Command* FindCommand(absl::string_view name);
 
-}  // namespace aadc
+}  // namespace aad
 
 #endif  // AADD_CLIENT_AADCTL_COMMANDS_H_

@@ -8,7 +8,7 @@
 #include "client/enum_names.h"
 #include "core/util/json_string.h"
 
-namespace aadc {
+namespace aad {
 
 int PrintError(const absl::Status& status) {
   std::cerr << "aadctl: " << absl::StatusCodeToString(status.code()) << ": " << status.message()
@@ -71,4 +71,4 @@ std::string FormatScores(const std::vector<float>& p, const std::vector<float>& 
   return out;
 }
 
-}  // namespace aadc
+}  // namespace aad

@@ -10,7 +10,7 @@
 #include "absl/status/status.h"
 #include "aad/v1/aad.pb.h"
 
-namespace aadc {
+namespace aad {
 
 // "aadctl: CODE: message" on stderr; returns the exit status 1.
 int PrintError(const absl::Status& status);
@@ -22,6 +22,6 @@ std::string FormatCandidates(const aad::v1::GetQueryCandidatesResponse& c, bool 
 std::string FormatScores(const std::vector<float>& p, const std::vector<float>& s,
                          int64_t version, bool json);
 
-}  // namespace aadc
+}  // namespace aad
 
 #endif  // AADD_CLIENT_AADCTL_OUTPUT_H_

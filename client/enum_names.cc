@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
-namespace aadc {
+namespace aad {
 namespace {
 
 constexpr absl::string_view kUnspecified = "UNSPECIFIED";
@@ -48,4 +48,4 @@ absl::StatusOr<int> ParseEnumShortName(const google::protobuf::EnumDescriptor* t
                                                  "'"));
 }
 
-}  // namespace aadc
+}  // namespace aad

@@ -11,7 +11,7 @@
 #include "absl/strings/string_view.h"
 #include "google/protobuf/descriptor.h"
 
-namespace aadc {
+namespace aad {
 
 // The lower-case value name after the enum's prefix (the name of its
 // *_UNSPECIFIED value less "UNSPECIFIED"); "unknown(N)" for a value the
@@ -23,6 +23,6 @@ std::string EnumShortName(const google::protobuf::EnumDescriptor* type, int valu
 absl::StatusOr<int> ParseEnumShortName(const google::protobuf::EnumDescriptor* type,
                                        absl::string_view name, absl::string_view what);
 
-}  // namespace aadc
+}  // namespace aad
 
 #endif  // AADD_CLIENT_ENUM_NAMES_H_

@@ -9,7 +9,7 @@
 #include "core/eval/metrics.h"
 #include "core/util/status_macros.h"
 
-namespace aadc {
+namespace aad {
 absl::StatusOr<SimulationResult> RunSimulation(AadClient* client, const aad::Dataset& data,
                                                const SimulationOptions& options) {
   using Clock = std::chrono::steady_clock;
@@ -92,4 +92,4 @@ absl::StatusOr<SimulationResult> RunSimulation(AadClient* client, const aad::Dat
   return result;
 }
 
-}  // namespace aadc
+}  // namespace aad

@@ -16,7 +16,7 @@
 #include "core/data/dataset.h"
 #include "core/eval/discovery_report.h"
 
-namespace aadc {
+namespace aad {
 
 struct SimulationOptions {
   int64_t budget = 300;
@@ -39,6 +39,6 @@ struct SimulationResult {
 absl::StatusOr<SimulationResult> RunSimulation(AadClient* client, const aad::Dataset& data,
                                                const SimulationOptions& options);
 
-}  // namespace aadc
+}  // namespace aad
 
 #endif  // AADD_CLIENT_SIMULATION_H_

@@ -9,7 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace aadd {
+namespace aad {
 namespace {
 
 absl::Status ErrnoStatus(int err, const std::string& message) {
@@ -85,4 +85,4 @@ absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
   return bytes;
 }
 
-}  // namespace aadd
+}  // namespace aad

@@ -11,7 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
-namespace aadd {
+namespace aad {
 
 // Writes `bytes` to `path` atomically: a temporary file beside it, fsync,
 // rename, fsync of the directory. Afterwards `path` holds the old file or
@@ -21,6 +21,6 @@ absl::Status WriteFileAtomically(const std::string& path, absl::string_view byte
 // The whole file.
 absl::StatusOr<std::string> ReadWholeFile(const std::string& path);
 
-}  // namespace aadd
+}  // namespace aad
 
 #endif  // AADD_FORMAT_ATOMIC_FILE_H_

@@ -4,7 +4,7 @@
 
 #include <zlib.h>
 
-namespace aadd {
+namespace aad {
 
 uint32_t Crc32(absl::string_view bytes) {
   uLong crc = crc32(0L, Z_NULL, 0);
@@ -20,4 +20,4 @@ uint32_t Crc32(absl::string_view bytes) {
   return static_cast<uint32_t>(crc);
 }
 
-}  // namespace aadd
+}  // namespace aad

@@ -8,12 +8,12 @@
 
 #include "absl/strings/string_view.h"
 
-namespace aadd {
+namespace aad {
 
 // Thread-safe; any length (zlib takes 32-bit lengths, so longer inputs go
 // in pieces).
 uint32_t Crc32(absl::string_view bytes);
 
-}  // namespace aadd
+}  // namespace aad
 
 #endif  // AADD_FORMAT_CRC32_H_

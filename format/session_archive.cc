@@ -13,7 +13,7 @@
 
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the archive assumes little-endian");
 
-namespace aadd {
+namespace aad {
 namespace {
 
 constexpr absl::string_view kMagic = "AADDSESS";
@@ -180,4 +180,4 @@ absl::StatusOr<SessionRecord> ReadSessionArchive(const std::string& path) {
   return DecodeSessionArchive(bytes, path);
 }
 
-}  // namespace aadd
+}  // namespace aad

@@ -18,7 +18,7 @@
 #include "absl/strings/string_view.h"
 #include "format/session_record.h"
 
-namespace aadd {
+namespace aad {
 
 inline constexpr uint32_t kSessionArchiveVersion = 1;
 
@@ -41,6 +41,6 @@ absl::Status WriteSessionArchive(const SessionRecord& record, const std::string&
 // Reads and validates an archive file; errors name the path.
 absl::StatusOr<SessionRecord> ReadSessionArchive(const std::string& path);
 
-}  // namespace aadd
+}  // namespace aad
 
 #endif  // AADD_FORMAT_SESSION_ARCHIVE_H_

@@ -12,7 +12,7 @@
 #include "absl/strings/str_split.h"
 #include "core/detectors/deep_detector.h"
 
-namespace aadd {
+namespace aad {
 namespace {
 
 // A tripwire: a field added to aad::ActiveConfig must be persisted here too,
@@ -209,4 +209,4 @@ absl::StatusOr<SessionConfigRecord> DecodeSessionOptions(absl::string_view text,
   return out;
 }
 
-}  // namespace aadd
+}  // namespace aad

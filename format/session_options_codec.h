@@ -22,7 +22,7 @@
 #include "absl/strings/string_view.h"
 #include "format/session_record.h"
 
-namespace aadd {
+namespace aad {
 
 // 2: uai.leaves and leaf_input_scale. A version-1 record predates the leaf
 // inputs, so it decodes with uai.leaves off: a stored session keeps the
@@ -38,6 +38,6 @@ std::string EncodeSessionOptions(const SessionConfigRecord& options);
 absl::StatusOr<SessionConfigRecord> DecodeSessionOptions(absl::string_view text,
                                                          absl::string_view source);
 
-}  // namespace aadd
+}  // namespace aad
 
 #endif  // AADD_FORMAT_SESSION_OPTIONS_CODEC_H_

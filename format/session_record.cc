@@ -6,7 +6,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 
-namespace aadd {
+namespace aad {
 
 absl::string_view TrainingKindName(TrainingKind kind) {
   switch (kind) {
@@ -106,4 +106,4 @@ absl::Status ValidateSessionRecord(const SessionRecord& record, absl::string_vie
   return absl::OkStatus();
 }
 
-}  // namespace aadd
+}  // namespace aad

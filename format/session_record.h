@@ -21,7 +21,7 @@
 #include "core/active/active_config.h"
 #include "core/active/query_strategy.h"
 
-namespace aadd {
+namespace aad {
 
 // A session's configuration as persisted; mirrors SessionOptions field for
 // field (see session_options_codec.h for its versioned text encoding).
@@ -115,6 +115,6 @@ absl::Status ValidateBatch(const BatchRecord& batch);
 // `source` (a file or a store) and the first inconsistency.
 absl::Status ValidateSessionRecord(const SessionRecord& record, absl::string_view source);
 
-}  // namespace aadd
+}  // namespace aad
 
 #endif  // AADD_FORMAT_SESSION_RECORD_H_

@@ -7,7 +7,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 
-namespace aadd {
+namespace aad {
 namespace {
 std::atomic<bool> g_enabled{true};
 }  // namespace
@@ -25,4 +25,4 @@ void Log(LogLevel level, absl::string_view session, absl::string_view message) {
   std::fwrite(line.data(), 1, line.size(), stderr);
 }
 
-}  // namespace aadd
+}  // namespace aad

@@ -8,7 +8,7 @@
 
 #include "absl/strings/string_view.h"
 
-namespace aadd {
+namespace aad {
 
 enum class LogLevel { kInfo, kWarning, kError };
 
@@ -28,6 +28,6 @@ inline void LogError(absl::string_view session, absl::string_view message) {
 // Turns logging off (tests that drive thousands of calls) or back on.
 void SetLoggingEnabled(bool enabled);
 
-}  // namespace aadd
+}  // namespace aad
 
 #endif  // AADD_SERVER_LOG_H_

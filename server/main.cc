@@ -50,13 +50,13 @@ int main(int argc, char** argv) {
 
   const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
   // Owned here, declared before the server: it outlives every session.
-  std::unique_ptr<aadd::SessionStore> store;
+  std::unique_ptr<aad::SessionStore> store;
   std::string store_description;
   if (absl::GetFlag(FLAGS_in_memory) || data_dir.empty()) {
-    store = std::make_unique<aadd::MemorySessionStore>();
+    store = std::make_unique<aad::MemorySessionStore>();
     store_description = "sessions in memory only (--in_memory or --data_dir=): nothing survives";
   } else {
-    auto opened = aadd::SqliteSessionStore::Open(data_dir);
+    auto opened = aad::SqliteSessionStore::Open(data_dir);
     if (!opened.ok()) {
       std::fprintf(stderr, "aadd: cannot open the session store in --data_dir '%s': %s\n",
                    data_dir.c_str(), std::string(opened.status().message()).c_str());
@@ -65,7 +65,7 @@ int main(int argc, char** argv) {
     store_description = absl::StrCat("durable sessions in ", (*opened)->path());
     store = *std::move(opened);
   }
-  aadd::LogInfo("", store_description);
+  aad::LogInfo("", store_description);
 
   // Block the shutdown signals in every thread (gRPC's threads inherit the
   // mask) and take them synchronously below.
@@ -75,7 +75,7 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  aadd::ServerOptions options;
+  aad::ServerOptions options;
   options.address = absl::StrCat("0.0.0.0:", absl::GetFlag(FLAGS_port));
   options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   options.sessions.training_threads = absl::GetFlag(FLAGS_training_threads);
@@ -84,14 +84,14 @@ int main(int argc, char** argv) {
   options.sessions.limits.max_features = absl::GetFlag(FLAGS_max_features);
   options.sessions.max_import_bytes = absl::GetFlag(FLAGS_max_import_bytes);
   options.sessions.store = store.get();
-  auto server = aadd::AaddServer::Start(options);
+  auto server = aad::AaddServer::Start(options);
   if (!server.ok()) {
     std::fprintf(stderr, "aadd: %s\n", std::string(server.status().message()).c_str());
     return 1;
   }
   int signal = 0;
   sigwait(&signals, &signal);
-  aadd::LogInfo("", absl::StrCat("signal ", signal, ": shutting down"));
+  aad::LogInfo("", absl::StrCat("signal ", signal, ": shutting down"));
   (*server)->Shutdown(std::chrono::system_clock::now() +
                       std::chrono::seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds)));
   (*server)->Wait();

@@ -11,7 +11,7 @@
 
 #include "absl/base/thread_annotations.h"
 
-namespace aadd {
+namespace aad {
 
 class ABSL_LOCKABLE Mutex {
  public:
@@ -50,6 +50,6 @@ class CondVar {
   std::condition_variable cv_;
 };
 
-}  // namespace aadd
+}  // namespace aad
 
 #endif  // AADD_SERVER_MUTEX_H_

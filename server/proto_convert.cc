@@ -2,7 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace aadd {
+namespace aad {
 
 absl::StatusOr<aad::StrategyKind> FromProto(aad::v1::QueryStrategy strategy, bool* has_value) {
   *has_value = true;
@@ -107,4 +107,4 @@ void ToProto(const SessionStatus& s, aad::v1::SessionInfo* info) {
   info->set_last_training_error(s.last_training_error);
 }
 
-}  // namespace aadd
+}  // namespace aad

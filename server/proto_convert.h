@@ -9,7 +9,7 @@
 #include "core/active/query_strategy.h"
 #include "server/session.h"
 
-namespace aadd {
+namespace aad {
 
 // Unset fields take defaults; INVALID_ARGUMENT for unknown enum values.
 // Range checks are ActiveConfig::Validate()'s (SessionManager::Create).
@@ -21,6 +21,6 @@ absl::StatusOr<aad::StrategyKind> FromProto(aad::v1::QueryStrategy strategy, boo
 aad::v1::QueryStrategy ToProto(aad::StrategyKind kind);
 void ToProto(const SessionStatus& status, aad::v1::SessionInfo* info);
 
-}  // namespace aadd
+}  // namespace aad
 
 #endif  // AADD_SERVER_PROTO_CONVERT_H_

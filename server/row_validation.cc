@@ -4,7 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace aadd {
+namespace aad {
 
 absl::Status ValidateRows(absl::Span<const float> values, int64_t feature_count,
                           int64_t expected_features, int64_t max_features,
@@ -42,4 +42,4 @@ absl::Status ValidateRows(absl::Span<const float> values, int64_t feature_count,
   return absl::OkStatus();
 }
 
-}  // namespace aadd
+}  // namespace aad

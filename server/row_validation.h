@@ -9,7 +9,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 
-namespace aadd {
+namespace aad {
 
 // `values` must be a non-empty whole number of rows of `feature_count`
 // floats, all finite; `expected_features` (0 = not fixed yet) must match and
@@ -20,6 +20,6 @@ absl::Status ValidateRows(absl::Span<const float> values, int64_t feature_count,
                           int64_t expected_features, int64_t max_features,
                           absl::string_view what);
 
-}  // namespace aadd
+}  // namespace aad
 
 #endif  // AADD_SERVER_ROW_VALIDATION_H_

@@ -8,7 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "server/log.h"
 
-namespace aadd {
+namespace aad {
 
 absl::StatusOr<std::unique_ptr<AaddServer>> AaddServer::Start(const ServerOptions& options) {
   grpc::EnableDefaultHealthCheckService(true);
@@ -56,4 +56,4 @@ void AaddServer::Shutdown(std::chrono::system_clock::time_point deadline) {
 
 void AaddServer::Wait() { server_->Wait(); }
 
-}  // namespace aadd
+}  // namespace aad

@@ -14,7 +14,7 @@
 #include "server/service.h"
 #include "server/session_manager.h"
 
-namespace aadd {
+namespace aad {
 
 struct ServerOptions {
   // host:port to listen on; port 0 picks a free port (see AaddServer::port).
@@ -56,6 +56,6 @@ class AaddServer {
   bool shut_down_ = false;
 };
 
-}  // namespace aadd
+}  // namespace aad
 
 #endif  // AADD_SERVER_SERVER_H_

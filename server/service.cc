@@ -14,7 +14,7 @@
 #include "server/proto_convert.h"
 #include "server/status_mapping.h"
 
-namespace aadd {
+namespace aad {
 namespace {
 
 constexpr char kSessionMetadata[] = "x-session-id";
@@ -483,7 +483,7 @@ grpc::ServerUnaryReactor* AadService::SubmitLabels(grpc::CallbackServerContext* 
   if (draining_.load()) return FinishNow(context, Unavailable());
   auto session = FindSession(sessions_, SessionIdOf(context, request->session_id()));
   if (!session.ok()) return FinishNow(context, session.status());
-  std::vector<aad::LabeledRow> labels;
+  std::vector<aad::LabelledRow> labels;
   labels.reserve(request->labels_size());
   for (const aad::v1::Label& l : request->labels()) labels.push_back({l.row_id(), l.anomaly()});
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
@@ -521,4 +521,4 @@ grpc::ServerReadReactor<aad::v1::ImportSessionRequest>* AadService::ImportSessio
   return new ImportReactor(context, sessions_, response);
 }
 
-}  // namespace aadd
+}  // namespace aad

@@ -9,7 +9,7 @@
 #include "aad/v1/aad.grpc.pb.h"
 #include "server/session_manager.h"
 
-namespace aadd {
+namespace aad {
 
 // Thread-safe: gRPC calls every handler from its own threads.
 class AadService final : public aad::v1::ActiveAnomalyDetection::CallbackService {
@@ -56,6 +56,6 @@ class AadService final : public aad::v1::ActiveAnomalyDetection::CallbackService
   std::atomic<bool> draining_{false};
 };
 
-}  // namespace aadd
+}  // namespace aad
 
 #endif  // AADD_SERVER_SERVICE_H_

@@ -13,7 +13,7 @@
 #include "server/log.h"
 #include "server/row_validation.h"
 
-namespace aadd {
+namespace aad {
 
 namespace {
 
@@ -276,7 +276,7 @@ absl::StatusOr<Candidates> Session::QueryCandidates(int64_t k, const aad::Strate
           absl::StrCat("session ", id_, " has no model yet: call Train first"));
     }
     labelled.assign(row_count_, 0);
-    for (const aad::LabeledRow& l : labels_) labelled[l.row] = 1;
+    for (const aad::LabelledRow& l : labels_) labelled[l.row] = 1;
     query_seed = seed != nullptr ? *seed
                                  : aad::QuerySeed(config_.seed, static_cast<uint64_t>(label_rounds_) + 1);
   }
@@ -296,7 +296,7 @@ absl::StatusOr<Candidates> Session::QueryCandidates(int64_t k, const aad::Strate
   return out;
 }
 
-void Session::SubmitLabels(absl::Span<const aad::LabeledRow> labels, bool wait_for_model,
+void Session::SubmitLabels(absl::Span<const aad::LabelledRow> labels, bool wait_for_model,
                            std::function<void(absl::StatusOr<LabelResult>)> done) {
   if (labels.empty()) {
     done(absl::InvalidArgumentError("no labels given: send at least one row id and verdict"));
@@ -313,7 +313,7 @@ void Session::SubmitLabels(absl::Span<const aad::LabeledRow> labels, bool wait_f
         return absl::CancelledError(absl::StrCat("session ", id_, " is closing: ", cancel_reason_));
       }
       // Validate all before storing any: a rejected request changes nothing.
-      for (const aad::LabeledRow& l : labels) {
+      for (const aad::LabelledRow& l : labels) {
         if (l.row < 0 || l.row >= row_count_) {
           return absl::NotFoundError(absl::StrCat("row id ", l.row, " is not in session ", id_,
                                                   " (", row_count_,
@@ -324,12 +324,12 @@ void Session::SubmitLabels(absl::Span<const aad::LabeledRow> labels, bool wait_f
     const int64_t time = std::max(NowMicros(), last_label_micros_ + 1);
     std::vector<LabelRecord> records;
     records.reserve(labels.size());
-    for (const aad::LabeledRow& l : labels) records.push_back({l.row, l.anomaly, time});
+    for (const aad::LabelledRow& l : labels) records.push_back({l.row, l.anomaly, time});
     RETURN_IF_ERROR(store_->PutLabels(id_, records));
     last_label_micros_ = time;
 
     MutexLock lock(&mu_);
-    for (const aad::LabeledRow& l : labels) {
+    for (const aad::LabelledRow& l : labels) {
       auto it = label_index_.find(l.row);
       if (it == label_index_.end()) {
         label_index_[l.row] = labels_.size();
@@ -434,7 +434,7 @@ void Session::RunWorker() {
     JobKind kind = JobKind::kNone;
     TrainObserver* observer = nullptr;
     std::shared_ptr<const aad::Matrix> pool;
-    std::vector<aad::LabeledRow> labels;
+    std::vector<aad::LabelledRow> labels;
     int64_t revision = 0;
     int64_t next_version = 0;
     aad::ActiveConfig config = config_;
@@ -614,4 +614,4 @@ void Session::FinishRun(int64_t run_id, const absl::Status& outcome) {
                                                  status.message()));
 }
 
-}  // namespace aadd
+}  // namespace aad

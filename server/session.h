@@ -39,7 +39,7 @@
 #include "core/active/train_control.h"
 #include "server/training_pool.h"
 
-namespace aadd {
+namespace aad {
 
 // What a client chose at creation, defaults filled in and validated.
 struct SessionOptions {
@@ -163,7 +163,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // when a model exists. `done` is called exactly once: at once, or — with
   // wait_for_model and an update scheduled — from a training thread when a
   // model including these labels is published or its update failed.
-  void SubmitLabels(absl::Span<const aad::LabeledRow> labels, bool wait_for_model,
+  void SubmitLabels(absl::Span<const aad::LabelledRow> labels, bool wait_for_model,
                     std::function<void(absl::StatusOr<LabelResult>)> done);
 
   // Queues a full training run on the pool and the labels so far. On OK,
@@ -240,7 +240,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // A copy of the pool for training, reused while no rows arrive.
   std::shared_ptr<const aad::Matrix> pool_matrix_ ABSL_GUARDED_BY(mu_);
   // Labels in the order first given; a relabel replaces its entry.
-  std::vector<aad::LabeledRow> labels_ ABSL_GUARDED_BY(mu_);
+  std::vector<aad::LabelledRow> labels_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<int64_t, size_t> label_index_ ABSL_GUARDED_BY(mu_);
   int64_t anomalies_ ABSL_GUARDED_BY(mu_) = 0;
   // Label submissions stored so far, counted per label (the length of the
@@ -262,6 +262,6 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string cancel_reason_ ABSL_GUARDED_BY(mu_);
 };
 
-}  // namespace aadd
+}  // namespace aad
 
 #endif  // AADD_SERVER_SESSION_H_

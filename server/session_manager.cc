@@ -16,7 +16,7 @@
 #include "server/storage/memory_session_store.h"
 #include "format/session_archive.h"
 
-namespace aadd {
+namespace aad {
 namespace {
 
 std::string NewSessionId() {
@@ -260,4 +260,4 @@ void SessionManager::CancelAll(const std::string& reason) {
   for (auto& s : all) s->Cancel(reason);
 }
 
-}  // namespace aadd
+}  // namespace aad

@@ -20,7 +20,7 @@
 #include "server/storage/session_store.h"
 #include "server/training_pool.h"
 
-namespace aadd {
+namespace aad {
 
 struct SessionManagerOptions {
   int64_t max_sessions = 1000;
@@ -98,6 +98,6 @@ class SessionManager {
   absl::StatusOr<std::string> Reserve(std::string id) ABSL_LOCKS_EXCLUDED(mu_);
 };
 
-}  // namespace aadd
+}  // namespace aad
 
 #endif  // AADD_SERVER_SESSION_MANAGER_H_

@@ -2,7 +2,7 @@
 
 #include <string>
 
-namespace aadd {
+namespace aad {
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
@@ -30,4 +30,4 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
   return grpc::Status(code, std::string(status.message()));
 }
 
-}  // namespace aadd
+}  // namespace aad

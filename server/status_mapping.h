@@ -8,11 +8,11 @@
 
 #include "absl/status/status.h"
 
-namespace aadd {
+namespace aad {
 
 // Same code, same message. Thread-safe, pure.
 grpc::Status ToGrpcStatus(const absl::Status& status);
 
-}  // namespace aadd
+}  // namespace aad
 
 #endif  // AADD_SERVER_STATUS_MAPPING_H_

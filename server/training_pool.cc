@@ -2,7 +2,7 @@
 
 #include <utility>
 
-namespace aadd {
+namespace aad {
 
 TrainingPool::TrainingPool(int threads) {
   if (threads < 1) threads = 1;
@@ -44,4 +44,4 @@ void TrainingPool::Work() {
   }
 }
 
-}  // namespace aadd
+}  // namespace aad

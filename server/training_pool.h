@@ -13,7 +13,7 @@
 #include "absl/base/thread_annotations.h"
 #include "server/mutex.h"
 
-namespace aadd {
+namespace aad {
 
 class TrainingPool {
  public:
@@ -39,6 +39,6 @@ class TrainingPool {
   std::vector<std::thread> threads_;
 };
 
-}  // namespace aadd
+}  // namespace aad
 
 #endif  // AADD_SERVER_TRAINING_POOL_H_

@@ -59,7 +59,7 @@ absl::StatusOr<std::unique_ptr<ActiveLearner>> ActiveLearner::Create(const Activ
 ActiveLearner::ActiveLearner(const ActiveConfig& config) : config_(config) {}
 
 absl::Status ActiveLearner::ValidateInputs(const ConstMatrixRef& pool,
-                                           absl::Span<const LabeledRow> labels,
+                                           absl::Span<const LabelledRow> labels,
                                            int expected_dims) const {
   if (pool.rows() == 0 || pool.cols() == 0) {
     return absl::InvalidArgumentError(absl::StrCat("cannot train on an empty pool (",
@@ -70,7 +70,7 @@ absl::Status ActiveLearner::ValidateInputs(const ConstMatrixRef& pool,
     return absl::InvalidArgumentError(absl::StrCat("pool rows have ", pool.cols(),
                                                    " features, the model has ", expected_dims));
   }
-  for (const LabeledRow& l : labels) {
+  for (const LabelledRow& l : labels) {
     if (l.row < 0 || l.row >= pool.rows()) {
       return absl::InvalidArgumentError(absl::StrCat("label for row ", l.row,
                                                      " is outside the pool of ", pool.rows(),
@@ -80,7 +80,7 @@ absl::Status ActiveLearner::ValidateInputs(const ConstMatrixRef& pool,
   return absl::OkStatus();
 }
 
-absl::Status ActiveLearner::Train(const ConstMatrixRef& pool, absl::Span<const LabeledRow> labels,
+absl::Status ActiveLearner::Train(const ConstMatrixRef& pool, absl::Span<const LabelledRow> labels,
                                   const TrainControl& control) {
   RETURN_IF_ERROR(ValidateInputs(pool, labels, 0));
   const int dims = static_cast<int>(pool.cols());
@@ -130,7 +130,7 @@ absl::Status ActiveLearner::Train(const ConstMatrixRef& pool, absl::Span<const L
 }
 
 absl::Status ActiveLearner::Update(const ConstMatrixRef& pool,
-                                   absl::Span<const LabeledRow> labels,
+                                   absl::Span<const LabelledRow> labels,
                                    const TrainControl& control) {
   if (model_ == nullptr) {
     return absl::FailedPreconditionError("no model to update yet: train first");
@@ -264,13 +264,13 @@ absl::Status ActiveLearner::Pretrain(DeepDetector* detector, const TrainControl&
 }
 
 absl::Status ActiveLearner::FineTuneJointly(DeepDetector* detector, const UaiLayer& uai,
-                                            absl::Span<const LabeledRow> labels,
+                                            absl::Span<const LabelledRow> labels,
                                             const TrainControl& control) {
   const UaiInputs& inputs = model_->inputs();
   const int64_t n = pool_x_.rows();
   // Rows for the unsupervised loss: everything not labelled anomalous.
   std::vector<uint8_t> is_anomaly(n, 0);
-  for (const LabeledRow& l : labels) is_anomaly[l.row] = l.anomaly ? 1 : 0;
+  for (const LabelledRow& l : labels) is_anomaly[l.row] = l.anomaly ? 1 : 0;
   std::vector<int64_t> unsup;
   unsup.reserve(n);
   for (int64_t i = 0; i < n; ++i) {
@@ -335,7 +335,7 @@ absl::Status ActiveLearner::FineTuneJointly(DeepDetector* detector, const UaiLay
   return absl::OkStatus();
 }
 
-absl::Status ActiveLearner::FitUai(UaiLayer* uai, absl::Span<const LabeledRow> labels) {
+absl::Status ActiveLearner::FitUai(UaiLayer* uai, absl::Span<const LabelledRow> labels) {
   const Eigen::Index m = static_cast<Eigen::Index>(labels.size());
   const size_t trees = uai->leaf_trees();
   labelled_u_.resize(m, pool_u_.cols());

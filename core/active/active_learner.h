@@ -23,7 +23,7 @@
 
 namespace aad {
 
-struct LabeledRow {
+struct LabelledRow {
   int64_t row;   // index into the pool
   bool anomaly;  // the expert's verdict
 };
@@ -37,13 +37,13 @@ class ActiveLearner {
 
   // Full training. INVALID_ARGUMENT for an empty pool, a label outside the
   // pool; CANCELLED when control says stop.
-  absl::Status Train(const ConstMatrixRef& pool, absl::Span<const LabeledRow> labels,
+  absl::Status Train(const ConstMatrixRef& pool, absl::Span<const LabelledRow> labels,
                      const TrainControl& control = {});
 
   // Feedback round after labels changed, warm-started from the current
   // model. Rows appended since the last call are featurised on the way.
   // FAILED_PRECONDITION before the first Train().
-  absl::Status Update(const ConstMatrixRef& pool, absl::Span<const LabeledRow> labels,
+  absl::Status Update(const ConstMatrixRef& pool, absl::Span<const LabelledRow> labels,
                       const TrainControl& control = {});
 
   bool trained() const { return model_ != nullptr; }
@@ -64,11 +64,11 @@ class ActiveLearner {
  private:
   explicit ActiveLearner(const ActiveConfig& config);
 
-  absl::Status ValidateInputs(const ConstMatrixRef& pool, absl::Span<const LabeledRow> labels,
+  absl::Status ValidateInputs(const ConstMatrixRef& pool, absl::Span<const LabelledRow> labels,
                               int expected_dims) const;
   absl::Status Pretrain(DeepDetector* detector, const TrainControl& control);
   absl::Status FineTuneJointly(DeepDetector* detector, const UaiLayer& uai,
-                               absl::Span<const LabeledRow> labels, const TrainControl& control);
+                               absl::Span<const LabelledRow> labels, const TrainControl& control);
   // Appends standardised rows (and their forest scores and, when
   // read_leaves_, leaf codes, when `forest` is set) for the pool rows not
   // cached yet.
@@ -79,7 +79,7 @@ class ActiveLearner {
   // [from, n); raw inputs when `standardize` is false.
   void ComputeDetectorFeatures(int64_t from, const DeepDetector& detector,
                                const UaiInputs& inputs, bool standardize);
-  absl::Status FitUai(UaiLayer* uai, absl::Span<const LabeledRow> labels);
+  absl::Status FitUai(UaiLayer* uai, absl::Span<const LabelledRow> labels);
   void Publish(std::shared_ptr<const DeepDetector> detector,
                std::shared_ptr<const IsolationForest> forest, UaiInputs inputs, UaiLayer uai,
                int64_t labels_used);

@@ -45,7 +45,7 @@ absl::StatusOr<DiscoveryResult> RunDiscoveryLoop(const Dataset& data, const Acti
       absl::MakeConstSpan(learner->pool_unsupervised().data(), data.rows()), data.labels);
 
   const auto strategy = MakeQueryStrategy(options.strategy);
-  std::vector<LabeledRow> labels;
+  std::vector<LabelledRow> labels;
   for (uint64_t round = 1; static_cast<int64_t>(labels.size()) < budget; ++round) {
     const int64_t k = std::min<int64_t>(options.batch, budget - labels.size());
     const std::vector<int64_t> next = strategy->Select(context(round), k);

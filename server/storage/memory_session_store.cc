@@ -5,7 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/util/status_macros.h"
 
-namespace aadd {
+namespace aad {
 
 absl::StatusOr<MemorySessionStore::Stored*> MemorySessionStore::FindLocked(const std::string& id) {
   auto it = sessions_.find(id);
@@ -166,4 +166,4 @@ absl::StatusOr<SessionRecord> MemorySessionStore::LoadSession(const std::string&
   return out;
 }
 
-}  // namespace aadd
+}  // namespace aad

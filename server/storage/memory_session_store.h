@@ -14,7 +14,7 @@
 #include "server/mutex.h"
 #include "server/storage/session_store.h"
 
-namespace aadd {
+namespace aad {
 
 // Thread-safe; see SessionStore for the contract of each method.
 class MemorySessionStore final : public SessionStore {
@@ -55,6 +55,6 @@ class MemorySessionStore final : public SessionStore {
   std::map<std::string, Stored> sessions_ ABSL_GUARDED_BY(mu_);
 };
 
-}  // namespace aadd
+}  // namespace aad
 
 #endif  // AADD_SERVER_STORAGE_MEMORY_SESSION_STORE_H_

@@ -30,7 +30,7 @@
 #include "absl/types/span.h"
 #include "format/session_record.h"
 
-namespace aadd {
+namespace aad {
 
 struct AppendResult {
   int64_t first_row_id = 0;  // of the stored batch (the earlier one when duplicate)
@@ -95,6 +95,6 @@ class SessionStore {
   virtual absl::StatusOr<SessionRecord> LoadSession(const std::string& id) = 0;
 };
 
-}  // namespace aadd
+}  // namespace aad
 
 #endif  // AADD_SERVER_STORAGE_SESSION_STORE_H_

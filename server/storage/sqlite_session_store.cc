@@ -21,7 +21,7 @@
 // so that a database file moves between machines (and matches the archive).
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the store assumes little-endian floats");
 
-namespace aadd {
+namespace aad {
 namespace {
 
 constexpr const char* kSchema[] = {
@@ -818,4 +818,4 @@ absl::StatusOr<SessionRecord> SqliteSessionStore::LoadSession(const std::string&
   return out;
 }
 
-}  // namespace aadd
+}  // namespace aad

@@ -27,7 +27,7 @@
 struct sqlite3;
 struct sqlite3_stmt;
 
-namespace aadd {
+namespace aad {
 
 struct SqliteStoreOptions {
   // Runs PRAGMA quick_check at Open(): finds corruption anywhere in the file
@@ -130,6 +130,6 @@ class SqliteSessionStore final : public SessionStore {
   absl::flat_hash_map<const char*, sqlite3_stmt*> statements_ ABSL_GUARDED_BY(mu_);
 };
 
-}  // namespace aadd
+}  // namespace aad
 
 #endif  // AADD_SERVER_STORAGE_SQLITE_SESSION_STORE_H_

@@ -4,7 +4,7 @@
 #include "gtest/gtest.h"
 #include "aad/v1/aad.pb.h"
 
-namespace aadc {
+namespace aad {
 namespace {
 
 using ::testing::HasSubstr;
@@ -32,4 +32,4 @@ TEST(EnumNames, ParsingNamesTheChoicesAndTheValue) {
 }
 
 }  // namespace
-}  // namespace aadc
+}  // namespace aad

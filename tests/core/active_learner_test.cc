@@ -27,7 +27,7 @@ ActiveConfig SmallConfig(uint64_t seed = 1) {
 // Trains, then labels `count` rows by their ground truth in one update.
 void TrainAndLabel(ActiveLearner* learner, const Dataset& data, int64_t count) {
   ASSERT_TRUE(learner->Train(data.features, {}).ok());
-  std::vector<LabeledRow> labels;
+  std::vector<LabelledRow> labels;
   for (int64_t i = 0; i < count; ++i) labels.push_back({i, data.labels[i] != 0});
   ASSERT_TRUE(learner->Update(data.features, labels).ok());
 }
@@ -119,7 +119,7 @@ TEST(ActiveLearner, AdoptedModelWarmStartsLikeTheOriginal) {
   ASSERT_TRUE(restored.ok());
   auto adopter = ActiveLearner::Create(SmallConfig(4));
   ASSERT_TRUE((*adopter)->Adopt(*restored, data.features).ok());
-  const std::vector<LabeledRow> labels = {{0, data.labels[0] != 0}, {7, data.labels[7] != 0}};
+  const std::vector<LabelledRow> labels = {{0, data.labels[0] != 0}, {7, data.labels[7] != 0}};
   ASSERT_TRUE((*original)->Update(data.features, labels).ok());
   ASSERT_TRUE((*adopter)->Update(data.features, labels).ok());
   EXPECT_TRUE((*original)->pool_logits().isApprox((*adopter)->pool_logits()));
@@ -146,7 +146,7 @@ TEST(ActiveLearner, JointTrainingChangesTheDetectorAndKeepsTheOldSnapshot) {
   ASSERT_TRUE((*learner)->Train(data.features, {}).ok());
   const std::shared_ptr<const ActiveModel> before = (*learner)->model();
   const std::string before_bytes = before->Serialize();
-  std::vector<LabeledRow> labels;
+  std::vector<LabelledRow> labels;
   for (int64_t i = 0; i < 20; ++i) labels.push_back({i, data.labels[i] != 0});
   labels.push_back({data.labels[0] ? 1 : 0, true});
   ASSERT_TRUE((*learner)->Update(data.features, labels).ok());

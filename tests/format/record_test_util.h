@@ -12,7 +12,7 @@
 #include "gtest/gtest.h"
 #include "format/session_record.h"
 
-namespace aadd::testing {
+namespace aad::testing {
 
 // A fresh directory under $TMPDIR (or /tmp), removed with its contents.
 class ScratchDir {
@@ -160,6 +160,6 @@ inline bool SameLabels(const std::vector<LabelRecord>& a, const std::vector<Labe
   return true;
 }
 
-}  // namespace aadd::testing
+}  // namespace aad::testing
 
 #endif  // AADD_TESTS_FORMAT_RECORD_TEST_UTIL_H_

@@ -11,15 +11,15 @@
 #include "format/crc32.h"
 #include "tests/format/record_test_util.h"
 
-namespace aadd {
+namespace aad {
 namespace {
 
-using ::aadd::testing::ExpectBatchesEqual;
-using ::aadd::testing::ExpectOptionsEqual;
-using ::aadd::testing::MakeBatch;
-using ::aadd::testing::OddOptions;
-using ::aadd::testing::SameLabels;
-using ::aadd::testing::ScratchDir;
+using ::aad::testing::ExpectBatchesEqual;
+using ::aad::testing::ExpectOptionsEqual;
+using ::aad::testing::MakeBatch;
+using ::aad::testing::OddOptions;
+using ::aad::testing::SameLabels;
+using ::aad::testing::ScratchDir;
 
 SessionRecord SampleRecord() {
   SessionRecord r;
@@ -142,4 +142,4 @@ TEST(SessionArchiveTest, AnUnwritableDestinationFailsNamingIt) {
 }
 
 }  // namespace
-}  // namespace aadd
+}  // namespace aad

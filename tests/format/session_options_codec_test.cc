@@ -6,11 +6,11 @@
 #include "gtest/gtest.h"
 #include "tests/format/record_test_util.h"
 
-namespace aadd {
+namespace aad {
 namespace {
 
-using ::aadd::testing::ExpectOptionsEqual;
-using ::aadd::testing::OddOptions;
+using ::aad::testing::ExpectOptionsEqual;
+using ::aad::testing::OddOptions;
 
 TEST(SessionOptionsCodecTest, RoundTripsEveryField) {
   const SessionConfigRecord odd = OddOptions();
@@ -74,4 +74,4 @@ TEST(SessionOptionsCodecTest, RejectsWhatItCannotReadFaithfully) {
 }
 
 }  // namespace
-}  // namespace aadd
+}  // namespace aad

@@ -27,7 +27,7 @@
 
 extern char** environ;
 
-namespace aadtest {
+namespace aad::testing {
 
 class AaddProcess {
  public:
@@ -140,6 +140,6 @@ class AaddProcess {
   bool eof_ = false;  // guarded by mu_
 };
 
-}  // namespace aadtest
+}  // namespace aad::testing
 
 #endif  // AADD_TESTS_INTEGRATION_AADD_PROCESS_H_

@@ -12,7 +12,7 @@
 #include "core/data/synthetic.h"
 #include "tests/integration/server_fixture.h"
 
-namespace aadtest {
+namespace aad::testing {
 namespace {
 
 constexpr int kSessions = 8;
@@ -24,7 +24,7 @@ constexpr int kDims = 4;
 class ConcurrencyTest : public ServerFixture {};
 
 // One session's whole life; returns a failure description or "".
-std::string DriveSession(aadc::AadClient* client, int index) {
+std::string DriveSession(aad::AadClient* client, int index) {
   aad::SyntheticOptions so;
   so.rows = kStreams * kBatchesPerStream * kBatchRows;
   so.dims = kDims;
@@ -179,4 +179,4 @@ TEST_F(ConcurrencyTest, HealthCheckSaysServing) {
 }
 
 }  // namespace
-}  // namespace aadtest
+}  // namespace aad::testing

@@ -28,7 +28,7 @@
 #include "tests/integration/aadd_process.h"
 #include "tests/integration/durability_util.h"
 
-namespace aadtest {
+namespace aad::testing {
 namespace {
 
 // The crash test. A client thread ingests batches and submits labels; the
@@ -46,7 +46,7 @@ class CrashClient {
 
   // Resolves what the last kill cut, on the restarted server, and checks the
   // stored state against everything acknowledged.
-  void Verify(aadc::AadClient* client) {
+  void Verify(aad::AadClient* client) {
     auto info = client->GetSession(session_);
     ASSERT_TRUE(info.ok()) << info.status();
     if (pending_batch_) {
@@ -106,7 +106,7 @@ class CrashClient {
 
   // Ingests and labels until a call fails (the kill), counting
   // acknowledgements for the test thread.
-  void Run(aadc::AadClient* client) {
+  void Run(aad::AadClient* client) {
     std::uniform_int_distribution<int> rows(1, 40);
     for (;;) {
       if (next_op_ % 2 == 0) {
@@ -263,4 +263,4 @@ TEST(CrashRecovery, NothingAcknowledgedIsLostWhenKilledAtRandomMoments) {
 }
 
 }  // namespace
-}  // namespace aadtest
+}  // namespace aad::testing

@@ -32,7 +32,7 @@
 #include "tests/integration/durability_util.h"
 #include "tests/integration/session_observation.h"
 
-namespace aadtest {
+namespace aad::testing {
 namespace {
 
 TEST(Durability, CleanRestartGivesBitIdenticalScoresAndCandidates) {
@@ -259,9 +259,9 @@ TEST(Durability, SecondServerOnTheSameDirectoryIsRefused) {
   auto first = StartAadd(dir.path());
   ASSERT_NE(first, nullptr);
   ExpectStartFails(dir.path(), dir.path());
-  std::unique_ptr<aadc::AadClient> none;
+  std::unique_ptr<aad::AadClient> none;
   StopAadd(first.get(), &none);
 }
 
 }  // namespace
-}  // namespace aadtest
+}  // namespace aad::testing

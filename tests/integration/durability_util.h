@@ -23,7 +23,7 @@
 #include "client/aad_client.h"
 #include "tests/integration/aadd_process.h"
 
-namespace aadtest {
+namespace aad::testing {
 
 namespace fs = std::filesystem;
 
@@ -83,7 +83,7 @@ inline aad::v1::CreateSessionRequest SmallSession(const std::string& id) {
 // A trained session of 600 rows (`rows`, row-major) in three batches b0..b2,
 // with two feedback rounds (5 rows, then a relabel of the first and row 3):
 // model version 3. Fails the test (fatally) on error.
-inline void BuildTrainedSession(aadc::AadClient* client, const std::string& session,
+inline void BuildTrainedSession(aad::AadClient* client, const std::string& session,
                                 const std::vector<float>& rows) {
   ASSERT_TRUE(client->CreateSession(SmallSession(session)).ok());
   std::vector<aad::v1::IngestRequest> batches;
@@ -106,7 +106,7 @@ inline void BuildTrainedSession(aadc::AadClient* client, const std::string& sess
 // Re-sends batch b1 of a BuildTrainedSession session, as a client retrying
 // it would: the server must answer it as a duplicate with its old row ids
 // (200..399) and store nothing (still 600 rows).
-inline void ExpectRetriedBatchIsADuplicate(aadc::AadClient* client, const std::string& session,
+inline void ExpectRetriedBatchIsADuplicate(aad::AadClient* client, const std::string& session,
                                            const std::vector<float>& rows) {
   auto retry = client->IngestMessages(
       session, {Batch(session, "b1",
@@ -118,12 +118,12 @@ inline void ExpectRetriedBatchIsADuplicate(aadc::AadClient* client, const std::s
   EXPECT_EQ(retry->total_rows(), 600);
 }
 
-inline std::unique_ptr<aadc::AadClient> Connect(int port, int attempts = 4) {
-  aadc::ClientOptions options;
+inline std::unique_ptr<aad::AadClient> Connect(int port, int attempts = 4) {
+  aad::ClientOptions options;
   options.target = absl::StrCat("127.0.0.1:", port);
   options.timeout = std::chrono::seconds(60);
   options.max_attempts = attempts;
-  return std::make_unique<aadc::AadClient>(options);
+  return std::make_unique<aad::AadClient>(options);
 }
 
 // Starts aadd on `data_dir` and a free port, with one training thread
@@ -141,7 +141,7 @@ inline std::unique_ptr<AaddProcess> StartAadd(const std::string& data_dir,
 
 // SIGTERM and a clean exit (status 0). The client goes first: the server's
 // graceful shutdown waits (up to its grace period) for open connections.
-inline void StopAadd(AaddProcess* process, std::unique_ptr<aadc::AadClient>* client) {
+inline void StopAadd(AaddProcess* process, std::unique_ptr<aad::AadClient>* client) {
   client->reset();
   process->Signal(SIGTERM);
   const int status = process->WaitExit();
@@ -150,6 +150,6 @@ inline void StopAadd(AaddProcess* process, std::unique_ptr<aadc::AadClient>* cli
       << process->log();
 }
 
-}  // namespace aadtest
+}  // namespace aad::testing
 
 #endif  // AADD_TESTS_INTEGRATION_DURABILITY_UTIL_H_

@@ -11,14 +11,14 @@
 
 #include "tests/integration/server_fixture.h"
 
-namespace aadtest {
+namespace aad::testing {
 namespace {
 
 using ::testing::HasSubstr;
 
 class ErrorsTest : public ServerFixture {
  protected:
-  void Configure(aadd::ServerOptions* options) override {
+  void Configure(aad::ServerOptions* options) override {
     options->max_message_bytes = 1 << 20;
     options->sessions.max_sessions = 4;
     options->sessions.limits.max_rows_per_session = 10000;
@@ -190,7 +190,7 @@ TEST_F(ErrorsTest, RetriedBatchIdIsStoredOnce) {
 // A session whose training runs far longer than any test waits (10000
 // epochs over 5000 rows): the call's own deadline or
 // cancellation must stop it.
-std::string EndlessSession(aadc::AadClient* client, const std::vector<float>& rows) {
+std::string EndlessSession(aad::AadClient* client, const std::vector<float>& rows) {
   aad::v1::CreateSessionRequest request;
   request.mutable_config()->set_pretrain_epochs(10000);
   request.mutable_config()->set_max_pretrain_rows(std::numeric_limits<int64_t>::max() / 2);
@@ -203,7 +203,7 @@ std::string EndlessSession(aadc::AadClient* client, const std::vector<float>& ro
 }
 
 // Waits, by asking the server, until the session's trainer is idle again.
-void AwaitIdle(aadc::AadClient* client, const std::string& id) {
+void AwaitIdle(aad::AadClient* client, const std::string& id) {
   for (;;) {
     auto s = client->GetSession(id);
     ASSERT_TRUE(s.ok()) << s.status();
@@ -213,10 +213,10 @@ void AwaitIdle(aadc::AadClient* client, const std::string& id) {
 
 TEST_F(ErrorsTest, DeadlineDuringTrainingStopsTheRun) {
   const std::string id = EndlessSession(client_.get(), Rows(5000, 4));
-  aadc::ClientOptions o;
+  aad::ClientOptions o;
   o.target = absl::StrCat("127.0.0.1:", server_->port());
   o.train_timeout = std::chrono::milliseconds(1500);
-  aadc::AadClient short_client(o);
+  aad::AadClient short_client(o);
   // The first progress message proves training was running when the
   // deadline passed.
   bool saw_progress = false;
@@ -285,9 +285,9 @@ TEST_F(ErrorsTest, SecondTrainWhileTrainingIsFailedPrecondition) {
 }
 
 }  // namespace
-}  // namespace aadtest
+}  // namespace aad::testing
 
-namespace aadtest {
+namespace aad::testing {
 namespace {
 
 class SessionIdTest : public ServerFixture {};
@@ -320,4 +320,4 @@ TEST_F(SessionIdTest, WithoutAnIdTheClientNamesTheSession) {
 }
 
 }  // namespace
-}  // namespace aadtest
+}  // namespace aad::testing

@@ -14,7 +14,7 @@
 #include "core/data/synthetic.h"
 #include "tests/integration/server_fixture.h"
 
-namespace aadtest {
+namespace aad::testing {
 namespace {
 
 // aad-eval's RunOnce, reduced to the sequence of rows shown.
@@ -24,7 +24,7 @@ std::vector<int64_t> CoreLoop(const aad::Dataset& data, aad::ActiveConfig config
   EXPECT_TRUE(learner.ok()) << learner.status();
   EXPECT_TRUE((*learner)->Train(data.features, {}).ok());
   std::vector<uint8_t> labelled(data.rows(), 0);
-  std::vector<aad::LabeledRow> labels;
+  std::vector<aad::LabelledRow> labels;
   std::vector<int64_t> shown;
   const auto strategy = aad::MakeQueryStrategy(kind);
   for (uint64_t round = 1; static_cast<int64_t>(labels.size()) < budget; ++round) {
@@ -50,7 +50,7 @@ std::vector<int64_t> CoreLoop(const aad::Dataset& data, aad::ActiveConfig config
 
 class LoopTest : public ServerFixture {};
 
-void ExpectSameAsCore(aadc::AadClient* client, const aad::Dataset& data, aad::StrategyKind kind,
+void ExpectSameAsCore(aad::AadClient* client, const aad::Dataset& data, aad::StrategyKind kind,
                       aad::v1::QueryStrategy wire_kind, int64_t budget, int64_t batch,
                       int pretrain_epochs, uint64_t seed) {
   aad::ActiveConfig config;
@@ -58,13 +58,13 @@ void ExpectSameAsCore(aadc::AadClient* client, const aad::Dataset& data, aad::St
   config.seed = seed;
   const std::vector<int64_t> expected = CoreLoop(data, config, kind, budget, batch);
 
-  aadc::SimulationOptions o;
+  aad::SimulationOptions o;
   o.budget = budget;
   o.batch = batch;
   o.strategy = wire_kind;
   o.seed = seed;
   o.config.set_pretrain_epochs(pretrain_epochs);
-  auto result = aadc::RunSimulation(client, data, o);
+  auto result = aad::RunSimulation(client, data, o);
   ASSERT_TRUE(result.ok()) << result.status();
   ASSERT_EQ(static_cast<int64_t>(expected.size()), budget);
   EXPECT_EQ(result->shown, expected);
@@ -140,4 +140,4 @@ TEST_F(LoopTest, DefaultCandidateSeedFollowsTheFeedbackRounds) {
 }
 
 }  // namespace
-}  // namespace aadtest
+}  // namespace aad::testing

@@ -20,37 +20,37 @@
 #include "server/storage/memory_session_store.h"
 #include "server/storage/sqlite_session_store.h"
 
-namespace aadtest {
+namespace aad::testing {
 
 class ServerFixture : public ::testing::Test {
  protected:
   // Subclasses adjust options before the server starts.
-  virtual void Configure(aadd::ServerOptions* options) { (void)options; }
+  virtual void Configure(aad::ServerOptions* options) { (void)options; }
 
   void SetUp() override {
-    aadd::SetLoggingEnabled(false);
-    aadd::ServerOptions options;
+    aad::SetLoggingEnabled(false);
+    aad::ServerOptions options;
     options.address = "127.0.0.1:0";
     options.sessions.training_threads = 2;
     if (durable_store_) {
       std::string dir = (std::filesystem::temp_directory_path() / "aadd-fixture-XXXXXX").string();
       ASSERT_NE(mkdtemp(dir.data()), nullptr) << "mkdtemp " << dir;
       data_dir_ = dir;
-      auto opened = aadd::SqliteSessionStore::Open(data_dir_);
+      auto opened = aad::SqliteSessionStore::Open(data_dir_);
       ASSERT_TRUE(opened.ok()) << opened.status();
       store_ = *std::move(opened);
     } else {
-      store_ = std::make_unique<aadd::MemorySessionStore>();
+      store_ = std::make_unique<aad::MemorySessionStore>();
     }
     options.sessions.store = store_.get();
     Configure(&options);
-    auto server = aadd::AaddServer::Start(options);
+    auto server = aad::AaddServer::Start(options);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = std::move(*server);
-    aadc::ClientOptions client_options;
+    aad::ClientOptions client_options;
     client_options.target = absl::StrCat("127.0.0.1:", server_->port());
     client_options.timeout = std::chrono::seconds(300);
-    client_ = std::make_unique<aadc::AadClient>(client_options);
+    client_ = std::make_unique<aad::AadClient>(client_options);
   }
 
   void TearDown() override {
@@ -74,11 +74,11 @@ class ServerFixture : public ::testing::Test {
 
   bool durable_store_ = false;
   std::string data_dir_;  // the SQLite store's directory when durable_store_
-  std::unique_ptr<aadd::SessionStore> store_;  // outlives server_
-  std::unique_ptr<aadd::AaddServer> server_;
-  std::unique_ptr<aadc::AadClient> client_;
+  std::unique_ptr<aad::SessionStore> store_;  // outlives server_
+  std::unique_ptr<aad::AaddServer> server_;
+  std::unique_ptr<aad::AadClient> client_;
 };
 
-}  // namespace aadtest
+}  // namespace aad::testing
 
 #endif  // AADD_TESTS_INTEGRATION_SERVER_FIXTURE_H_

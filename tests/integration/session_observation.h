@@ -15,7 +15,7 @@
 #include "client/aad_client.h"
 #include "tests/integration/durability_util.h"
 
-namespace aadtest {
+namespace aad::testing {
 
 inline bool SameBits(const google::protobuf::RepeatedField<float>& a,
                      const google::protobuf::RepeatedField<float>& b) {
@@ -31,7 +31,7 @@ struct Observed {
 };
 
 // `probe`: rows of kFeatures features scored inline.
-inline Observed Observe(aadc::AadClient* client, const std::string& session,
+inline Observed Observe(aad::AadClient* client, const std::string& session,
                         const std::vector<float>& probe) {
   Observed o;
   auto info = client->GetSession(session);
@@ -93,6 +93,6 @@ inline void ExpectSameSession(const Observed& before, const Observed& after) {
   ExpectSameCandidates(before.random, after.random, "random");
 }
 
-}  // namespace aadtest
+}  // namespace aad::testing
 
 #endif  // AADD_TESTS_INTEGRATION_SESSION_OBSERVATION_H_

@@ -13,19 +13,19 @@
 #include "server/storage/memory_session_store.h"
 #include "tests/integration/server_fixture.h"
 
-namespace aadtest {
+namespace aad::testing {
 namespace {
 
-class FailingStore final : public aadd::SessionStore {
+class FailingStore final : public aad::SessionStore {
  public:
   std::atomic<bool> fail{false};
 
-  absl::Status CreateSession(const std::string& id, const aadd::SessionConfigRecord& options,
+  absl::Status CreateSession(const std::string& id, const aad::SessionConfigRecord& options,
                              int64_t created_micros) override {
     if (fail) return Full();
     return inner_.CreateSession(id, options, created_micros);
   }
-  absl::Status PutSession(const aadd::SessionRecord& record) override {
+  absl::Status PutSession(const aad::SessionRecord& record) override {
     if (fail) return Full();
     return inner_.PutSession(record);
   }
@@ -33,22 +33,22 @@ class FailingStore final : public aadd::SessionStore {
     if (fail) return absl::UnavailableError("test store: device failing");
     return inner_.DeleteSession(id);
   }
-  absl::StatusOr<aadd::AppendResult> AppendBatch(const std::string& session,
-                                                 const aadd::BatchRecord& batch) override {
+  absl::StatusOr<aad::AppendResult> AppendBatch(const std::string& session,
+                                                 const aad::BatchRecord& batch) override {
     if (fail) return Full();
     return inner_.AppendBatch(session, batch);
   }
   absl::Status PutLabels(const std::string& session,
-                         absl::Span<const aadd::LabelRecord> labels) override {
+                         absl::Span<const aad::LabelRecord> labels) override {
     if (fail) return Full();
     return inner_.PutLabels(session, labels);
   }
-  absl::Status PutModel(const std::string& session, const aadd::ModelRecord& model,
+  absl::Status PutModel(const std::string& session, const aad::ModelRecord& model,
                         int64_t finished_run) override {
     if (fail) return Full();
     return inner_.PutModel(session, model, finished_run);
   }
-  absl::StatusOr<int64_t> BeginTraining(const std::string& session, aadd::TrainingKind kind,
+  absl::StatusOr<int64_t> BeginTraining(const std::string& session, aad::TrainingKind kind,
                                         int64_t started_micros) override {
     return inner_.BeginTraining(session, kind, started_micros);
   }
@@ -56,10 +56,10 @@ class FailingStore final : public aadd::SessionStore {
                               const std::string& outcome) override {
     return inner_.FinishTraining(session, run_id, outcome);
   }
-  absl::StatusOr<std::vector<aadd::SessionSummary>> ListSessions() override {
+  absl::StatusOr<std::vector<aad::SessionSummary>> ListSessions() override {
     return inner_.ListSessions();
   }
-  absl::StatusOr<aadd::SessionRecord> LoadSession(const std::string& id) override {
+  absl::StatusOr<aad::SessionRecord> LoadSession(const std::string& id) override {
     return inner_.LoadSession(id);
   }
 
@@ -67,12 +67,12 @@ class FailingStore final : public aadd::SessionStore {
   static absl::Status Full() {
     return absl::ResourceExhaustedError("test store: disk full writing /test/aadd.db");
   }
-  aadd::MemorySessionStore inner_;
+  aad::MemorySessionStore inner_;
 };
 
 class StoreErrorsTest : public ServerFixture {
  protected:
-  void Configure(aadd::ServerOptions* options) override {
+  void Configure(aad::ServerOptions* options) override {
     options->sessions.store = &failing_;
   }
   // Declared in the fixture's subclass, so it outlives nothing it must:
@@ -173,4 +173,4 @@ TEST_F(SqliteStoreTest, AcknowledgedWritesAreInTheStore) {
 }
 
 }  // namespace
-}  // namespace aadtest
+}  // namespace aad::testing

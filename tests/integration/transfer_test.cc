@@ -24,7 +24,7 @@
 #include "tests/integration/durability_util.h"
 #include "tests/integration/session_observation.h"
 
-namespace aadtest {
+namespace aad::testing {
 namespace {
 
 struct CommandResult {
@@ -90,7 +90,7 @@ TEST(Transfer, ImportedSessionOnAnotherServerIsTheExportedOneBitForBit) {
   if (HasFatalFailure()) return;
 
   // The next verdict, given to both copies, teaches both the same model.
-  for (aadc::AadClient* c : {client_a.get(), client_b.get()}) {
+  for (aad::AadClient* c : {client_a.get(), client_b.get()}) {
     auto labelled = c->SubmitLabels(session, {{10, true}}, /*wait_for_model=*/true);
     ASSERT_TRUE(labelled.ok()) << labelled.status();
     EXPECT_EQ(labelled->model_version(), 4);
@@ -217,7 +217,7 @@ TEST(Transfer, DamagedArchivesAndLimitsAreRefusedAndCreateNothing) {
 
   // aadctl checks the file before uploading and names it.
   const std::string file = files.path() + "/damaged.aads";
-  ASSERT_TRUE(aadd::WriteFileAtomically(file, flipped).ok());
+  ASSERT_TRUE(aad::WriteFileAtomically(file, flipped).ok());
   const CommandResult refused = Aadctl(b->port(), {"import", file});
   EXPECT_EQ(refused.exit_code, 1);
   EXPECT_NE(refused.output.find("DATA_LOSS: " + file + ": not a valid session archive: checksum"),
@@ -249,4 +249,4 @@ TEST(Transfer, DamagedArchivesAndLimitsAreRefusedAndCreateNothing) {
 }
 
 }  // namespace
-}  // namespace aadtest
+}  // namespace aad::testing

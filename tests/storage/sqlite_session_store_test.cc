@@ -33,15 +33,15 @@
 #include "gtest/gtest.h"
 #include "tests/format/record_test_util.h"
 
-namespace aadd {
+namespace aad {
 namespace {
 
-using ::aadd::testing::ExpectBatchesEqual;
-using ::aadd::testing::ExpectOptionsEqual;
-using ::aadd::testing::MakeBatch;
-using ::aadd::testing::OddOptions;
-using ::aadd::testing::SameLabels;
-using ::aadd::testing::ScratchDir;
+using ::aad::testing::ExpectBatchesEqual;
+using ::aad::testing::ExpectOptionsEqual;
+using ::aad::testing::MakeBatch;
+using ::aad::testing::OddOptions;
+using ::aad::testing::SameLabels;
+using ::aad::testing::ScratchDir;
 
 std::string DbPath(const ScratchDir& dir) {
   return dir.path() + "/" + std::string(SqliteSessionStore::kFileName);
@@ -758,4 +758,4 @@ TEST(SqliteSessionStoreTest, AcknowledgedWritesSurviveSigkill) {
 }
 
 }  // namespace
-}  // namespace aadd
+}  // namespace aad

@@ -9,15 +9,15 @@
 #include "server/storage/sqlite_session_store.h"
 #include "tests/format/record_test_util.h"
 
-namespace aadd {
+namespace aad {
 namespace {
 
-using ::aadd::testing::ExpectBatchesEqual;
-using ::aadd::testing::ExpectOptionsEqual;
-using ::aadd::testing::MakeBatch;
-using ::aadd::testing::OddOptions;
-using ::aadd::testing::SameLabels;
-using ::aadd::testing::ScratchDir;
+using ::aad::testing::ExpectBatchesEqual;
+using ::aad::testing::ExpectOptionsEqual;
+using ::aad::testing::MakeBatch;
+using ::aad::testing::OddOptions;
+using ::aad::testing::SameLabels;
+using ::aad::testing::ScratchDir;
 
 struct MemoryKind {
   static std::unique_ptr<SessionStore> Make(const std::string&) {
@@ -270,4 +270,4 @@ TYPED_TEST(StoreContractTest, PutSessionStoresAWholeRecord) {
 }
 
 }  // namespace
-}  // namespace aadd
+}  // namespace aad
