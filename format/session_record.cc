@@ -8,14 +8,25 @@
 
 namespace aad {
 
-absl::string_view TrainingKindName(TrainingKind kind) {
-  switch (kind) {
-    case TrainingKind::kFullTraining:
+absl::string_view TrainingStateName(TrainingState state) {
+  switch (state) {
+    case TrainingState::kIdle:
+      return "idle";
+    case TrainingState::kTraining:
       return "train";
-    case TrainingKind::kLabelUpdate:
+    case TrainingState::kUpdating:
       return "update";
   }
   return "unknown";
+}
+
+absl::Status ValidateRunKind(TrainingState kind) {
+  if (kind == TrainingState::kTraining || kind == TrainingState::kUpdating) {
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(absl::StrCat("a training run is a full training or a label "
+                                                 "update, not '",
+                                                 TrainingStateName(kind), "'"));
 }
 
 std::vector<LabelRecord> CurrentLabels(const std::vector<LabelRecord>& history) {

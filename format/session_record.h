@@ -60,15 +60,21 @@ struct ModelRecord {
   std::string bytes;
 };
 
-enum class TrainingKind { kFullTraining, kLabelUpdate };
-absl::string_view TrainingKindName(TrainingKind kind);
+// What a session's trainer is doing: nothing, a full training run (the
+// Train RPC) or a label update. A stored training run is one of the last two.
+enum class TrainingState { kIdle, kTraining, kUpdating };
+// "idle", "train", "update": the names the SQLite store keeps for runs.
+absl::string_view TrainingStateName(TrainingState state);
+// OK for the kinds a training run can have (kTraining, kUpdating);
+// INVALID_ARGUMENT for kIdle.
+absl::Status ValidateRunKind(TrainingState kind);
 
 // A training run that was started and never finished: the process died
 // during it. Recovery reports it (or restarts training) and closes it with
 // SessionStore::FinishTraining.
 struct TrainingRunRecord {
   int64_t run_id = 0;
-  TrainingKind kind = TrainingKind::kFullTraining;
+  TrainingState kind = TrainingState::kTraining;
   int64_t started_micros = 0;
 };
 

@@ -67,7 +67,7 @@ absl::StatusOr<SessionOptions> FromProto(const aad::v1::CreateSessionRequest& re
   return o;
 }
 
-void ToProto(const SessionStatus& s, aad::v1::SessionInfo* info) {
+void ToProto(const SessionInfo& s, aad::v1::SessionInfo* info) {
   info->set_session_id(s.id);
   aad::v1::SessionConfig* c = info->mutable_config();
   const aad::ActiveConfig& a = s.options.config;

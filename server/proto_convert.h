@@ -19,7 +19,7 @@ absl::StatusOr<SessionOptions> FromProto(const aad::v1::CreateSessionRequest& re
 absl::StatusOr<aad::StrategyKind> FromProto(aad::v1::QueryStrategy strategy, bool* has_value);
 
 aad::v1::QueryStrategy ToProto(aad::StrategyKind kind);
-void ToProto(const SessionStatus& status, aad::v1::SessionInfo* info);
+void ToProto(const SessionInfo& status, aad::v1::SessionInfo* info);
 
 }  // namespace aad
 

@@ -69,7 +69,7 @@ class IngestReactor final : public grpc::ServerReadReactor<aad::v1::IngestReques
   void OnReadDone(bool ok) override {
     if (!ok) {
       // The client closed its side (or the call was cancelled).
-      if (session_ != nullptr) response_->set_total_rows(session_->Status().rows);
+      if (session_ != nullptr) response_->set_total_rows(session_->Info().rows);
       if (session_ == nullptr && !context_->IsCancelled()) {
         Finish(ToGrpcStatus(absl::InvalidArgumentError("ingest stream had no batches")));
         return;
@@ -335,7 +335,7 @@ class ImportReactor final : public grpc::ServerReadReactor<aad::v1::ImportSessio
       Finish(ToGrpcStatus(session.status()));
       return;
     }
-    ToProto((*session)->Status(), response_->mutable_session());
+    ToProto((*session)->Info(), response_->mutable_session());
     Finish(grpc::Status::OK);
   }
 
@@ -365,7 +365,7 @@ grpc::ServerUnaryReactor* AadService::CreateSession(grpc::CallbackServerContext*
     ASSIGN_OR_RETURN(std::shared_ptr<Session> session,
                      sessions_->Create(std::move(options),
                                        SessionIdOf(context, request->session_id())));
-    ToProto(session->Status(), response->mutable_session());
+    ToProto(session->Info(), response->mutable_session());
     return absl::OkStatus();
   }();
   return FinishNow(context, status);
@@ -377,7 +377,7 @@ grpc::ServerUnaryReactor* AadService::GetSession(grpc::CallbackServerContext* co
   absl::Status status = [&]() -> absl::Status {
     ASSIGN_OR_RETURN(auto session,
                      FindSession(sessions_, SessionIdOf(context, request->session_id())));
-    ToProto(session->Status(), response->mutable_session());
+    ToProto(session->Info(), response->mutable_session());
     return absl::OkStatus();
   }();
   return FinishNow(context, status);
@@ -395,7 +395,7 @@ grpc::ServerUnaryReactor* AadService::ListSessions(grpc::CallbackServerContext* 
   auto sessions = sessions_->List(request->page_token(), page_size + 1);
   const bool more = static_cast<int>(sessions.size()) > page_size;
   if (more) sessions.pop_back();
-  for (const auto& s : sessions) ToProto(s->Status(), response->add_sessions());
+  for (const auto& s : sessions) ToProto(s->Info(), response->add_sessions());
   if (more) response->set_next_page_token(sessions.back()->id());
   return FinishNow(context, absl::OkStatus());
 }

@@ -101,7 +101,7 @@ absl::StatusOr<std::shared_ptr<Session>> Session::Restore(const SessionRecord& r
   }
   for (const TrainingRunRecord& run : record.interrupted_training) {
     s.last_error_ = absl::StrCat("training interrupted by a restart (",
-                                 TrainingKindName(run.kind), " run ", run.run_id, " started at ",
+                                 TrainingStateName(run.kind), " run ", run.run_id, " started at ",
                                  absl::FormatTime(absl::FromUnixMicros(run.started_micros)), ")");
     RETURN_IF_ERROR(store->FinishTraining(record.id, run.run_id, "interrupted by a restart"));
   }
@@ -180,9 +180,9 @@ std::shared_ptr<const Session::ModelSnapshot> Session::snapshot() const {
   return snapshot_;
 }
 
-SessionStatus Session::Status() const {
+SessionInfo Session::Info() const {
   MutexLock lock(&mu_);
-  SessionStatus s;
+  SessionInfo s;
   s.id = id_;
   s.options.config = config_;
   s.options.strategy = strategy_;
@@ -194,7 +194,7 @@ SessionStatus Session::Status() const {
   s.model_version = snapshot_ ? snapshot_->version : 0;
   s.model_rows = snapshot_ ? snapshot_->scores->rows() : 0;
   s.label_rounds = label_rounds_;
-  s.state = running_ == JobKind::kTrain || pending_train_ != nullptr ? TrainingState::kTraining
+  s.state = running_ == TrainingState::kTraining || pending_train_ != nullptr ? TrainingState::kTraining
             : worker_running_                                         ? TrainingState::kUpdating
                                                                       : TrainingState::kIdle;
   s.last_training_error = last_error_;
@@ -345,7 +345,7 @@ void Session::SubmitLabels(absl::Span<const aad::LabelledRow> labels, bool wait_
     result.model_version = snapshot_ ? snapshot_->version : 0;
     // An update follows when a model exists or a full run will produce one.
     result.update_scheduled = snapshot_ != nullptr || pending_train_ != nullptr ||
-                              running_ == JobKind::kTrain;
+                              running_ == TrainingState::kTraining;
     ++label_rounds_;  // also before any model: the count must follow from the store
     if (result.update_scheduled) {
       if (wait_for_model) {
@@ -372,7 +372,7 @@ absl::Status Session::StartTraining(TrainObserver* observer, int pretrain_epochs
     return absl::FailedPreconditionError(
         absl::StrCat("session ", id_, " has no rows: ingest data before training"));
   }
-  if (pending_train_ != nullptr || running_ == JobKind::kTrain) {
+  if (pending_train_ != nullptr || running_ == TrainingState::kTraining) {
     return absl::FailedPreconditionError(
         absl::StrCat("session ", id_, " is already training: one run at a time"));
   }
@@ -431,7 +431,7 @@ std::vector<Session::Waiter> Session::TakeWaitersLocked(int64_t revision) {
 
 void Session::RunWorker() {
   for (;;) {
-    JobKind kind = JobKind::kNone;
+    TrainingState kind = TrainingState::kIdle;
     TrainObserver* observer = nullptr;
     std::shared_ptr<const aad::Matrix> pool;
     std::vector<aad::LabelledRow> labels;
@@ -455,12 +455,12 @@ void Session::RunWorker() {
         stop_status = absl::CancelledError(
             absl::StrCat("session ", id_, " is closing: ", cancel_reason_));
       } else if (pending_train_ != nullptr) {
-        kind = JobKind::kTrain;
+        kind = TrainingState::kTraining;
         observer = pending_train_;
         pending_train_ = nullptr;
         if (pending_epochs_ >= 0) config.pretrain_epochs = pending_epochs_;
       } else if (HasWorkLocked()) {
-        kind = JobKind::kUpdate;
+        kind = TrainingState::kUpdating;
       } else {
         // Waiters left here wait for labels no model will include (no model
         // exists and no run is coming): answer them with the newest state.
@@ -471,7 +471,7 @@ void Session::RunWorker() {
       }
       if (stop) {
         worker_running_ = false;
-        running_ = JobKind::kNone;
+        running_ = TrainingState::kIdle;
       } else {
         running_ = kind;
         pool = PoolMatrixLocked();
@@ -508,7 +508,7 @@ void Session::RunWorker() {
       // after the restart.
       absl::StatusOr<int64_t> run = BeginRun(kind);
       status = run.status();
-      if (status.ok() && kind == JobKind::kTrain) {
+      if (status.ok() && kind == TrainingState::kTraining) {
         LogInfo(id_, absl::StrCat("training on ", pool->rows(), " rows and ", labels.size(),
                                   " labels"));
         // A fresh learner: a cancelled or unstored run leaves the current one
@@ -547,7 +547,7 @@ void Session::RunWorker() {
     LabelResult label_result;
     {
       MutexLock lock(&mu_);
-      running_ = JobKind::kNone;
+      running_ = TrainingState::kIdle;
       if (status.ok()) {
         auto snap = std::make_shared<ModelSnapshot>();
         last_version_ = next_version;
@@ -561,17 +561,17 @@ void Session::RunWorker() {
         label_result = {static_cast<int64_t>(labels_.size()), version, true};
       } else {
         last_error_ = std::string(status.message());
-        if (kind == JobKind::kUpdate) {
+        if (kind == TrainingState::kUpdating) {
           failed_revision_ = revision;
           answered = TakeWaitersLocked(revision);
         }
       }
     }
     if (status.ok()) {
-      LogInfo(id_, absl::StrCat(kind == JobKind::kTrain ? "trained" : "updated", " model version ",
+      LogInfo(id_, absl::StrCat(kind == TrainingState::kTraining ? "trained" : "updated", " model version ",
                                 version, " (", labels.size(), " labels)"));
     } else {
-      LogWarning(id_, absl::StrCat(kind == JobKind::kTrain ? "training" : "label update",
+      LogWarning(id_, absl::StrCat(kind == TrainingState::kTraining ? "training" : "label update",
                                    " failed: ", status.ToString()));
     }
     if (observer != nullptr) observer->OnTrainingDone(status, version);
@@ -585,12 +585,10 @@ void Session::RunWorker() {
   }
 }
 
-absl::StatusOr<int64_t> Session::BeginRun(JobKind kind) {
+absl::StatusOr<int64_t> Session::BeginRun(TrainingState kind) {
   MutexLock write_lock(&write_mu_);
   if (deleted_) return absl::CancelledError(absl::StrCat("session ", id_, " was deleted"));
-  return store_->BeginTraining(
-      id_, kind == JobKind::kTrain ? TrainingKind::kFullTraining : TrainingKind::kLabelUpdate,
-      NowMicros());
+  return store_->BeginTraining(id_, kind, NowMicros());
 }
 
 absl::Status Session::PersistModel(const aad::ActiveModel& model, int64_t version,

@@ -54,9 +54,8 @@ struct SessionLimits {
   int64_t max_features = 4096;
 };
 
-enum class TrainingState { kIdle, kTraining, kUpdating };
 
-struct SessionStatus {
+struct SessionInfo {
   std::string id;
   SessionOptions options;
   int64_t rows = 0;
@@ -146,7 +145,7 @@ class Session : public std::enable_shared_from_this<Session> {
   absl::StatusOr<IngestResult> Append(const std::string& batch_id, int64_t feature_count,
                                       absl::Span<const float> values);
 
-  SessionStatus Status() const;
+  SessionInfo Info() const;
 
   // Scores inline rows with the newest model. FAILED_PRECONDITION before
   // any model exists.
@@ -187,7 +186,6 @@ class Session : public std::enable_shared_from_this<Session> {
     int64_t revision;
     std::function<void(absl::StatusOr<LabelResult>)> done;
   };
-  enum class JobKind { kNone, kTrain, kUpdate };
 
   std::shared_ptr<const ModelSnapshot> snapshot() const ABSL_LOCKS_EXCLUDED(mu_);
   bool HasWorkLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -196,7 +194,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void RunWorker() ABSL_LOCKS_EXCLUDED(mu_, train_mu_);
   // Store writes of the training worker, under write_mu_ (CANCELLED once
   // the session was deleted).
-  absl::StatusOr<int64_t> BeginRun(JobKind kind) ABSL_LOCKS_EXCLUDED(write_mu_, mu_);
+  absl::StatusOr<int64_t> BeginRun(TrainingState kind) ABSL_LOCKS_EXCLUDED(write_mu_, mu_);
   absl::Status PersistModel(const aad::ActiveModel& model, int64_t version, int64_t revision,
                             int64_t run_id) ABSL_LOCKS_EXCLUDED(write_mu_, mu_);
   void FinishRun(int64_t run_id, const absl::Status& outcome)
@@ -254,7 +252,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::shared_ptr<const ModelSnapshot> snapshot_ ABSL_GUARDED_BY(mu_);
   int64_t last_version_ ABSL_GUARDED_BY(mu_) = 0;
   bool worker_running_ ABSL_GUARDED_BY(mu_) = false;
-  JobKind running_ ABSL_GUARDED_BY(mu_) = JobKind::kNone;
+  TrainingState running_ ABSL_GUARDED_BY(mu_) = TrainingState::kIdle;
   TrainObserver* pending_train_ ABSL_GUARDED_BY(mu_) = nullptr;
   int pending_epochs_ ABSL_GUARDED_BY(mu_) = -1;
   std::vector<Waiter> waiters_ ABSL_GUARDED_BY(mu_);

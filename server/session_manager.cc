@@ -84,7 +84,7 @@ absl::Status SessionManager::RestoreOne(const std::string& id) {
     return absl::Status(session.status().code(), absl::StrCat("cannot restore session ", id, ": ",
                                                               session.status().message()));
   }
-  const SessionStatus status = (*session)->Status();
+  const SessionInfo status = (*session)->Info();
   LogInfo(id, absl::StrCat("restored: ", status.rows, " rows, ", status.labels,
                            " labels, model version ", status.model_version,
                            status.last_training_error.empty() ? "" : "; ",
@@ -206,7 +206,7 @@ absl::StatusOr<std::shared_ptr<Session>> SessionManager::Import(absl::string_vie
   }
   RETURN_IF_ERROR(session.status());
   const absl::Time end = absl::Now();
-  const SessionStatus status = (*session)->Status();
+  const SessionInfo status = (*session)->Info();
   LogInfo(reserved,
           absl::StrCat("imported from ", source, ": ", status.rows, " rows, ", status.labels,
                        " labels, model version ", status.model_version, " in ",

@@ -126,8 +126,9 @@ absl::Status MemorySessionStore::PutModel(const std::string& session, const Mode
 }
 
 absl::StatusOr<int64_t> MemorySessionStore::BeginTraining(const std::string& session,
-                                                          TrainingKind kind,
+                                                          TrainingState kind,
                                                           int64_t started_micros) {
+  RETURN_IF_ERROR(ValidateRunKind(kind));
   MutexLock lock(&mu_);
   ASSIGN_OR_RETURN(Stored * stored, FindLocked(session));
   const int64_t run = stored->next_run_id++;

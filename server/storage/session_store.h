@@ -80,8 +80,9 @@ class SessionStore {
   // Records that a training run starts; returns its run id (> 0). Until
   // FinishTraining (or a PutModel naming it) the run counts as interrupted
   // in LoadSession, which is how recovery learns that the process died
-  // during training.
-  virtual absl::StatusOr<int64_t> BeginTraining(const std::string& session, TrainingKind kind,
+  // during training. `kind` is kTraining or kUpdating (INVALID_ARGUMENT for
+  // kIdle).
+  virtual absl::StatusOr<int64_t> BeginTraining(const std::string& session, TrainingState kind,
                                                 int64_t started_micros) = 0;
   // Closes a run, whatever its outcome (failed, cancelled, interrupted and
   // reported). `outcome` is kept for diagnosis. NOT_FOUND for an unknown run.

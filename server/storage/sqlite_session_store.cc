@@ -634,8 +634,9 @@ absl::Status SqliteSessionStore::PutModel(const std::string& session, const Mode
 }
 
 absl::StatusOr<int64_t> SqliteSessionStore::BeginTraining(const std::string& session,
-                                                          TrainingKind kind,
+                                                          TrainingState kind,
                                                           int64_t started_micros) {
+  RETURN_IF_ERROR(ValidateRunKind(kind));
   MutexLock lock(&mu_);
   Transaction txn(this);
   RETURN_IF_ERROR(txn.Begin(/*write=*/true));
@@ -648,7 +649,7 @@ absl::StatusOr<int64_t> SqliteSessionStore::BeginTraining(const std::string& ses
     Statement stmt(s);
     BindText(s, 1, session);
     sqlite3_bind_int64(s, 2, run);
-    const std::string kind_name(TrainingKindName(kind));
+    const std::string kind_name(TrainingStateName(kind));
     BindText(s, 3, kind_name);
     sqlite3_bind_int64(s, 4, started_micros);
     RETURN_IF_ERROR(StepDone(s, "record training start"));
@@ -808,8 +809,8 @@ absl::StatusOr<SessionRecord> SqliteSessionStore::LoadSession(const std::string&
       const std::string kind = ColumnText(s, 1);
       out.interrupted_training.push_back(TrainingRunRecord{
           sqlite3_column_int64(s, 0),
-          kind == TrainingKindName(TrainingKind::kLabelUpdate) ? TrainingKind::kLabelUpdate
-                                                               : TrainingKind::kFullTraining,
+          kind == TrainingStateName(TrainingState::kUpdating) ? TrainingState::kUpdating
+                                                               : TrainingState::kTraining,
           sqlite3_column_int64(s, 2)});
     }
   }

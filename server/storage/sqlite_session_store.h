@@ -80,7 +80,7 @@ class SqliteSessionStore final : public SessionStore {
                          absl::Span<const LabelRecord> labels) override;
   absl::Status PutModel(const std::string& session, const ModelRecord& model,
                         int64_t finished_run) override;
-  absl::StatusOr<int64_t> BeginTraining(const std::string& session, TrainingKind kind,
+  absl::StatusOr<int64_t> BeginTraining(const std::string& session, TrainingState kind,
                                         int64_t started_micros) override;
   absl::Status FinishTraining(const std::string& session, int64_t run_id,
                               const std::string& outcome) override;

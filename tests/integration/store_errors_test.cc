@@ -48,7 +48,7 @@ class FailingStore final : public aad::SessionStore {
     if (fail) return Full();
     return inner_.PutModel(session, model, finished_run);
   }
-  absl::StatusOr<int64_t> BeginTraining(const std::string& session, aad::TrainingKind kind,
+  absl::StatusOr<int64_t> BeginTraining(const std::string& session, aad::TrainingState kind,
                                         int64_t started_micros) override {
     return inner_.BeginTraining(session, kind, started_micros);
   }

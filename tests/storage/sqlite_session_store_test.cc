@@ -149,10 +149,10 @@ TEST(SqliteSessionStoreTest, ReopenGivesBackTheSameSession) {
     ASSERT_TRUE(store->PutLabels("s", std::vector<LabelRecord>{{3, true, 1}, {400, false, 2}})
                     .ok());
     ASSERT_TRUE(store->PutLabels("s", std::vector<LabelRecord>{{3, false, 3}}).ok());
-    auto run = store->BeginTraining("s", TrainingKind::kFullTraining, 5);
+    auto run = store->BeginTraining("s", TrainingState::kTraining, 5);
     ASSERT_TRUE(run.ok());
     ASSERT_TRUE(store->PutModel("s", ModelRecord{1, 2, 6, std::string(100000, 'm')}, *run).ok());
-    ASSERT_TRUE(store->BeginTraining("s", TrainingKind::kLabelUpdate, 7).ok());
+    ASSERT_TRUE(store->BeginTraining("s", TrainingState::kUpdating, 7).ok());
     auto loaded = store->LoadSession("s");
     ASSERT_TRUE(loaded.ok());
     before = *loaded;
@@ -177,10 +177,10 @@ TEST(SqliteSessionStoreTest, ReopenGivesBackTheSameSession) {
   EXPECT_EQ(after->model->version, 1);
   // The update begun before the close is reported as interrupted.
   ASSERT_EQ(after->interrupted_training.size(), 1u);
-  EXPECT_EQ(after->interrupted_training[0].kind, TrainingKind::kLabelUpdate);
+  EXPECT_EQ(after->interrupted_training[0].kind, TrainingState::kUpdating);
   // Writes continue where they stopped: row ids, label order, run ids.
   EXPECT_TRUE(store->AppendBatch("s", MakeBatch("b5", before.row_count(), 1, 4, 9)).ok());
-  auto next_run = store->BeginTraining("s", TrainingKind::kFullTraining, 8);
+  auto next_run = store->BeginTraining("s", TrainingState::kTraining, 8);
   ASSERT_TRUE(next_run.ok());
   EXPECT_GT(*next_run, after->interrupted_training[0].run_id);
 }
@@ -195,10 +195,10 @@ TEST(SqliteSessionStoreTest, DeleteSessionLeavesNoRowInAnyTable) {
       ASSERT_TRUE(store->AppendBatch(id, MakeBatch("a", 0, 10, 3, 1)).ok());
       ASSERT_TRUE(store->AppendBatch(id, MakeBatch("b", 10, 10, 3, 2)).ok());
       ASSERT_TRUE(store->PutLabels(id, std::vector<LabelRecord>{{1, true, 1}, {1, false, 2}}).ok());
-      auto run = store->BeginTraining(id, TrainingKind::kFullTraining, 0);
+      auto run = store->BeginTraining(id, TrainingState::kTraining, 0);
       ASSERT_TRUE(run.ok());
       ASSERT_TRUE(store->PutModel(id, ModelRecord{1, 0, 0, "m"}, *run).ok());
-      ASSERT_TRUE(store->BeginTraining(id, TrainingKind::kLabelUpdate, 0).ok());
+      ASSERT_TRUE(store->BeginTraining(id, TrainingState::kUpdating, 0).ok());
     }
     ASSERT_TRUE(store->DeleteSession("gone").ok());
   }
@@ -594,7 +594,7 @@ std::string ModelBytes(int64_t version) {
         Say(fd, absl::StrCat("L ", l.time_micros, " ", l.row_id, " ", l.anomaly ? 1 : 0));
       }
     } else {
-      auto run = store.BeginTraining("crash", TrainingKind::kLabelUpdate, op);
+      auto run = store.BeginTraining("crash", TrainingState::kUpdating, op);
       absl::Status put = run.ok() ? store.PutModel("crash", ModelRecord{version + 1, 0, 0,
                                                                         ModelBytes(version + 1)},
                                                    *run)

@@ -182,17 +182,20 @@ TYPED_TEST(StoreContractTest, ModelVersionsOnlyGrow) {
 TYPED_TEST(StoreContractTest, TrainingMarkersReportUnfinishedRuns) {
   SessionStore& store = *this->store_;
   ASSERT_TRUE(store.CreateSession("s", SessionConfigRecord{}, 0).ok());
-  auto first = store.BeginTraining("s", TrainingKind::kFullTraining, 10);
+  auto idle = store.BeginTraining("s", TrainingState::kIdle, 5);
+  EXPECT_EQ(idle.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(idle.status().message().find("'idle'"), std::string::npos) << idle.status();
+  auto first = store.BeginTraining("s", TrainingState::kTraining, 10);
   ASSERT_TRUE(first.ok()) << first.status();
   ASSERT_TRUE(store.PutModel("s", ModelRecord{1, 0, 0, "m"}, *first).ok());
-  auto second = store.BeginTraining("s", TrainingKind::kLabelUpdate, 20);
+  auto second = store.BeginTraining("s", TrainingState::kUpdating, 20);
   ASSERT_TRUE(second.ok());
   EXPECT_NE(*first, *second);
   auto loaded = store.LoadSession("s");
   ASSERT_TRUE(loaded.ok());
   ASSERT_EQ(loaded->interrupted_training.size(), 1u);
   EXPECT_EQ(loaded->interrupted_training[0].run_id, *second);
-  EXPECT_EQ(loaded->interrupted_training[0].kind, TrainingKind::kLabelUpdate);
+  EXPECT_EQ(loaded->interrupted_training[0].kind, TrainingState::kUpdating);
   EXPECT_EQ(loaded->interrupted_training[0].started_micros, 20);
   ASSERT_TRUE(store.FinishTraining("s", *second, "interrupted by restart").ok());
   EXPECT_EQ(store.FinishTraining("s", *second, "twice").code(), absl::StatusCode::kNotFound);
