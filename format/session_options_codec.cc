@@ -25,26 +25,26 @@ constexpr absl::string_view kHeader = "aadd-session-options";
 
 // One persisted field: how to print it and how to parse it into a record.
 struct Field {
-  std::function<std::string(const SessionConfigRecord&)> print;
-  std::function<bool(absl::string_view, SessionConfigRecord*)> parse;
+  std::function<std::string(const SessionOptions&)> print;
+  std::function<bool(absl::string_view, SessionOptions*)> parse;
 };
 
 // Paths from a record to the struct that holds a field, const and not.
 struct ConfigPath {
-  static aad::ActiveConfig& Get(SessionConfigRecord& r) { return r.config; }
-  static const aad::ActiveConfig& Get(const SessionConfigRecord& r) { return r.config; }
+  static aad::ActiveConfig& Get(SessionOptions& r) { return r.config; }
+  static const aad::ActiveConfig& Get(const SessionOptions& r) { return r.config; }
 };
 struct UaiPath {
-  static aad::UaiInputOptions& Get(SessionConfigRecord& r) { return r.config.uai_inputs; }
-  static const aad::UaiInputOptions& Get(const SessionConfigRecord& r) {
+  static aad::UaiInputOptions& Get(SessionOptions& r) { return r.config.uai_inputs; }
+  static const aad::UaiInputOptions& Get(const SessionOptions& r) {
     return r.config.uai_inputs;
   }
 };
 
 template <typename T>
 Field IntField(T aad::ActiveConfig::*member) {
-  return {[member](const SessionConfigRecord& r) { return absl::StrCat(r.config.*member); },
-          [member](absl::string_view v, SessionConfigRecord* r) {
+  return {[member](const SessionOptions& r) { return absl::StrCat(r.config.*member); },
+          [member](absl::string_view v, SessionOptions* r) {
             int64_t x;
             if (!absl::SimpleAtoi(v, &x)) return false;
             r->config.*member = static_cast<T>(x);
@@ -54,28 +54,28 @@ Field IntField(T aad::ActiveConfig::*member) {
 }
 
 Field SeedField() {
-  return {[](const SessionConfigRecord& r) { return absl::StrCat(r.config.seed); },
-          [](absl::string_view v, SessionConfigRecord* r) {
+  return {[](const SessionOptions& r) { return absl::StrCat(r.config.seed); },
+          [](absl::string_view v, SessionOptions* r) {
             return absl::SimpleAtoi(v, &r->config.seed);
           }};
 }
 
 template <typename P, typename S>
 Field FloatField(float S::*member) {
-  return {[member](const SessionConfigRecord& r) {
+  return {[member](const SessionOptions& r) {
             return absl::StrFormat("%.9g", P::Get(r).*member);
           },
-          [member](absl::string_view v, SessionConfigRecord* r) {
+          [member](absl::string_view v, SessionOptions* r) {
             return absl::SimpleAtof(v, &(P::Get(*r).*member));
           }};
 }
 
 template <typename P, typename S>
 Field BoolField(bool S::*member) {
-  return {[member](const SessionConfigRecord& r) {
+  return {[member](const SessionOptions& r) {
             return std::string(P::Get(r).*member ? "1" : "0");
           },
-          [member](absl::string_view v, SessionConfigRecord* r) {
+          [member](absl::string_view v, SessionOptions* r) {
             if (v != "0" && v != "1") return false;
             P::Get(*r).*member = v == "1";
             return true;
@@ -88,10 +88,10 @@ const std::vector<std::pair<std::string, Field>>& Fields() {
   using U = aad::UaiInputOptions;
   static const auto* fields = new std::vector<std::pair<std::string, Field>>{
       {"detector",
-       {[](const SessionConfigRecord& r) {
+       {[](const SessionOptions& r) {
           return std::string(aad::DetectorKindName(r.config.detector));
         },
-        [](absl::string_view v, SessionConfigRecord* r) {
+        [](absl::string_view v, SessionOptions* r) {
           auto kind = aad::ParseDetectorKind(v);
           if (!kind.ok()) return false;
           r->config.detector = *kind;
@@ -125,18 +125,18 @@ const std::vector<std::pair<std::string, Field>>& Fields() {
       {"max_labelled_per_step", IntField(&C::max_labelled_per_step)},
       {"seed", SeedField()},
       {"strategy",
-       {[](const SessionConfigRecord& r) {
+       {[](const SessionOptions& r) {
           return std::string(aad::StrategyKindName(r.strategy));
         },
-        [](absl::string_view v, SessionConfigRecord* r) {
+        [](absl::string_view v, SessionOptions* r) {
           auto kind = aad::ParseStrategyKind(v);
           if (!kind.ok()) return false;
           r->strategy = *kind;
           return true;
         }}},
       {"feature_count",
-       {[](const SessionConfigRecord& r) { return absl::StrCat(r.feature_count); },
-        [](absl::string_view v, SessionConfigRecord* r) {
+       {[](const SessionOptions& r) { return absl::StrCat(r.feature_count); },
+        [](absl::string_view v, SessionOptions* r) {
           return absl::SimpleAtoi(v, &r->feature_count) && r->feature_count >= 0;
         }}},
   };
@@ -145,7 +145,7 @@ const std::vector<std::pair<std::string, Field>>& Fields() {
 
 }  // namespace
 
-std::string EncodeSessionOptions(const SessionConfigRecord& options) {
+std::string EncodeSessionOptions(const SessionOptions& options) {
   std::string out = absl::StrCat(kHeader, " ", kSessionOptionsFormatVersion, "\n");
   for (const auto& [key, field] : Fields()) {
     absl::StrAppend(&out, key, "=", field.print(options), "\n");
@@ -157,7 +157,7 @@ std::string EncodeSessionOptions(const SessionConfigRecord& options) {
   return out;
 }
 
-absl::StatusOr<SessionConfigRecord> DecodeSessionOptions(absl::string_view text,
+absl::StatusOr<SessionOptions> DecodeSessionOptions(absl::string_view text,
                                                          absl::string_view source) {
   std::vector<absl::string_view> lines = absl::StrSplit(text, '\n', absl::SkipEmpty());
   if (lines.empty()) {
@@ -181,7 +181,7 @@ absl::StatusOr<SessionConfigRecord> DecodeSessionOptions(absl::string_view text,
     for (const auto& [key, field] : Fields()) (*m)[key] = &field;
     return m;
   }();
-  SessionConfigRecord out;
+  SessionOptions out;
   if (version < 2) out.config.uai_inputs.leaves = false;
   for (size_t i = 1; i < lines.size(); ++i) {
     // Only the first '=' splits: values (C-escaped names) may hold more.

@@ -1,4 +1,4 @@
-// A versioned text encoding of SessionConfigRecord, written by the stores and
+// A versioned text encoding of SessionOptions, written by the stores and
 // the archive. Text (one key=value a line) rather than protobuf so that the
 // storage layer depends on no generated code, and so that an operator can
 // read a session's configuration straight from the database.
@@ -30,12 +30,12 @@ namespace aad {
 inline constexpr int kSessionOptionsFormatVersion = 2;
 
 // Thread-safe (pure functions).
-std::string EncodeSessionOptions(const SessionConfigRecord& options);
+std::string EncodeSessionOptions(const SessionOptions& options);
 
 // DATA_LOSS naming `source` and the offending line for malformed text, an
 // unknown key or an invalid configuration; FAILED_PRECONDITION for a format
 // version newer than kSessionOptionsFormatVersion.
-absl::StatusOr<SessionConfigRecord> DecodeSessionOptions(absl::string_view text,
+absl::StatusOr<SessionOptions> DecodeSessionOptions(absl::string_view text,
                                                          absl::string_view source);
 
 }  // namespace aad

@@ -1,8 +1,8 @@
 // The persisted form of a session: plain structs shared by every SessionStore
 // implementation and by the export/import archive. They hold no protobuf and
 // no service types, so that a store (SQLite today, PostgreSQL later) can be
-// swapped without touching the service; the service converts its
-// SessionOptions and state to and from these records at its edge.
+// swapped without touching the service. The service uses SessionOptions
+// itself and converts its state to and from the other records at its edge.
 //
 // Row ids are server-assigned and contiguous: batch k starts where batch k-1
 // ended. Label times are Unix microseconds chosen by the caller (the store
@@ -23,9 +23,10 @@
 
 namespace aad {
 
-// A session's configuration as persisted; mirrors SessionOptions field for
-// field (see session_options_codec.h for its versioned text encoding).
-struct SessionConfigRecord {
+// What a client chose at creation, defaults filled in and validated: the
+// service's and the store's one form of a session's settings (see
+// session_options_codec.h for its versioned text encoding).
+struct SessionOptions {
   aad::ActiveConfig config;
   aad::StrategyKind strategy = aad::StrategyKind::kTop;
   int64_t feature_count = 0;  // 0 = fixed by the first batch
@@ -90,7 +91,7 @@ struct SessionSummary {
 struct SessionRecord {
   std::string id;
   int64_t created_micros = 0;
-  SessionConfigRecord options;
+  SessionOptions options;
   std::vector<BatchRecord> batches;  // in row order
   // Current labels, one per labelled row, in the order each row was first
   // labelled; a relabel replaces the verdict in place (as the session does).

@@ -45,12 +45,8 @@ absl::StatusOr<std::shared_ptr<Session>> Session::Restore(const SessionRecord& r
                                                           SessionLimits limits,
                                                           TrainingPool* pool,
                                                           SessionStore* store) {
-  SessionOptions options;
-  options.config = record.options.config;
-  options.strategy = record.options.strategy;
-  options.feature_count = record.batches.empty() ? record.options.feature_count
-                                                 : record.batches.front().feature_count;
-  options.feature_names = record.options.feature_names;
+  SessionOptions options = record.options;
+  if (!record.batches.empty()) options.feature_count = record.batches.front().feature_count;
   auto session = std::make_shared<Session>(record.id, std::move(options), limits, pool, store);
   Session& s = *session;
   MutexLock train_lock(&s.train_mu_);

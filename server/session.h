@@ -41,14 +41,6 @@
 
 namespace aad {
 
-// What a client chose at creation, defaults filled in and validated.
-struct SessionOptions {
-  aad::ActiveConfig config;
-  aad::StrategyKind strategy = aad::StrategyKind::kTop;
-  int64_t feature_count = 0;  // 0 = fixed by the first batch
-  std::vector<std::string> feature_names;
-};
-
 struct SessionLimits {
   int64_t max_rows_per_session = 10'000'000;
   int64_t max_features = 4096;

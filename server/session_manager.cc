@@ -37,15 +37,6 @@ absl::Status ValidateSessionId(const std::string& id) {
       "session id '", id, "' is not 1-64 characters of letters, digits, '_' and '-'"));
 }
 
-SessionConfigRecord ToRecord(const SessionOptions& options) {
-  SessionConfigRecord record;
-  record.config = options.config;
-  record.strategy = options.strategy;
-  record.feature_count = options.feature_count;
-  record.feature_names = options.feature_names;
-  return record;
-}
-
 }  // namespace
 
 SessionManager::SessionManager(const SessionManagerOptions& options)
@@ -126,7 +117,7 @@ absl::StatusOr<std::shared_ptr<Session>> SessionManager::Create(SessionOptions o
   ASSIGN_OR_RETURN(id, Reserve(std::move(id)));
   // Stored outside mu_, so that a slow store never stalls other sessions.
   absl::Status stored =
-      store_->CreateSession(id, ToRecord(options), absl::ToUnixMicros(absl::Now()));
+      store_->CreateSession(id, options, absl::ToUnixMicros(absl::Now()));
   MutexLock lock(&mu_);
   creating_.erase(id);
   RETURN_IF_ERROR(stored);

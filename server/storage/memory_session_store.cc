@@ -16,7 +16,7 @@ absl::StatusOr<MemorySessionStore::Stored*> MemorySessionStore::FindLocked(const
 }
 
 absl::Status MemorySessionStore::CreateSession(const std::string& id,
-                                               const SessionConfigRecord& options,
+                                               const SessionOptions& options,
                                                int64_t created_micros) {
   if (id.empty()) return absl::InvalidArgumentError("session id is empty");
   MutexLock lock(&mu_);

@@ -23,7 +23,7 @@ class MemorySessionStore final : public SessionStore {
   MemorySessionStore(const MemorySessionStore&) = delete;
   MemorySessionStore& operator=(const MemorySessionStore&) = delete;
 
-  absl::Status CreateSession(const std::string& id, const SessionConfigRecord& options,
+  absl::Status CreateSession(const std::string& id, const SessionOptions& options,
                              int64_t created_micros) override;
   absl::Status PutSession(const SessionRecord& record) override;
   absl::Status DeleteSession(const std::string& id) override;

@@ -43,7 +43,7 @@ class SessionStore {
   virtual ~SessionStore() = default;
 
   // Stores a new, empty session. ALREADY_EXISTS when `id` is taken.
-  virtual absl::Status CreateSession(const std::string& id, const SessionConfigRecord& options,
+  virtual absl::Status CreateSession(const std::string& id, const SessionOptions& options,
                                      int64_t created_micros) = 0;
 
   // Stores a whole session at once (import): all or nothing. ALREADY_EXISTS

@@ -386,7 +386,7 @@ absl::StatusOr<SqliteSessionStore::SessionRow> SqliteSessionStore::FindSessionLo
 }
 
 absl::Status SqliteSessionStore::CreateSession(const std::string& id,
-                                               const SessionConfigRecord& options,
+                                               const SessionOptions& options,
                                                int64_t created_micros) {
   if (id.empty()) return absl::InvalidArgumentError("session id is empty");
   const std::string encoded = EncodeSessionOptions(options);

@@ -70,7 +70,7 @@ class SqliteSessionStore final : public SessionStore {
   // Thread-safe; see SessionStore for the contract of each method. Calls are
   // serialised on one connection: SQLite commits one writer at a time
   // anyway, and the fsync of a commit dominates the cost of a write.
-  absl::Status CreateSession(const std::string& id, const SessionConfigRecord& options,
+  absl::Status CreateSession(const std::string& id, const SessionOptions& options,
                              int64_t created_micros) override;
   absl::Status PutSession(const SessionRecord& record) override;
   absl::Status DeleteSession(const std::string& id) override;

@@ -65,8 +65,8 @@ inline BatchRecord MakeBatch(const std::string& id, int64_t first_row, int64_t r
 
 // Options with every field away from its default, so a field dropped by the
 // encoding shows up.
-inline SessionConfigRecord OddOptions() {
-  SessionConfigRecord o;
+inline SessionOptions OddOptions() {
+  SessionOptions o;
   o.config.detector = aad::DetectorKind::kDeepSvdd;
   o.config.hidden_units = 33;
   o.config.latent_units = 7;
@@ -101,7 +101,7 @@ inline SessionConfigRecord OddOptions() {
   return o;
 }
 
-inline void ExpectOptionsEqual(const SessionConfigRecord& a, const SessionConfigRecord& b) {
+inline void ExpectOptionsEqual(const SessionOptions& a, const SessionOptions& b) {
   const aad::ActiveConfig& x = a.config;
   const aad::ActiveConfig& y = b.config;
   EXPECT_EQ(x.detector, y.detector);

@@ -13,20 +13,20 @@ using ::aad::testing::ExpectOptionsEqual;
 using ::aad::testing::OddOptions;
 
 TEST(SessionOptionsCodecTest, RoundTripsEveryField) {
-  const SessionConfigRecord odd = OddOptions();
+  const SessionOptions odd = OddOptions();
   auto decoded = DecodeSessionOptions(EncodeSessionOptions(odd), "test");
   ASSERT_TRUE(decoded.ok()) << decoded.status();
   ExpectOptionsEqual(*decoded, odd);
-  auto defaults = DecodeSessionOptions(EncodeSessionOptions(SessionConfigRecord{}), "test");
+  auto defaults = DecodeSessionOptions(EncodeSessionOptions(SessionOptions{}), "test");
   ASSERT_TRUE(defaults.ok()) << defaults.status();
-  ExpectOptionsEqual(*defaults, SessionConfigRecord{});
+  ExpectOptionsEqual(*defaults, SessionOptions{});
 }
 
 TEST(SessionOptionsCodecTest, MissingKeysKeepDefaults) {
   // What a record written before a field existed looks like.
   auto decoded = DecodeSessionOptions("aadd-session-options 2\nhidden_units=12\n", "test");
   ASSERT_TRUE(decoded.ok()) << decoded.status();
-  SessionConfigRecord expected;
+  SessionOptions expected;
   expected.config.hidden_units = 12;
   ExpectOptionsEqual(*decoded, expected);
 }
@@ -36,7 +36,7 @@ TEST(SessionOptionsCodecTest, VersionOneRecordsPredateTheLeafInputs) {
   // trained with, also through a retrain after a restart.
   auto old = DecodeSessionOptions("aadd-session-options 1\nhidden_units=12\n", "test");
   ASSERT_TRUE(old.ok()) << old.status();
-  SessionConfigRecord expected;
+  SessionOptions expected;
   expected.config.hidden_units = 12;
   expected.config.uai_inputs.leaves = false;
   ExpectOptionsEqual(*old, expected);

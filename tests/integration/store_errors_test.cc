@@ -20,7 +20,7 @@ class FailingStore final : public aad::SessionStore {
  public:
   std::atomic<bool> fail{false};
 
-  absl::Status CreateSession(const std::string& id, const aad::SessionConfigRecord& options,
+  absl::Status CreateSession(const std::string& id, const aad::SessionOptions& options,
                              int64_t created_micros) override {
     if (fail) return Full();
     return inner_.CreateSession(id, options, created_micros);

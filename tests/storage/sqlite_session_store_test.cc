@@ -191,7 +191,7 @@ TEST(SqliteSessionStoreTest, DeleteSessionLeavesNoRowInAnyTable) {
     auto store = OpenOrDie(dir.path());
     ASSERT_NE(store, nullptr);
     for (const std::string id : {"gone", "kept"}) {
-      ASSERT_TRUE(store->CreateSession(id, SessionConfigRecord{}, 0).ok());
+      ASSERT_TRUE(store->CreateSession(id, SessionOptions{}, 0).ok());
       ASSERT_TRUE(store->AppendBatch(id, MakeBatch("a", 0, 10, 3, 1)).ok());
       ASSERT_TRUE(store->AppendBatch(id, MakeBatch("b", 10, 10, 3, 2)).ok());
       ASSERT_TRUE(store->PutLabels(id, std::vector<LabelRecord>{{1, true, 1}, {1, false, 2}}).ok());
@@ -246,7 +246,7 @@ TEST(SqliteSessionStoreTest, DamagedBatchBytesAreDataLossNotDifferentRows) {
   {
     auto store = OpenOrDie(dir.path());
     ASSERT_NE(store, nullptr);
-    ASSERT_TRUE(store->CreateSession("s", SessionConfigRecord{}, 0).ok());
+    ASSERT_TRUE(store->CreateSession("s", SessionOptions{}, 0).ok());
     ASSERT_TRUE(store->AppendBatch("s", batch).ok());
   }
   // Closing checkpointed the WAL: the floats sit in the main file. Flip one
@@ -270,7 +270,7 @@ TEST(SqliteSessionStoreTest, TruncatedFileIsDataLoss) {
   {
     auto store = OpenOrDie(dir.path());
     ASSERT_NE(store, nullptr);
-    ASSERT_TRUE(store->CreateSession("s", SessionConfigRecord{}, 0).ok());
+    ASSERT_TRUE(store->CreateSession("s", SessionOptions{}, 0).ok());
     for (int i = 0; i < 8; ++i) {
       ASSERT_TRUE(store->AppendBatch("s", MakeBatch(absl::StrCat(i), i * 1000, 1000, 8, i)).ok());
     }
@@ -393,7 +393,7 @@ TEST(SqliteSessionStoreTest, FullDiskFailsWritesCleanlyWhileReadsWork) {
   {
     auto store = OpenOrDie(dir.path());
     ASSERT_NE(store, nullptr);
-    ASSERT_TRUE(store->CreateSession("s", SessionConfigRecord{}, 0).ok());
+    ASSERT_TRUE(store->CreateSession("s", SessionOptions{}, 0).ok());
     ASSERT_TRUE(store->AppendBatch("s", MakeBatch("small", 0, 100, 32, 1)).ok());
     ASSERT_TRUE(store->PutModel("s", ModelRecord{1, 0, 0, old_model}, 0).ok());
   }
@@ -471,7 +471,7 @@ TEST(SqliteSessionStoreTest, ConcurrentWritersAndReaders) {
   ASSERT_NE(store, nullptr);
   constexpr int kWriters = 4, kBatches = 15;
   for (int w = 0; w < kWriters; ++w) {
-    ASSERT_TRUE(store->CreateSession(absl::StrCat("w", w), SessionConfigRecord{}, 0).ok());
+    ASSERT_TRUE(store->CreateSession(absl::StrCat("w", w), SessionOptions{}, 0).ok());
   }
   std::atomic<bool> done{false};
   std::atomic<int> failures{0};
@@ -540,7 +540,7 @@ std::string ModelBytes(int64_t version) {
     _exit(3);
   }
   SqliteSessionStore& store = **opened;
-  absl::Status created = store.CreateSession("crash", SessionConfigRecord{}, 0);
+  absl::Status created = store.CreateSession("crash", SessionOptions{}, 0);
   if (!created.ok() && created.code() != absl::StatusCode::kAlreadyExists) {
     Say(fd, absl::StrCat("E create: ", created.ToString()));
     _exit(3);

@@ -48,7 +48,7 @@ TYPED_TEST_SUITE(StoreContractTest, StoreKinds);
 
 TYPED_TEST(StoreContractTest, RoundTripsEveryRecord) {
   SessionStore& store = *this->store_;
-  const SessionConfigRecord options = OddOptions();
+  const SessionOptions options = OddOptions();
   ASSERT_TRUE(store.CreateSession("s1", options, 1234).ok());
   std::vector<BatchRecord> batches = {MakeBatch("b0", 0, 3, 4, 1), MakeBatch("b1", 3, 5, 4, 2)};
   for (const BatchRecord& b : batches) {
@@ -90,7 +90,7 @@ TYPED_TEST(StoreContractTest, RoundTripsEveryRecord) {
 
 TYPED_TEST(StoreContractTest, BatchIdsAreIdempotent) {
   SessionStore& store = *this->store_;
-  ASSERT_TRUE(store.CreateSession("s", SessionConfigRecord{}, 0).ok());
+  ASSERT_TRUE(store.CreateSession("s", SessionOptions{}, 0).ok());
   ASSERT_TRUE(store.AppendBatch("s", MakeBatch("a", 0, 4, 2, 1)).ok());
   ASSERT_TRUE(store.AppendBatch("s", MakeBatch("b", 4, 2, 2, 2)).ok());
   // A retry of "a" (the client never saw the answer) repeats its ids and
@@ -112,7 +112,7 @@ TYPED_TEST(StoreContractTest, BatchIdsAreIdempotent) {
 
 TYPED_TEST(StoreContractTest, RejectsBatchesOutOfOrderOrMalformed) {
   SessionStore& store = *this->store_;
-  ASSERT_TRUE(store.CreateSession("s", SessionConfigRecord{}, 0).ok());
+  ASSERT_TRUE(store.CreateSession("s", SessionOptions{}, 0).ok());
   auto gap = store.AppendBatch("s", MakeBatch("a", 5, 4, 2, 1));
   EXPECT_EQ(gap.status().code(), absl::StatusCode::kFailedPrecondition) << gap.status();
   EXPECT_NE(gap.status().message().find("starts at row 5"), std::string::npos) << gap.status();
@@ -128,7 +128,7 @@ TYPED_TEST(StoreContractTest, RejectsBatchesOutOfOrderOrMalformed) {
   EXPECT_EQ(store.AppendBatch("nope", MakeBatch("c", 0, 1, 2, 1)).status().code(),
             absl::StatusCode::kNotFound);
   // A width fixed at creation binds the first batch too.
-  SessionConfigRecord fixed;
+  SessionOptions fixed;
   fixed.feature_count = 4;
   ASSERT_TRUE(store.CreateSession("fixed", fixed, 0).ok());
   auto narrow = store.AppendBatch("fixed", MakeBatch("a", 0, 2, 3, 1));
@@ -138,7 +138,7 @@ TYPED_TEST(StoreContractTest, RejectsBatchesOutOfOrderOrMalformed) {
 
 TYPED_TEST(StoreContractTest, RelabelKeepsFirstOrderAndHistory) {
   SessionStore& store = *this->store_;
-  ASSERT_TRUE(store.CreateSession("s", SessionConfigRecord{}, 0).ok());
+  ASSERT_TRUE(store.CreateSession("s", SessionOptions{}, 0).ok());
   ASSERT_TRUE(store.AppendBatch("s", MakeBatch("a", 0, 10, 2, 1)).ok());
   ASSERT_TRUE(store.PutLabels("s", std::vector<LabelRecord>{{7, true, 1}, {2, false, 2}}).ok());
   ASSERT_TRUE(store.PutLabels("s", std::vector<LabelRecord>{{4, true, 3}, {7, false, 4}}).ok());
@@ -155,7 +155,7 @@ TYPED_TEST(StoreContractTest, RelabelKeepsFirstOrderAndHistory) {
 
 TYPED_TEST(StoreContractTest, LabelsForUnknownRowsStoreNothing) {
   SessionStore& store = *this->store_;
-  ASSERT_TRUE(store.CreateSession("s", SessionConfigRecord{}, 0).ok());
+  ASSERT_TRUE(store.CreateSession("s", SessionOptions{}, 0).ok());
   ASSERT_TRUE(store.AppendBatch("s", MakeBatch("a", 0, 3, 2, 1)).ok());
   absl::Status status = store.PutLabels("s", std::vector<LabelRecord>{{1, true, 1}, {3, true, 2}});
   EXPECT_EQ(status.code(), absl::StatusCode::kNotFound) << status;
@@ -167,7 +167,7 @@ TYPED_TEST(StoreContractTest, LabelsForUnknownRowsStoreNothing) {
 
 TYPED_TEST(StoreContractTest, ModelVersionsOnlyGrow) {
   SessionStore& store = *this->store_;
-  ASSERT_TRUE(store.CreateSession("s", SessionConfigRecord{}, 0).ok());
+  ASSERT_TRUE(store.CreateSession("s", SessionOptions{}, 0).ok());
   ASSERT_TRUE(store.PutModel("s", ModelRecord{2, 0, 0, "two"}, 0).ok());
   absl::Status stale = store.PutModel("s", ModelRecord{2, 0, 0, "again"}, 0);
   EXPECT_EQ(stale.code(), absl::StatusCode::kFailedPrecondition) << stale;
@@ -181,7 +181,7 @@ TYPED_TEST(StoreContractTest, ModelVersionsOnlyGrow) {
 
 TYPED_TEST(StoreContractTest, TrainingMarkersReportUnfinishedRuns) {
   SessionStore& store = *this->store_;
-  ASSERT_TRUE(store.CreateSession("s", SessionConfigRecord{}, 0).ok());
+  ASSERT_TRUE(store.CreateSession("s", SessionOptions{}, 0).ok());
   auto idle = store.BeginTraining("s", TrainingState::kIdle, 5);
   EXPECT_EQ(idle.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(idle.status().message().find("'idle'"), std::string::npos) << idle.status();
@@ -210,9 +210,9 @@ TYPED_TEST(StoreContractTest, TrainingMarkersReportUnfinishedRuns) {
 
 TYPED_TEST(StoreContractTest, SessionsAreIndependentAndDeletable) {
   SessionStore& store = *this->store_;
-  ASSERT_TRUE(store.CreateSession("b", SessionConfigRecord{}, 0).ok());
-  ASSERT_TRUE(store.CreateSession("a", SessionConfigRecord{}, 0).ok());
-  EXPECT_EQ(store.CreateSession("a", SessionConfigRecord{}, 0).code(),
+  ASSERT_TRUE(store.CreateSession("b", SessionOptions{}, 0).ok());
+  ASSERT_TRUE(store.CreateSession("a", SessionOptions{}, 0).ok());
+  EXPECT_EQ(store.CreateSession("a", SessionOptions{}, 0).code(),
             absl::StatusCode::kAlreadyExists);
   // Batch ids are per session.
   ASSERT_TRUE(store.AppendBatch("a", MakeBatch("x", 0, 2, 2, 1)).ok());
@@ -228,7 +228,7 @@ TYPED_TEST(StoreContractTest, SessionsAreIndependentAndDeletable) {
   EXPECT_EQ(store.DeleteSession("a").code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(store.LoadSession("a").status().code(), absl::StatusCode::kNotFound);
   // The id is free again, with nothing of the old session left.
-  ASSERT_TRUE(store.CreateSession("a", SessionConfigRecord{}, 0).ok());
+  ASSERT_TRUE(store.CreateSession("a", SessionOptions{}, 0).ok());
   auto fresh = store.LoadSession("a");
   ASSERT_TRUE(fresh.ok());
   EXPECT_TRUE(fresh->batches.empty());
