@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
@@ -25,11 +26,7 @@ namespace {
 
 bool IsBlank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
 
-absl::string_view Trim(absl::string_view s) {
-  while (!s.empty() && IsBlank(s.front())) s.remove_prefix(1);
-  while (!s.empty() && IsBlank(s.back())) s.remove_suffix(1);
-  return s;
-}
+absl::string_view Trim(absl::string_view s) { return absl::StripAsciiWhitespace(s); }
 
 // Error values are quoted back to the user; a runaway cell (a missing closing
 // quote swallows the rest of the file) would make the message unreadable.
@@ -158,7 +155,10 @@ class CsvTokenizer {
 enum class NumberKind { kOk, kNotANumber, kNaN, kInf, kOutOfRange };
 
 // Locale-independent: std::from_chars never consults the C locale, so a
-// process running under, say, de_DE still reads "0.5" as one half.
+// process running under, say, de_DE still reads "0.5" as one half. Not
+// absl::SimpleAtof: it also reads hexadecimal ("0x10" is 16), which a
+// data file means as text, and it cannot tell "inf" from a finite value too
+// large for float32, which the errors name apart.
 NumberKind ParseFloat(absl::string_view s, float* out) {
   s = Trim(s);
   // from_chars rejects a leading '+', which spreadsheets do write.
