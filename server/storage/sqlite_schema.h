@@ -1,0 +1,19 @@
+// The SQLite store's schema (version SqliteSessionStore::kSchemaVersion):
+// the tables a new database gets, and the statements that delete one
+// session's rows.
+#ifndef AADD_SERVER_STORAGE_SQLITE_SCHEMA_H_
+#define AADD_SERVER_STORAGE_SQLITE_SCHEMA_H_
+
+#include "absl/types/span.h"
+
+namespace aad {
+
+// CREATE TABLE statements, in order.
+absl::Span<const char* const> SqliteSchema();
+// DELETE statements for one session (?1 = its id), children first
+// (foreign keys).
+absl::Span<const char* const> SqliteDeleteSession();
+
+}  // namespace aad
+
+#endif  // AADD_SERVER_STORAGE_SQLITE_SCHEMA_H_
