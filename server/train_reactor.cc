@@ -1,0 +1,149 @@
+#include "server/train_reactor.h"
+
+#include <atomic>
+#include <chrono>
+
+#include "absl/base/thread_annotations.h"
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "core/util/status_macros.h"
+#include "server/call_routing.h"
+#include "server/log.h"
+#include "server/mutex.h"
+#include "server/proto_convert.h"
+#include "server/status_mapping.h"
+
+namespace aad {
+namespace {
+
+// Server stream of training progress. Training runs on a training thread;
+// progress messages are coalesced (only the newest is kept while a write is
+// in flight) so a slow client never slows training down. Finish is called
+// once the run ended and the last write completed.
+class TrainReactor final : public grpc::ServerWriteReactor<aad::v1::TrainResponse>,
+                           public TrainObserver {
+ public:
+  TrainReactor(grpc::CallbackServerContext* context, std::shared_ptr<Session> session,
+               int pretrain_epochs)
+      : context_(context), session_(std::move(session)), pretrain_epochs_(pretrain_epochs) {}
+
+  // Starts the run; answers at once when it cannot start.
+  void Start() {
+    absl::Status status = session_->StartTraining(this, pretrain_epochs_);
+    if (!status.ok()) {
+      {
+        MutexLock lock(&mu_);
+        finish_pending_ = true;
+        final_status_ = ToGrpcStatus(status);
+      }
+      Step();
+    }
+  }
+
+  void OnProgress(const aad::TrainProgress& p) override {
+    {
+      MutexLock lock(&mu_);
+      next_.Clear();
+      next_.set_epoch(p.epoch);
+      next_.set_epochs(p.epochs);
+      next_.set_loss(p.loss);
+      next_.set_rows_per_second(p.rows_per_second);
+      has_next_ = true;
+    }
+    Step();
+  }
+
+  bool ShouldStop() override {
+    return cancelled_.load() || std::chrono::system_clock::now() > context_->deadline();
+  }
+
+  void OnTrainingDone(const absl::Status& status, int64_t version) override {
+    {
+      MutexLock lock(&mu_);
+      SetOutcomeLocked(status, version);
+    }
+    Step();
+  }
+
+  void OnWriteDone(bool ok) override {
+    if (!ok) cancelled_.store(true);
+    {
+      MutexLock lock(&mu_);
+      writing_ = false;
+    }
+    Step();
+  }
+
+  void OnCancel() override { cancelled_.store(true); }
+
+  void OnDone() override { delete this; }
+
+ private:
+  void SetOutcomeLocked(const absl::Status& status, int64_t version)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (status.ok()) {
+      next_.Clear();
+      next_.set_done(true);
+      next_.set_model_version(version);
+      has_next_ = true;
+      final_status_ = grpc::Status::OK;
+    } else if (status.code() == absl::StatusCode::kCancelled &&
+               std::chrono::system_clock::now() > context_->deadline()) {
+      final_status_ = ToGrpcStatus(absl::DeadlineExceededError(
+          absl::StrCat("training of session ", session_->id(),
+                       " passed the call's deadline; the previous model stays")));
+    } else {
+      final_status_ = ToGrpcStatus(status);
+    }
+    finish_pending_ = true;
+  }
+
+  // Starts the next write, or finishes once the outcome is known and the
+  // last write completed. Finish is called outside the lock and is the last
+  // touch of `this`: OnDone (which deletes it) may run right after.
+  void Step() ABSL_LOCKS_EXCLUDED(mu_) {
+    grpc::Status status;
+    {
+      MutexLock lock(&mu_);
+      if (writing_ || finished_) return;
+      if (has_next_) {
+        out_ = next_;
+        has_next_ = false;
+        writing_ = true;
+        StartWrite(&out_);
+        return;
+      }
+      if (!finish_pending_) return;
+      finished_ = true;
+      status = final_status_;
+    }
+    Finish(status);
+  }
+
+  grpc::CallbackServerContext* const context_;
+  const std::shared_ptr<Session> session_;
+  const int pretrain_epochs_;
+  std::atomic<bool> cancelled_{false};
+  Mutex mu_;
+  aad::v1::TrainResponse next_ ABSL_GUARDED_BY(mu_);
+  aad::v1::TrainResponse out_ ABSL_GUARDED_BY(mu_);  // the write in flight
+  bool has_next_ ABSL_GUARDED_BY(mu_) = false;
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool finish_pending_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  grpc::Status final_status_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace
+
+grpc::ServerWriteReactor<v1::TrainResponse>* StartTrainReactor(
+    grpc::CallbackServerContext* context, std::shared_ptr<Session> session, int pretrain_epochs) {
+  auto* reactor = new TrainReactor(context, std::move(session), pretrain_epochs);
+  reactor->Start();
+  return reactor;
+}
+
+}  // namespace aad
