@@ -24,9 +24,10 @@ std::string StoreBatchId(const std::string& batch_id, int64_t first_row_id) {
   return absl::StrCat(std::string(1, Session::kReservedBatchIdPrefix), "rows-", first_row_id);
 }
 
-int64_t NowMicros() { return absl::ToUnixMicros(absl::Now()); }
 
 }  // namespace
+
+int64_t Session::NowMicros() { return absl::ToUnixMicros(absl::Now()); }
 
 Session::Session(std::string id, SessionOptions options, SessionLimits limits, TrainingPool* pool,
                  SessionStore* store)
@@ -37,7 +38,7 @@ Session::Session(std::string id, SessionOptions options, SessionLimits limits, T
       config_(options.config),
       strategy_(options.strategy),
       store_(store),
-      feature_count_(options.feature_count) {}
+      rows_(options.feature_count) {}
 
 Session::~Session() = default;
 
@@ -52,20 +53,14 @@ absl::StatusOr<std::shared_ptr<Session>> Session::Restore(const SessionRecord& r
   MutexLock train_lock(&s.train_mu_);
   MutexLock write_lock(&s.write_mu_);
   MutexLock lock(&s.mu_);
-  const int64_t rows = record.row_count();
-  s.rows_.reserve(static_cast<size_t>(rows * s.feature_count_));
+  s.rows_.Reserve(record.row_count());
   for (const BatchRecord& b : record.batches) {
-    s.rows_.insert(s.rows_.end(), b.values.begin(), b.values.end());
+    s.rows_.Append(b.feature_count, b.values);
     if (b.batch_id.empty() || b.batch_id[0] != kReservedBatchIdPrefix) {
-      s.batches_[b.batch_id] = {b.first_row_id, b.row_count};
+      s.rows_.RememberBatch(b.batch_id, {b.first_row_id, b.row_count});
     }
   }
-  s.row_count_ = rows;
-  for (const LabelRecord& l : record.labels) {
-    s.label_index_[l.row_id] = s.labels_.size();
-    s.labels_.push_back({l.row_id, l.anomaly});
-    s.anomalies_ += l.anomaly;
-  }
+  for (const LabelRecord& l : record.labels) s.labels_.Apply({l.row_id, l.anomaly});
   s.labels_revision_ = static_cast<int64_t>(record.label_history.size());
   // One submission, one time (SubmitLabels makes them strictly increasing).
   absl::flat_hash_set<int64_t> submissions;
@@ -86,7 +81,7 @@ absl::StatusOr<std::shared_ptr<Session>> Session::Restore(const SessionRecord& r
     }
     ASSIGN_OR_RETURN(std::unique_ptr<aad::ActiveLearner> learner,
                      aad::ActiveLearner::Create(s.config_));
-    RETURN_IF_ERROR(learner->Adopt(*std::move(model), *s.PoolMatrixLocked()));
+    RETURN_IF_ERROR(learner->Adopt(*std::move(model), *s.rows_.AsMatrix()));
     auto snap = std::make_shared<ModelSnapshot>();
     snap->version = m.version;
     snap->labels_revision = m.labels_revision;
@@ -127,30 +122,27 @@ absl::StatusOr<IngestResult> Session::Append(const std::string& batch_id, int64_
   BatchRecord record;
   {
     MutexLock lock(&mu_);
-    if (!batch_id.empty()) {
-      auto it = batches_.find(batch_id);
-      if (it != batches_.end()) {
-        const int64_t rows =
-            feature_count > 0 ? static_cast<int64_t>(values.size()) / feature_count : -1;
-        if (rows != it->second.second) {
-          return absl::AlreadyExistsError(absl::StrCat(what, " was stored before with ",
-                                                       it->second.second,
-                                                       " rows; this one has ", rows));
-        }
-        return IngestResult{it->second.first, it->second.second, true, row_count_};
+    if (const RowPool::BatchSpan* known = batch_id.empty() ? nullptr : rows_.FindBatch(batch_id)) {
+      const int64_t rows =
+          feature_count > 0 ? static_cast<int64_t>(values.size()) / feature_count : -1;
+      if (rows != known->row_count) {
+        return absl::AlreadyExistsError(absl::StrCat(what, " was stored before with ",
+                                                     known->row_count, " rows; this one has ",
+                                                     rows));
       }
+      return IngestResult{known->first_row_id, known->row_count, true, rows_.rows()};
     }
     RETURN_IF_ERROR(
-        ValidateRows(values, feature_count, feature_count_, limits_.max_features, what));
+        ValidateRows(values, feature_count, rows_.feature_count(), limits_.max_features, what));
     const int64_t rows = static_cast<int64_t>(values.size()) / feature_count;
-    if (row_count_ + rows > limits_.max_rows_per_session) {
+    if (rows_.rows() + rows > limits_.max_rows_per_session) {
       return absl::ResourceExhaustedError(
           absl::StrCat(what, " of ", rows, " rows would grow session ", id_, " to ",
-                       row_count_ + rows, " rows, over the limit of ",
+                       rows_.rows() + rows, " rows, over the limit of ",
                        limits_.max_rows_per_session, " (--max_rows_per_session)"));
     }
-    record.batch_id = StoreBatchId(batch_id, row_count_);
-    record.first_row_id = row_count_;
+    record.batch_id = StoreBatchId(batch_id, rows_.rows());
+    record.first_row_id = rows_.rows();
     record.row_count = rows;
     record.feature_count = feature_count;
   }
@@ -160,14 +152,12 @@ absl::StatusOr<IngestResult> Session::Append(const std::string& batch_id, int64_
   MutexLock lock(&mu_);
   if (stored.duplicate) {
     // The store knew the batch and memory did not: answer with its ids.
-    batches_[batch_id] = {stored.first_row_id, stored.row_count};
-    return IngestResult{stored.first_row_id, stored.row_count, true, row_count_};
+    rows_.RememberBatch(batch_id, {stored.first_row_id, stored.row_count});
+    return IngestResult{stored.first_row_id, stored.row_count, true, rows_.rows()};
   }
-  feature_count_ = feature_count;
-  rows_.insert(rows_.end(), values.begin(), values.end());
-  IngestResult result{row_count_, record.row_count, false, row_count_ + record.row_count};
-  row_count_ += record.row_count;
-  if (!batch_id.empty()) batches_[batch_id] = {result.first_row_id, record.row_count};
+  IngestResult result{rows_.rows(), record.row_count, false, rows_.rows() + record.row_count};
+  rows_.Append(feature_count, values);
+  if (!batch_id.empty()) rows_.RememberBatch(batch_id, {result.first_row_id, record.row_count});
   return result;
 }
 
@@ -182,17 +172,18 @@ SessionInfo Session::Info() const {
   s.id = id_;
   s.options.config = config_;
   s.options.strategy = strategy_;
-  s.options.feature_count = feature_count_;
+  s.options.feature_count = rows_.feature_count();
   s.options.feature_names = feature_names_;
-  s.rows = row_count_;
-  s.labels = static_cast<int64_t>(labels_.size());
-  s.anomalies = anomalies_;
+  s.rows = rows_.rows();
+  s.labels = labels_.size();
+  s.anomalies = labels_.anomalies();
   s.model_version = snapshot_ ? snapshot_->version : 0;
   s.model_rows = snapshot_ ? snapshot_->scores->rows() : 0;
   s.label_rounds = label_rounds_;
-  s.state = running_ == TrainingState::kTraining || pending_train_ != nullptr ? TrainingState::kTraining
-            : worker_running_                                         ? TrainingState::kUpdating
-                                                                      : TrainingState::kIdle;
+  s.state = running_ == TrainingState::kTraining || pending_train_ != nullptr
+                ? TrainingState::kTraining
+            : worker_running_ ? TrainingState::kUpdating
+                              : TrainingState::kIdle;
   s.last_training_error = last_error_;
   return s;
 }
@@ -229,20 +220,17 @@ absl::StatusOr<RowScores> Session::ScorePoolRows(absl::Span<const int64_t> row_i
     }
     bool all_scored = true;
     for (int64_t r : row_ids) {
-      if (r < 0 || r >= row_count_) {
+      if (r < 0 || r >= rows_.rows()) {
         return absl::NotFoundError(absl::StrCat("row id ", r, " is not in session ", id_,
-                                                " (", row_count_, " rows)"));
+                                                " (", rows_.rows(), " rows)"));
       }
       all_scored = all_scored && r < snap->scores->rows();
     }
     // Rows ingested after the model was trained have no cached score: score
     // them all with the model so one reply never mixes two computations.
     if (!all_scored) {
-      cols = feature_count_;
-      gathered.reserve(row_ids.size() * cols);
-      for (int64_t r : row_ids) {
-        gathered.insert(gathered.end(), rows_.begin() + r * cols, rows_.begin() + (r + 1) * cols);
-      }
+      cols = rows_.feature_count();
+      rows_.Gather(row_ids, &gathered);
     }
   }
   RowScores out;
@@ -271,8 +259,7 @@ absl::StatusOr<Candidates> Session::QueryCandidates(int64_t k, const aad::Strate
       return absl::FailedPreconditionError(
           absl::StrCat("session ", id_, " has no model yet: call Train first"));
     }
-    labelled.assign(row_count_, 0);
-    for (const aad::LabelledRow& l : labels_) labelled[l.row] = 1;
+    labelled = labels_.LabelledFlags(rows_.rows());
     query_seed = seed != nullptr ? *seed
                                  : aad::QuerySeed(config_.seed, static_cast<uint64_t>(label_rounds_) + 1);
   }
@@ -283,12 +270,8 @@ absl::StatusOr<Candidates> Session::QueryCandidates(int64_t k, const aad::Strate
   std::vector<float> logit;
   RETURN_IF_ERROR(snap->scores->Lookup(out.row_ids, &out.p, &logit, &out.s));
   MutexLock lock(&mu_);
-  out.feature_count = feature_count_;
-  out.values.reserve(out.row_ids.size() * feature_count_);
-  for (int64_t r : out.row_ids) {
-    out.values.insert(out.values.end(), rows_.begin() + r * feature_count_,
-                      rows_.begin() + (r + 1) * feature_count_);
-  }
+  out.feature_count = rows_.feature_count();
+  rows_.Gather(out.row_ids, &out.values);
   return out;
 }
 
@@ -310,9 +293,9 @@ void Session::SubmitLabels(absl::Span<const aad::LabelledRow> labels, bool wait_
       }
       // Validate all before storing any: a rejected request changes nothing.
       for (const aad::LabelledRow& l : labels) {
-        if (l.row < 0 || l.row >= row_count_) {
+        if (l.row < 0 || l.row >= rows_.rows()) {
           return absl::NotFoundError(absl::StrCat("row id ", l.row, " is not in session ", id_,
-                                                  " (", row_count_,
+                                                  " (", rows_.rows(),
                                                   " rows); no label was stored"));
         }
       }
@@ -325,19 +308,9 @@ void Session::SubmitLabels(absl::Span<const aad::LabelledRow> labels, bool wait_
     last_label_micros_ = time;
 
     MutexLock lock(&mu_);
-    for (const aad::LabelledRow& l : labels) {
-      auto it = label_index_.find(l.row);
-      if (it == label_index_.end()) {
-        label_index_[l.row] = labels_.size();
-        labels_.push_back(l);
-        anomalies_ += l.anomaly;
-      } else {
-        anomalies_ += static_cast<int>(l.anomaly) - static_cast<int>(labels_[it->second].anomaly);
-        labels_[it->second].anomaly = l.anomaly;
-      }
-    }
+    for (const aad::LabelledRow& l : labels) labels_.Apply(l);
     labels_revision_ += static_cast<int64_t>(labels.size());
-    result.labels = static_cast<int64_t>(labels_.size());
+    result.labels = labels_.size();
     result.model_version = snapshot_ ? snapshot_->version : 0;
     // An update follows when a model exists or a full run will produce one.
     result.update_scheduled = snapshot_ != nullptr || pending_train_ != nullptr ||
@@ -357,255 +330,6 @@ void Session::SubmitLabels(absl::Span<const aad::LabelledRow> labels, bool wait_
   } else if (done) {
     done(result);
   }
-}
-
-absl::Status Session::StartTraining(TrainObserver* observer, int pretrain_epochs) {
-  MutexLock lock(&mu_);
-  if (cancelled_.load()) {
-    return absl::CancelledError(absl::StrCat("session ", id_, " is closing: ", cancel_reason_));
-  }
-  if (row_count_ == 0) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("session ", id_, " has no rows: ingest data before training"));
-  }
-  if (pending_train_ != nullptr || running_ == TrainingState::kTraining) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("session ", id_, " is already training: one run at a time"));
-  }
-  aad::ActiveConfig config = config_;
-  if (pretrain_epochs >= 0) config.pretrain_epochs = pretrain_epochs;
-  RETURN_IF_ERROR(config.Validate());
-  pending_train_ = observer;
-  pending_epochs_ = pretrain_epochs;
-  MaybeStartWorkerLocked();
-  return absl::OkStatus();
-}
-
-void Session::Cancel(const std::string& reason) {
-  bool stops_worker;
-  {
-    MutexLock lock(&mu_);
-    if (cancelled_.load()) return;
-    cancel_reason_ = reason;
-    // A running worker sees the flag at its next check and answers every
-    // queued caller; without a worker nothing is queued (queued work always
-    // has a worker).
-    cancelled_.store(true);
-    stops_worker = worker_running_;
-  }
-  // An idle session has nothing to stop: a shutdown of a server holding
-  // many sessions logs only those whose training it cuts short.
-  if (stops_worker) LogInfo(id_, absl::StrCat("cancelled: ", reason, "; training stops"));
-}
-
-bool Session::HasWorkLocked() const {
-  if (pending_train_ != nullptr) return true;
-  return snapshot_ != nullptr && snapshot_->labels_revision < labels_revision_ &&
-         failed_revision_ != labels_revision_;
-}
-
-void Session::MaybeStartWorkerLocked() {
-  if (worker_running_ || !HasWorkLocked()) return;
-  worker_running_ = true;
-  pool_->Schedule([self = shared_from_this()] { self->RunWorker(); });
-}
-
-std::shared_ptr<const aad::Matrix> Session::PoolMatrixLocked() {
-  if (pool_matrix_ == nullptr || pool_matrix_->rows() != row_count_) {
-    pool_matrix_ = std::make_shared<const aad::Matrix>(
-        aad::ConstMatrixMap(rows_.data(), row_count_, feature_count_));
-  }
-  return pool_matrix_;
-}
-
-std::vector<Session::Waiter> Session::TakeWaitersLocked(int64_t revision) {
-  std::vector<Waiter> ready, rest;
-  for (Waiter& w : waiters_) (w.revision <= revision ? ready : rest).push_back(std::move(w));
-  waiters_ = std::move(rest);
-  return ready;
-}
-
-void Session::RunWorker() {
-  for (;;) {
-    TrainingState kind = TrainingState::kIdle;
-    TrainObserver* observer = nullptr;
-    std::shared_ptr<const aad::Matrix> pool;
-    std::vector<aad::LabelledRow> labels;
-    int64_t revision = 0;
-    int64_t next_version = 0;
-    aad::ActiveConfig config = config_;
-    // Callers to answer when the worker stops (outside the lock).
-    bool stop = false;
-    absl::Status stop_status;
-    std::vector<Waiter> stop_waiters;
-    LabelResult stop_result;
-    {
-      MutexLock lock(&mu_);
-      if (cancelled_.load()) {
-        // Answer everyone still waiting, then stop for good.
-        stop = true;
-        observer = pending_train_;
-        pending_train_ = nullptr;
-        stop_waiters = std::move(waiters_);
-        waiters_.clear();
-        stop_status = absl::CancelledError(
-            absl::StrCat("session ", id_, " is closing: ", cancel_reason_));
-      } else if (pending_train_ != nullptr) {
-        kind = TrainingState::kTraining;
-        observer = pending_train_;
-        pending_train_ = nullptr;
-        if (pending_epochs_ >= 0) config.pretrain_epochs = pending_epochs_;
-      } else if (HasWorkLocked()) {
-        kind = TrainingState::kUpdating;
-      } else {
-        // Waiters left here wait for labels no model will include (no model
-        // exists and no run is coming): answer them with the newest state.
-        stop = true;
-        stop_waiters = TakeWaitersLocked(labels_revision_);
-        stop_result = {static_cast<int64_t>(labels_.size()), snapshot_ ? snapshot_->version : 0,
-                       false};
-      }
-      if (stop) {
-        worker_running_ = false;
-        running_ = TrainingState::kIdle;
-      } else {
-        running_ = kind;
-        pool = PoolMatrixLocked();
-        labels = labels_;
-        revision = labels_revision_;
-        // Only this worker publishes versions.
-        next_version = last_version_ + 1;
-      }
-    }
-    if (stop) {
-      if (observer != nullptr) observer->OnTrainingDone(stop_status, 0);
-      for (Waiter& w : stop_waiters) {
-        if (stop_status.ok()) {
-          w.done(stop_result);
-        } else {
-          w.done(stop_status);
-        }
-      }
-      return;
-    }
-
-    aad::TrainControl control;
-    control.should_stop = [this, observer] {
-      return cancelled_.load() || (observer != nullptr && observer->ShouldStop());
-    };
-    if (observer != nullptr) {
-      control.on_progress = [observer](const aad::TrainProgress& p) { observer->OnProgress(p); };
-    }
-    absl::Status status;
-    std::shared_ptr<const aad::PoolScores> scores;
-    {
-      MutexLock train_lock(&train_mu_);
-      // The run is recorded first, so that a crash during it is reported
-      // after the restart.
-      absl::StatusOr<int64_t> run = BeginRun(kind);
-      status = run.status();
-      if (status.ok() && kind == TrainingState::kTraining) {
-        LogInfo(id_, absl::StrCat("training on ", pool->rows(), " rows and ", labels.size(),
-                                  " labels"));
-        // A fresh learner: a cancelled or unstored run leaves the current one
-        // (and its caches, which label updates warm-start from) untouched.
-        auto fresh = aad::ActiveLearner::Create(config);
-        status = fresh.status();
-        if (status.ok()) status = (*fresh)->Train(*pool, labels, control);
-        if (status.ok()) {
-          status = PersistModel(*(*fresh)->model(), next_version, revision, *run);
-        }
-        if (status.ok()) learner_ = std::move(*fresh);
-      } else if (status.ok()) {
-        std::shared_ptr<const aad::ActiveModel> previous = learner_->model();
-        status = learner_->Update(*pool, labels, control);
-        if (status.ok()) {
-          status = PersistModel(*learner_->model(), next_version, revision, *run);
-          if (!status.ok()) {
-            // The update is not stored, so it is not published either: go
-            // back to the published model for the next update.
-            absl::Status back = learner_->Adopt(previous, *pool);
-            if (!back.ok()) {
-              LogError(id_, absl::StrCat("cannot restore the learner: ", back.message()));
-            }
-          }
-        }
-      }
-      if (status.ok()) {
-        scores = std::make_shared<const aad::PoolScores>(*learner_);
-      } else if (run.ok()) {
-        FinishRun(*run, status);
-      }
-    }
-
-    std::vector<Waiter> answered;
-    int64_t version = 0;
-    LabelResult label_result;
-    {
-      MutexLock lock(&mu_);
-      running_ = TrainingState::kIdle;
-      if (status.ok()) {
-        auto snap = std::make_shared<ModelSnapshot>();
-        last_version_ = next_version;
-        snap->version = next_version;
-        snap->labels_revision = revision;
-        snap->scores = std::move(scores);
-        snapshot_ = std::move(snap);
-        version = last_version_;
-        last_error_.clear();
-        answered = TakeWaitersLocked(revision);
-        label_result = {static_cast<int64_t>(labels_.size()), version, true};
-      } else {
-        last_error_ = std::string(status.message());
-        if (kind == TrainingState::kUpdating) {
-          failed_revision_ = revision;
-          answered = TakeWaitersLocked(revision);
-        }
-      }
-    }
-    if (status.ok()) {
-      LogInfo(id_, absl::StrCat(kind == TrainingState::kTraining ? "trained" : "updated", " model version ",
-                                version, " (", labels.size(), " labels)"));
-    } else {
-      LogWarning(id_, absl::StrCat(kind == TrainingState::kTraining ? "training" : "label update",
-                                   " failed: ", status.ToString()));
-    }
-    if (observer != nullptr) observer->OnTrainingDone(status, version);
-    for (Waiter& w : answered) {
-      if (status.ok()) {
-        w.done(label_result);
-      } else {
-        w.done(status);
-      }
-    }
-  }
-}
-
-absl::StatusOr<int64_t> Session::BeginRun(TrainingState kind) {
-  MutexLock write_lock(&write_mu_);
-  if (deleted_) return absl::CancelledError(absl::StrCat("session ", id_, " was deleted"));
-  return store_->BeginTraining(id_, kind, NowMicros());
-}
-
-absl::Status Session::PersistModel(const aad::ActiveModel& model, int64_t version,
-                                   int64_t revision, int64_t run_id) {
-  ModelRecord record;
-  record.version = version;
-  record.labels_revision = revision;
-  record.created_micros = NowMicros();
-  record.bytes = model.Serialize();
-  MutexLock write_lock(&write_mu_);
-  if (deleted_) return absl::CancelledError(absl::StrCat("session ", id_, " was deleted"));
-  return store_->PutModel(id_, record, run_id);
-}
-
-void Session::FinishRun(int64_t run_id, const absl::Status& outcome) {
-  MutexLock write_lock(&write_mu_);
-  if (deleted_) return;
-  absl::Status status = store_->FinishTraining(id_, run_id, outcome.ToString());
-  // Not fatal: the run is reported as interrupted after a restart.
-  if (!status.ok()) LogWarning(id_, absl::StrCat("cannot close training run ", run_id, ": ",
-                                                 status.message()));
 }
 
 }  // namespace aad

@@ -30,7 +30,9 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "server/label_book.h"
 #include "server/mutex.h"
+#include "server/row_pool.h"
 #include "server/storage/session_store.h"
 #include "core/active/active_config.h"
 #include "core/active/active_learner.h"
@@ -178,12 +180,40 @@ class Session : public std::enable_shared_from_this<Session> {
     int64_t revision;
     std::function<void(absl::StatusOr<LabelResult>)> done;
   };
+  // One unit of the worker's work, taken under mu_ and run outside it.
+  struct Job {
+    TrainingState kind = TrainingState::kIdle;
+    TrainObserver* observer = nullptr;  // the Train call of a full run
+    aad::ActiveConfig config;
+    std::shared_ptr<const aad::Matrix> pool;
+    std::vector<aad::LabelledRow> labels;
+    int64_t revision = 0;      // labels_revision_ the job fits
+    int64_t next_version = 0;  // the version it publishes
+  };
+  // What a worker that stops answers (outside the lock).
+  struct Stop {
+    TrainObserver* observer = nullptr;
+    absl::Status status;  // OK: answer waiters with `result`
+    LabelResult result;
+    std::vector<Waiter> waiters;
+  };
 
+  // Wall-clock time of stored labels, models and runs.
+  static int64_t NowMicros();
   std::shared_ptr<const ModelSnapshot> snapshot() const ABSL_LOCKS_EXCLUDED(mu_);
   bool HasWorkLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void MaybeStartWorkerLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  std::shared_ptr<const aad::Matrix> PoolMatrixLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RunWorker() ABSL_LOCKS_EXCLUDED(mu_, train_mu_);
+  // The next job, or false when the worker stops (then *stop says whom to
+  // answer, and worker_running_ is cleared).
+  bool TakeJobLocked(Job* job, Stop* stop) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Trains or updates, stores the model and returns the pool's new scores.
+  absl::StatusOr<std::shared_ptr<const aad::PoolScores>> RunJob(const Job& job)
+      ABSL_LOCKS_EXCLUDED(mu_, train_mu_);
+  // Publishes a finished job's model (or records its failure) and answers
+  // its observer and waiters.
+  void FinishJob(const Job& job, const absl::StatusOr<std::shared_ptr<const aad::PoolScores>>& scores)
+      ABSL_LOCKS_EXCLUDED(mu_);
   // Store writes of the training worker, under write_mu_ (CANCELLED once
   // the session was deleted).
   absl::StatusOr<int64_t> BeginRun(TrainingState kind) ABSL_LOCKS_EXCLUDED(write_mu_, mu_);
@@ -222,17 +252,8 @@ class Session : public std::enable_shared_from_this<Session> {
   int64_t last_label_micros_ ABSL_GUARDED_BY(write_mu_) = 0;
 
   mutable Mutex mu_;
-  int64_t feature_count_ ABSL_GUARDED_BY(mu_);
-  std::vector<float> rows_ ABSL_GUARDED_BY(mu_);  // row-major, feature_count_ wide
-  int64_t row_count_ ABSL_GUARDED_BY(mu_) = 0;
-  // batch id -> (first row id, row count).
-  absl::flat_hash_map<std::string, std::pair<int64_t, int64_t>> batches_ ABSL_GUARDED_BY(mu_);
-  // A copy of the pool for training, reused while no rows arrive.
-  std::shared_ptr<const aad::Matrix> pool_matrix_ ABSL_GUARDED_BY(mu_);
-  // Labels in the order first given; a relabel replaces its entry.
-  std::vector<aad::LabelledRow> labels_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<int64_t, size_t> label_index_ ABSL_GUARDED_BY(mu_);
-  int64_t anomalies_ ABSL_GUARDED_BY(mu_) = 0;
+  RowPool rows_ ABSL_GUARDED_BY(mu_);
+  LabelBook labels_ ABSL_GUARDED_BY(mu_);
   // Label submissions stored so far, counted per label (the length of the
   // store's label history), so that it survives a restart.
   int64_t labels_revision_ ABSL_GUARDED_BY(mu_) = 0;
