@@ -146,31 +146,23 @@ absl::StatusOr<std::shared_ptr<const aad::PoolScores>> Session::RunJob(const Job
   // The run is recorded first, so that a crash during it is reported after
   // the restart.
   ASSIGN_OR_RETURN(const int64_t run, BeginRun(job.kind));
+  // A model is stored before the learner publishes it; when the store
+  // refuses it the learner stays at the published model (its contract).
+  control.before_publish = [&](const aad::ActiveModel& model) {
+    return PersistModel(model, job.next_version, job.revision, run);
+  };
   absl::Status status;
   if (job.kind == TrainingState::kTraining) {
     LogInfo(id_, absl::StrCat("training on ", job.pool->rows(), " rows and ", job.labels.size(),
                               " labels"));
-    // A fresh learner: a cancelled or unstored run leaves the current one
-    // (and its caches, which label updates warm-start from) untouched.
+    // A fresh learner, kept only when the run succeeds: the first run has
+    // no learner to train in place.
     auto fresh = aad::ActiveLearner::Create(job.config);
     status = fresh.status();
     if (status.ok()) status = (*fresh)->Train(*job.pool, job.labels, control);
-    if (status.ok()) status = PersistModel(*(*fresh)->model(), job.next_version, job.revision, run);
     if (status.ok()) learner_ = std::move(*fresh);
   } else {
-    std::shared_ptr<const aad::ActiveModel> previous = learner_->model();
     status = learner_->Update(*job.pool, job.labels, control);
-    if (status.ok()) {
-      status = PersistModel(*learner_->model(), job.next_version, job.revision, run);
-      if (!status.ok()) {
-        // The update is not stored, so it is not published either: go back
-        // to the published model for the next update.
-        absl::Status back = learner_->Adopt(previous, *job.pool);
-        if (!back.ok()) {
-          LogError(id_, absl::StrCat("cannot restore the learner: ", back.message()));
-        }
-      }
-    }
   }
   if (!status.ok()) {
     FinishRun(run, status);

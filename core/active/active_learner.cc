@@ -80,9 +80,46 @@ absl::Status ActiveLearner::ValidateInputs(const ConstMatrixRef& pool,
   return absl::OkStatus();
 }
 
+ActiveLearner::State ActiveLearner::TakeState() {
+  State s;
+  s.model = std::move(model_);
+  s.input = std::move(input_);
+  s.x = std::move(pool_x_);
+  s.forest = std::move(pool_forest_);
+  s.read_leaves = read_leaves_;
+  s.leaves = std::move(pool_leaves_);
+  s.u = std::move(pool_u_);
+  s.latent = std::move(pool_latent_);
+  s.logits = std::move(pool_logits_);
+  s.unsupervised = std::move(pool_unsupervised_);
+  return s;
+}
+
+void ActiveLearner::RestoreState(State s) {
+  model_ = std::move(s.model);
+  input_ = std::move(s.input);
+  pool_x_ = std::move(s.x);
+  pool_forest_ = std::move(s.forest);
+  read_leaves_ = s.read_leaves;
+  pool_leaves_ = std::move(s.leaves);
+  pool_u_ = std::move(s.u);
+  pool_latent_ = std::move(s.latent);
+  pool_logits_ = std::move(s.logits);
+  pool_unsupervised_ = std::move(s.unsupervised);
+}
+
 absl::Status ActiveLearner::Train(const ConstMatrixRef& pool, absl::Span<const LabelledRow> labels,
                                   const TrainControl& control) {
   RETURN_IF_ERROR(ValidateInputs(pool, labels, 0));
+  State before = TakeState();
+  absl::Status status = TrainFromScratch(pool, labels, control);
+  if (!status.ok()) RestoreState(std::move(before));
+  return status;
+}
+
+absl::Status ActiveLearner::TrainFromScratch(const ConstMatrixRef& pool,
+                                             absl::Span<const LabelledRow> labels,
+                                             const TrainControl& control) {
   const int dims = static_cast<int>(pool.cols());
   Standardizer input;
   input.Fit(pool);
@@ -96,13 +133,13 @@ absl::Status ActiveLearner::Train(const ConstMatrixRef& pool, absl::Span<const L
   std::shared_ptr<IsolationForest> forest;
   read_leaves_ = config_.reads_leaves();
   // Standardised rows first: the forest and the detector both read them.
-  ExtendPool(pool, nullptr);
+  RETURN_IF_ERROR(ExtendPool(pool, nullptr));
   if (config_.grows_forest()) {
     forest = std::make_shared<IsolationForest>(IsolationForestOptions{
         config_.forest_trees, config_.forest_sample_size,
         Rng::Derive(config_.seed, kStreamForest)});
     RETURN_IF_ERROR(forest->Fit(pool_x_));
-    ScoreForest(*forest, 0);
+    RETURN_IF_ERROR(ScoreForest(*forest, 0));
   }
 
   std::unique_ptr<DeepDetector> detector = MakeDetector(config_, dims);
@@ -124,9 +161,8 @@ absl::Status ActiveLearner::Train(const ConstMatrixRef& pool, absl::Span<const L
   UaiLayer uai(w0, config_.prior_bias,
                read_leaves_ ? LeafWeights(forest->num_trees()) : LeafWeights());
   RETURN_IF_ERROR(FitUai(&uai, labels));
-  Publish(std::shared_ptr<const DeepDetector>(std::move(detector)), std::move(forest),
-          std::move(inputs), std::move(uai), static_cast<int64_t>(labels.size()));
-  return absl::OkStatus();
+  return Publish(std::shared_ptr<const DeepDetector>(std::move(detector)), std::move(forest),
+                 std::move(inputs), std::move(uai), static_cast<int64_t>(labels.size()), control);
 }
 
 absl::Status ActiveLearner::Update(const ConstMatrixRef& pool,
@@ -140,64 +176,85 @@ absl::Status ActiveLearner::Update(const ConstMatrixRef& pool,
     return absl::InvalidArgumentError(absl::StrCat("the pool shrank from ", pool_x_.rows(),
                                                    " to ", pool.rows(), " rows"));
   }
+  // Rows appended since the last call are featurised by the current model
+  // first: they stay valid caches whatever happens below.
   const int64_t seen = pool_x_.rows();
-  ExtendPool(pool, model_->forest().get());
+  RETURN_IF_ERROR(ExtendPool(pool, model_->forest().get()));
   std::shared_ptr<const DeepDetector> detector = model_->detector();
+  if (seen < pool.rows()) {
+    ComputeDetectorFeatures(seen, *detector, model_->inputs(), /*standardize=*/true);
+  }
   UaiLayer uai = model_->uai();
-  if (!config_.freeze_detector && config_.finetune_steps > 0 && !labels.empty()) {
+  const bool joint = !config_.freeze_detector && config_.finetune_steps > 0 && !labels.empty();
+  Matrix published_u, published_latent;  // the caches to go back to (joint only)
+  if (joint) {
     std::unique_ptr<DeepDetector> tuned = detector->Clone();
     RETURN_IF_ERROR(FineTuneJointly(tuned.get(), uai, labels, control));
     detector = std::move(tuned);
+    published_u = pool_u_;
+    published_latent = pool_latent_;
     ComputeDetectorFeatures(0, *detector, model_->inputs(), /*standardize=*/true);
-  } else if (seen < pool.rows()) {
-    ComputeDetectorFeatures(seen, *detector, model_->inputs(), /*standardize=*/true);
   }
-  if (control.Stopped()) return absl::CancelledError("training cancelled");
-  RETURN_IF_ERROR(FitUai(&uai, labels));
-  Publish(std::move(detector), model_->forest(), model_->inputs(), std::move(uai),
-          static_cast<int64_t>(labels.size()));
-  return absl::OkStatus();
+  absl::Status status =
+      control.Stopped() ? absl::CancelledError("training cancelled") : absl::OkStatus();
+  if (status.ok()) status = FitUai(&uai, labels);
+  if (status.ok()) {
+    status = Publish(std::move(detector), model_->forest(), model_->inputs(), std::move(uai),
+                     static_cast<int64_t>(labels.size()), control);
+  }
+  if (!status.ok() && joint) {
+    pool_u_ = std::move(published_u);
+    pool_latent_ = std::move(published_latent);
+  }
+  return status;
 }
 
 absl::Status ActiveLearner::Adopt(std::shared_ptr<const ActiveModel> model,
                                   const ConstMatrixRef& pool) {
   RETURN_IF_ERROR(ValidateInputs(pool, {}, model->input_dim()));
+  State before = TakeState();
   input_ = model->input_standardizer();
   pool_x_.resize(0, pool.cols());
-  pool_forest_.clear();
-  pool_leaves_.clear();
   read_leaves_ = model->uai().has_leaves();
-  ExtendPool(pool, model->forest().get());
-  ComputeDetectorFeatures(0, *model->detector(), model->inputs(), /*standardize=*/true);
-  Publish(model->detector(), model->forest(), model->inputs(), model->uai(),
-          model->labels_used());
-  return absl::OkStatus();
+  absl::Status status = ExtendPool(pool, model->forest().get());
+  if (status.ok()) {
+    ComputeDetectorFeatures(0, *model->detector(), model->inputs(), /*standardize=*/true);
+    status = Publish(model->detector(), model->forest(), model->inputs(), model->uai(),
+                     model->labels_used(), TrainControl{});
+  }
+  if (!status.ok()) RestoreState(std::move(before));
+  return status;
 }
 
-void ActiveLearner::ExtendPool(const ConstMatrixRef& pool, const IsolationForest* forest) {
+absl::Status ActiveLearner::ExtendPool(const ConstMatrixRef& pool, const IsolationForest* forest) {
   const Eigen::Index from = pool_x_.rows(), n = pool.rows();
-  if (from == n) return;
+  if (from == n) return absl::OkStatus();
   pool_x_.conservativeResize(n, pool.cols());
   for (Eigen::Index start = from; start < n; start += kBlockRows) {
     const Eigen::Index len = std::min(kBlockRows, n - start);
     pool_x_.middleRows(start, len) = pool.middleRows(start, len);
     input_.TransformInPlace(pool_x_.middleRows(start, len));
   }
-  if (forest != nullptr) ScoreForest(*forest, from);
+  if (forest == nullptr) return absl::OkStatus();
+  absl::Status status = ScoreForest(*forest, from);
+  if (!status.ok()) {
+    // Back to the rows seen before: every cache covers the same rows.
+    pool_x_.conservativeResize(from, pool.cols());
+    pool_forest_.resize(from);
+    if (read_leaves_) pool_leaves_.resize(static_cast<size_t>(from) * forest->num_trees());
+  }
+  return status;
 }
 
-void ActiveLearner::ScoreForest(const IsolationForest& forest, int64_t from) {
+absl::Status ActiveLearner::ScoreForest(const IsolationForest& forest, int64_t from) {
   const int64_t n = pool_x_.rows();
   pool_forest_.resize(n);
   const auto rows = pool_x_.middleRows(from, n - from);
   const absl::Span<float> scores(pool_forest_.data() + from, n - from);
-  if (!read_leaves_) {
-    forest.Score(rows, scores);
-    return;
-  }
+  if (!read_leaves_) return forest.Score(rows, scores);
   const size_t trees = forest.num_trees();
   pool_leaves_.resize(n * trees);
-  forest.ScoreAndLeaves(rows, scores,
+  return forest.ScoreAndLeaves(rows, scores,
                         absl::MakeSpan(pool_leaves_.data() + from * trees, (n - from) * trees));
 }
 
@@ -354,13 +411,18 @@ absl::Status ActiveLearner::FitUai(UaiLayer* uai, absl::Span<const LabelledRow> 
   return uai->Fit(labelled_u_, labelled_leaves_, labelled_y_, options);
 }
 
-void ActiveLearner::Publish(std::shared_ptr<const DeepDetector> detector,
-                            std::shared_ptr<const IsolationForest> forest, UaiInputs inputs,
-                            UaiLayer uai, int64_t labels_used) {
-  uai.Logits(pool_u_, pool_leaves_, &pool_logits_);
-  pool_unsupervised_.noalias() = pool_u_ * uai.w0();
-  model_ = std::make_shared<const ActiveModel>(input_, std::move(detector), std::move(forest),
-                                               std::move(inputs), std::move(uai), labels_used);
+absl::Status ActiveLearner::Publish(std::shared_ptr<const DeepDetector> detector,
+                                    std::shared_ptr<const IsolationForest> forest,
+                                    UaiInputs inputs, UaiLayer uai, int64_t labels_used,
+                                    const TrainControl& control) {
+  auto model = std::make_shared<const ActiveModel>(input_, std::move(detector), std::move(forest),
+                                                   std::move(inputs), std::move(uai),
+                                                   labels_used);
+  if (control.before_publish) RETURN_IF_ERROR(control.before_publish(*model));
+  model->uai().Logits(pool_u_, pool_leaves_, &pool_logits_);
+  pool_unsupervised_.noalias() = pool_u_ * model->uai().w0();
+  model_ = std::move(model);
+  return absl::OkStatus();
 }
 
 }  // namespace aad

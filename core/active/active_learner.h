@@ -30,19 +30,28 @@ struct LabelledRow {
 
 // Not thread-safe: one training run at a time (a session serialises them).
 // The pool is append-only between calls: rows already seen must not change.
+//
+// Every training call is all or nothing: when Train(), Update() or Adopt()
+// fails, the learner's model and pool caches are those of the model it held
+// before the call (rows appended by a failed Update() stay, featurised by
+// that model), so the caller can go on as if the call had not happened.
+// TrainControl::before_publish lets the caller veto the new model (its store
+// write failed, say) with the same effect.
 class ActiveLearner {
  public:
   // INVALID_ARGUMENT when the configuration is out of range.
   static absl::StatusOr<std::unique_ptr<ActiveLearner>> Create(const ActiveConfig& config);
 
   // Full training. INVALID_ARGUMENT for an empty pool, a label outside the
-  // pool; CANCELLED when control says stop.
+  // pool; CANCELLED when control says stop; before_publish's error.
   absl::Status Train(const ConstMatrixRef& pool, absl::Span<const LabelledRow> labels,
                      const TrainControl& control = {});
 
   // Feedback round after labels changed, warm-started from the current
   // model. Rows appended since the last call are featurised on the way.
-  // FAILED_PRECONDITION before the first Train().
+  // FAILED_PRECONDITION before the first Train(); INVALID_ARGUMENT when the
+  // pool's width changed, it shrank or a label is outside it; CANCELLED;
+  // before_publish's error.
   absl::Status Update(const ConstMatrixRef& pool, absl::Span<const LabelledRow> labels,
                       const TrainControl& control = {});
 
@@ -51,18 +60,35 @@ class ActiveLearner {
   const ActiveConfig& config() const { return config_; }
 
   // The pool's scores under model(): logits of p, and the unsupervised
-  // score s. Valid after Train()/Update(); one entry per pool row seen.
+  // score s; one entry per pool row the model has scored. The references
+  // stay valid, and the values unchanged, until the next non-const call.
   const Vector& pool_logits() const { return pool_logits_; }
   const Vector& pool_unsupervised() const { return pool_unsupervised_; }
   // The detector's latent vectors of the pool rows (for diverse queries).
   const Matrix& pool_latent() const { return pool_latent_; }
 
-  // Adopts a restored model (after a restart) so Update() can warm-start
-  // from it; recomputes the pool caches.
+  // Adopts a restored model (after a restart, or to go back to an earlier
+  // one) so Update() can warm-start from it; recomputes the pool caches.
+  // INVALID_ARGUMENT when the pool is empty or not model->input_dim() wide.
   absl::Status Adopt(std::shared_ptr<const ActiveModel> model, const ConstMatrixRef& pool);
 
  private:
   explicit ActiveLearner(const ActiveConfig& config);
+
+  // Everything a failed call puts back.
+  struct State {
+    std::shared_ptr<const ActiveModel> model;
+    Standardizer input;
+    Matrix x, u, latent;
+    std::vector<float> forest;
+    bool read_leaves = false;
+    std::vector<LeafCode> leaves;
+    Vector logits, unsupervised;
+  };
+  State TakeState();
+  void RestoreState(State state);
+  absl::Status TrainFromScratch(const ConstMatrixRef& pool, absl::Span<const LabelledRow> labels,
+                                const TrainControl& control);
 
   absl::Status ValidateInputs(const ConstMatrixRef& pool, absl::Span<const LabelledRow> labels,
                               int expected_dims) const;
@@ -72,17 +98,20 @@ class ActiveLearner {
   // Appends standardised rows (and their forest scores and, when
   // read_leaves_, leaf codes, when `forest` is set) for the pool rows not
   // cached yet.
-  void ExtendPool(const ConstMatrixRef& pool, const IsolationForest* forest);
+  // On error the caches cover the rows they covered before.
+  absl::Status ExtendPool(const ConstMatrixRef& pool, const IsolationForest* forest);
   // Forest scores (and leaf codes) of cached pool rows [from, n).
-  void ScoreForest(const IsolationForest& forest, int64_t from);
+  absl::Status ScoreForest(const IsolationForest& forest, int64_t from);
   // Recomputes the detector's latents and the UAI inputs of pool rows
   // [from, n); raw inputs when `standardize` is false.
   void ComputeDetectorFeatures(int64_t from, const DeepDetector& detector,
                                const UaiInputs& inputs, bool standardize);
   absl::Status FitUai(UaiLayer* uai, absl::Span<const LabelledRow> labels);
-  void Publish(std::shared_ptr<const DeepDetector> detector,
-               std::shared_ptr<const IsolationForest> forest, UaiInputs inputs, UaiLayer uai,
-               int64_t labels_used);
+  // Builds the new model, asks control.before_publish, then rescores the
+  // pool and makes it model().
+  absl::Status Publish(std::shared_ptr<const DeepDetector> detector,
+                       std::shared_ptr<const IsolationForest> forest, UaiInputs inputs,
+                       UaiLayer uai, int64_t labels_used, const TrainControl& control);
 
   const ActiveConfig config_;
   std::shared_ptr<const ActiveModel> model_;

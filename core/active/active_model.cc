@@ -24,8 +24,7 @@ ActiveModel::ActiveModel(Standardizer input, std::shared_ptr<const DeepDetector>
       uai_(std::move(uai)),
       labels_used_(labels_used) {}
 
-void ActiveModel::BuildInputs(const ConstMatrixRef& rows, Matrix* u, Matrix* z,
-                              ScoreScratch* scratch) const {
+absl::Status ActiveModel::BuildInputs(const ConstMatrixRef& rows, ScoreScratch* scratch) const {
   input_.Transform(rows, &scratch->x);
   detector_->Infer(scratch->x, &scratch->infer, &scratch->det);
   const float* forest = nullptr;
@@ -33,15 +32,15 @@ void ActiveModel::BuildInputs(const ConstMatrixRef& rows, Matrix* u, Matrix* z,
     scratch->forest.resize(rows.rows());
     if (uai_.has_leaves()) {
       scratch->leaves.resize(static_cast<size_t>(rows.rows()) * forest_->num_trees());
-      forest_->ScoreAndLeaves(scratch->x, absl::MakeSpan(scratch->forest),
-                              absl::MakeSpan(scratch->leaves));
+      RETURN_IF_ERROR(forest_->ScoreAndLeaves(scratch->x, absl::MakeSpan(scratch->forest),
+                                              absl::MakeSpan(scratch->leaves)));
     } else {
-      forest_->Score(scratch->x, absl::MakeSpan(scratch->forest));
+      RETURN_IF_ERROR(forest_->Score(scratch->x, absl::MakeSpan(scratch->forest)));
     }
     forest = scratch->forest.data();
   }
-  inputs_.Build(scratch->x, scratch->det, forest, u);
-  if (z != nullptr) *z = scratch->det.z;
+  inputs_.Build(scratch->x, scratch->det, forest, &scratch->u);
+  return absl::OkStatus();
 }
 
 absl::Status ActiveModel::Score(const ConstMatrixRef& rows, ModelScores* out,
@@ -58,7 +57,7 @@ absl::Status ActiveModel::Score(const ConstMatrixRef& rows, ModelScores* out,
   Vector block_logit;
   for (Eigen::Index start = 0; start < n; start += kBlockRows) {
     const Eigen::Index len = std::min(kBlockRows, n - start);
-    BuildInputs(rows.middleRows(start, len), &scratch->u, nullptr, scratch);
+    RETURN_IF_ERROR(BuildInputs(rows.middleRows(start, len), scratch));
     uai_.Logits(scratch->u, scratch->leaves, &block_logit);
     out->logit.segment(start, len) = block_logit;
     out->unsupervised.segment(start, len).noalias() = scratch->u * uai_.w0();

@@ -54,12 +54,8 @@ class ActiveModel {
                      ScoreScratch* scratch = nullptr) const;
 
   // The detector's latent vectors of raw rows, for diversity-aware queries.
+  // INVALID_ARGUMENT when the column count is not input_dim().
   absl::Status Embed(const ConstMatrixRef& rows, Matrix* z) const;
-
-  // Builds the standardised UAI inputs of raw rows (rows x inputs().width()),
-  // their leaf codes in scratch->leaves when uai().has_leaves() and,
-  // optionally, the detector's latent vectors.
-  void BuildInputs(const ConstMatrixRef& rows, Matrix* u, Matrix* z, ScoreScratch* scratch) const;
 
   const Standardizer& input_standardizer() const { return input_; }
   const std::shared_ptr<const DeepDetector>& detector() const { return detector_; }
@@ -69,9 +65,16 @@ class ActiveModel {
 
   // Serialisation: a restored model gives bit-identical scores.
   std::string Serialize() const;
+  // DATA_LOSS naming the part for truncated, corrupt or inconsistent bytes,
+  // and for a format version this build does not read (1 and 2 it does).
   static absl::StatusOr<std::shared_ptr<const ActiveModel>> Deserialize(absl::string_view bytes);
 
  private:
+  // The standardised UAI inputs of raw rows into scratch->u (rows x
+  // inputs().width()), their leaf codes into scratch->leaves when
+  // uai().has_leaves(), the detector's outputs into scratch->det.
+  absl::Status BuildInputs(const ConstMatrixRef& rows, ScoreScratch* scratch) const;
+
   Standardizer input_;
   std::shared_ptr<const DeepDetector> detector_;
   std::shared_ptr<const IsolationForest> forest_;  // null when off

@@ -4,6 +4,8 @@
 
 #include <functional>
 
+#include "absl/status/status.h"
+
 namespace aad {
 
 struct TrainProgress {
@@ -19,6 +21,10 @@ struct TrainControl {
   // Polled between minibatches; when it returns true the run stops with
   // CANCELLED and leaves every published model untouched. May be empty.
   std::function<bool()> should_stop;
+  // Called with the new model before the learner publishes it (e.g. to
+  // store it first); an error ends the run with that error, and the learner
+  // stays as it was before the call. May be empty.
+  std::function<absl::Status(const class ActiveModel&)> before_publish;
 
   bool Stopped() const { return should_stop && should_stop(); }
 };

@@ -266,24 +266,50 @@ void IsolationForest::Finish() {
   }
 }
 
-void IsolationForest::Score(const ConstMatrixRef& x, absl::Span<float> out) const {
-  if (!fitted() || x.cols() != dims_ || static_cast<Eigen::Index>(out.size()) != x.rows()) {
-    std::fill(out.begin(), out.end(), std::numeric_limits<float>::quiet_NaN());
-    return;
+absl::Status IsolationForest::CheckScoreArgs(const ConstMatrixRef& x,
+                                             absl::Span<float> out) const {
+  if (!fitted()) return absl::FailedPreconditionError("isolation forest is not fitted");
+  if (x.cols() != dims_) {
+    return absl::InvalidArgumentError(absl::StrCat("isolation forest of ", dims_,
+                                                   " features got rows of ", x.cols()));
   }
-  Walk(x, out, nullptr);
+  if (static_cast<Eigen::Index>(out.size()) != x.rows()) {
+    return absl::InvalidArgumentError(absl::StrCat("isolation forest: ", x.rows(),
+                                                   " rows but room for ", out.size(),
+                                                   " scores"));
+  }
+  return absl::OkStatus();
 }
 
-void IsolationForest::ScoreAndLeaves(const ConstMatrixRef& x, absl::Span<float> out,
-                                     absl::Span<uint8_t> leaves) const {
-  if (!fitted() || x.cols() != dims_ || static_cast<Eigen::Index>(out.size()) != x.rows() ||
-      max_leaves_ > 256 ||
-      leaves.size() != static_cast<size_t>(x.rows()) * roots_.size()) {
+absl::Status IsolationForest::Score(const ConstMatrixRef& x, absl::Span<float> out) const {
+  absl::Status status = CheckScoreArgs(x, out);
+  if (!status.ok()) {
+    std::fill(out.begin(), out.end(), std::numeric_limits<float>::quiet_NaN());
+    return status;
+  }
+  Walk(x, out, nullptr);
+  return absl::OkStatus();
+}
+
+absl::Status IsolationForest::ScoreAndLeaves(const ConstMatrixRef& x, absl::Span<float> out,
+                                             absl::Span<uint8_t> leaves) const {
+  absl::Status status = CheckScoreArgs(x, out);
+  if (status.ok() && max_leaves_ > 256) {
+    status = absl::FailedPreconditionError(absl::StrCat(
+        "isolation forest has trees of ", max_leaves_, " leaves: leaf codes hold 256"));
+  }
+  if (status.ok() && leaves.size() != static_cast<size_t>(x.rows()) * roots_.size()) {
+    status = absl::InvalidArgumentError(absl::StrCat("isolation forest: room for ", leaves.size(),
+                                                     " leaf codes, need ", x.rows(), " x ",
+                                                     roots_.size()));
+  }
+  if (!status.ok()) {
     std::fill(out.begin(), out.end(), std::numeric_limits<float>::quiet_NaN());
     std::fill(leaves.begin(), leaves.end(), 0);
-    return;
+    return status;
   }
   Walk(x, out, leaves.data());
+  return absl::OkStatus();
 }
 
 void IsolationForest::Walk(const ConstMatrixRef& x, absl::Span<float> out,

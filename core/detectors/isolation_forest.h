@@ -30,19 +30,20 @@ class IsolationForest {
 
   // Writes s(x) = 2^(-E[h(x)] / c(sample_size)) in (0, 1] for each row of x
   // into out (out.size() == x.rows()); higher means more anomalous.
-  // Requires fitted() and x.cols() == dims(); otherwise, as there is no
-  // status to return, every entry of out is set to NaN rather than reading
-  // out of bounds. Allocates nothing.
-  void Score(const ConstMatrixRef& x, absl::Span<float> out) const;
+  // FAILED_PRECONDITION before Fit(); INVALID_ARGUMENT when x has not dims()
+  // columns or out not x.rows() entries. On error nothing is read out of
+  // bounds and every entry of out is NaN. Allocates nothing.
+  absl::Status Score(const ConstMatrixRef& x, absl::Span<float> out) const;
 
   // Score() that also writes, for each row r and tree t, the ordinal of the
   // leaf the row reaches in tree t (in [0, leaves(t))) to
   // leaves[r * num_trees() + t]: the forest's partition of the space into
-  // regions, in the same walk. Requires max_leaves() <= 256 and
-  // leaves.size() == x.rows() * num_trees(); otherwise the scores are NaN
-  // and the codes 0, as in Score(). Allocates nothing.
-  void ScoreAndLeaves(const ConstMatrixRef& x, absl::Span<float> out,
-                      absl::Span<uint8_t> leaves) const;
+  // regions, in the same walk. Score()'s errors, and FAILED_PRECONDITION
+  // when a tree has more than 256 leaves, INVALID_ARGUMENT when leaves has
+  // not x.rows() * num_trees() entries; on error the scores are NaN and the
+  // codes 0. Allocates nothing.
+  absl::Status ScoreAndLeaves(const ConstMatrixRef& x, absl::Span<float> out,
+                              absl::Span<uint8_t> leaves) const;
 
   bool fitted() const { return !nodes_.empty(); }
   int dims() const { return dims_; }
@@ -71,6 +72,7 @@ class IsolationForest {
   // Turns freshly grown or validated plain leaves into self-loops and
   // computes depths_, leaf_ordinal_ and max_leaves_.
   void Finish();
+  absl::Status CheckScoreArgs(const ConstMatrixRef& x, absl::Span<float> out) const;
   // The walk behind Score() and ScoreAndLeaves(); leaves may be null.
   void Walk(const ConstMatrixRef& x, absl::Span<float> out, uint8_t* leaves) const;
 

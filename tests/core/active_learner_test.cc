@@ -171,6 +171,54 @@ TEST(ActiveLearner, StopsWithCancelledWhenAsked) {
   EXPECT_FALSE((*learner)->trained());
 }
 
+// Bit-identical pool logits.
+bool SameLogits(const Vector& a, const Vector& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), sizeof(float) * a.size()) == 0;
+}
+
+TEST(ActiveLearner, AFailedCallLeavesTheLearnerAsItWas) {
+  // The contract the session relies on instead of rolling back itself: a
+  // vetoed or cancelled Train or Update changes neither the model nor the
+  // caches, so the next round equals that of a learner that never saw it.
+  for (bool joint : {false, true}) {
+    const Dataset data = Clustered(12, 500);
+    ActiveConfig config = SmallConfig(5);
+    config.freeze_detector = !joint;
+    config.finetune_steps = 5;
+    auto a = ActiveLearner::Create(config);
+    auto b = ActiveLearner::Create(config);
+    ASSERT_TRUE(a.ok() && b.ok());
+    const std::vector<LabelledRow> first = {{0, data.labels[0] != 0}, {3, data.labels[3] != 0}};
+    ASSERT_TRUE((*a)->Train(data.features, first).ok());
+    ASSERT_TRUE((*b)->Train(data.features, first).ok());
+    const std::shared_ptr<const ActiveModel> published = (*a)->model();
+    const Vector logits = (*a)->pool_logits();
+
+    const std::vector<LabelledRow> second = {{0, data.labels[0] != 0}, {3, data.labels[3] != 0},
+                                             {9, true}};
+    TrainControl veto;
+    veto.before_publish = [](const ActiveModel&) { return absl::UnavailableError("disk gone"); };
+    absl::Status s = (*a)->Update(data.features, second, veto);
+    EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
+    EXPECT_EQ((*a)->model(), published) << "joint " << joint;
+    EXPECT_TRUE(SameLogits((*a)->pool_logits(), logits)) << "joint " << joint;
+
+    TrainControl stop;
+    stop.should_stop = [] { return true; };
+    s = (*a)->Train(data.features, second, stop);
+    EXPECT_EQ(s.code(), absl::StatusCode::kCancelled) << s;
+    s = (*a)->Train(data.features, second, veto);
+    EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
+    EXPECT_EQ((*a)->model(), published);
+    EXPECT_TRUE(SameLogits((*a)->pool_logits(), logits));
+
+    ASSERT_TRUE((*a)->Update(data.features, second).ok());
+    ASSERT_TRUE((*b)->Update(data.features, second).ok());
+    EXPECT_TRUE(SameLogits((*a)->pool_logits(), (*b)->pool_logits())) << "joint " << joint;
+    EXPECT_EQ((*a)->model()->Serialize(), (*b)->model()->Serialize()) << "joint " << joint;
+  }
+}
+
 TEST(ActiveLearner, ErrorsNameTheProblemAndTheValue) {
   auto learner = ActiveLearner::Create(SmallConfig());
   const Dataset data = Clustered(10, 200);

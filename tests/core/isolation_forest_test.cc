@@ -60,7 +60,7 @@ Synthetic MakeSynthetic(uint64_t seed) {
 
 std::vector<float> ScoreAll(const IsolationForest& forest, const ConstMatrixRef& x) {
   std::vector<float> out(x.rows());
-  forest.Score(x, absl::MakeSpan(out));
+  EXPECT_TRUE(forest.Score(x, absl::MakeSpan(out)).ok());
   return out;
 }
 
@@ -241,8 +241,13 @@ TEST_F(IsolationForestCorruptBytesTest, RandomByteFlipsNeverCrash) {
     ByteReader reader(bytes_);
     absl::StatusOr<IsolationForest> restored = IsolationForest::Deserialize(&reader);
     if (restored.ok()) {
-      std::vector<float> scores = ScoreAll(*restored, data.x);
-      ASSERT_EQ(scores.size(), static_cast<size_t>(data.x.rows()));
+      // A flip in the header may change the feature count; then scoring
+      // rows of the old width is an error, never a read out of bounds.
+      std::vector<float> scores(data.x.rows());
+      absl::Status s = restored->Score(data.x, absl::MakeSpan(scores));
+      if (restored->dims() == data.x.cols()) {
+        EXPECT_TRUE(s.ok()) << s;
+      }
     }
   }
 }
@@ -351,18 +356,26 @@ TEST(IsolationForestTest, ScoresStridedViewLikeACopy) {
   EXPECT_EQ(one[0], all[700]);
 }
 
-TEST(IsolationForestTest, MisuseFillsNaN) {
+TEST(IsolationForestTest, MisuseIsAnErrorAndFillsNaN) {
   IsolationForest unfitted;
   std::vector<float> out(3, 0.0f);
-  unfitted.Score(Matrix::Zero(3, 2), absl::MakeSpan(out));
-  for (float s : out) EXPECT_TRUE(std::isnan(s));
+  absl::Status s = unfitted.Score(Matrix::Zero(3, 2), absl::MakeSpan(out));
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(s.message(), HasSubstr("not fitted"));
+  for (float v : out) EXPECT_TRUE(std::isnan(v));
 
   const Synthetic data = MakeSynthetic(1);
   IsolationForest forest({5, 64, 1});
   ASSERT_TRUE(forest.Fit(data.x).ok());
   std::fill(out.begin(), out.end(), 0.0f);
-  forest.Score(Matrix::Zero(3, 2), absl::MakeSpan(out));  // wrong width
-  for (float s : out) EXPECT_TRUE(std::isnan(s));
+  s = forest.Score(Matrix::Zero(3, 2), absl::MakeSpan(out));  // wrong width
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(s.message(), HasSubstr("4 features got rows of 2"));
+  for (float v : out) EXPECT_TRUE(std::isnan(v));
+  std::vector<float> short_out(2);
+  s = forest.Score(Matrix::Zero(3, 4), absl::MakeSpan(short_out));
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(s.message(), HasSubstr("3 rows but room for 2"));
 }
 
 // The shuttle benchmark set (class 1 nominal, classes 2,3,5,6,7 anomalous),
@@ -398,7 +411,7 @@ TEST(IsolationForestTest, ShuttleRanksAnomaliesHigh) {
   ASSERT_TRUE(forest.Fit(x).ok());
   const auto t1 = std::chrono::steady_clock::now();
   std::vector<float> scores(x.rows());
-  forest.Score(x, absl::MakeSpan(scores));
+  ASSERT_TRUE(forest.Score(x, absl::MakeSpan(scores)).ok());
   const auto t2 = std::chrono::steady_clock::now();
   const double auc = PairwiseAuc(scores, is_anomaly);
   std::printf("shuttle %ldx%ld: fit %.2f ms, score %.2f ms, AUC %.4f\n",

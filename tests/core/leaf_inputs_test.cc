@@ -45,8 +45,8 @@ TEST(ForestLeaves, OneWalkGivesTheScoresAndEachRowsLeafInEveryTree) {
   EXPECT_LE(forest.max_leaves(), 256);
   std::vector<float> plain(x.rows()), scores(x.rows());
   std::vector<LeafCode> codes(x.rows() * 40);
-  forest.Score(x, absl::MakeSpan(plain));
-  forest.ScoreAndLeaves(x, absl::MakeSpan(scores), absl::MakeSpan(codes));
+  ASSERT_TRUE(forest.Score(x, absl::MakeSpan(plain)).ok());
+  ASSERT_TRUE(forest.ScoreAndLeaves(x, absl::MakeSpan(scores), absl::MakeSpan(codes)).ok());
   EXPECT_EQ(0, std::memcmp(plain.data(), scores.data(), plain.size() * sizeof(float)));
   EXPECT_LT(*std::max_element(codes.begin(), codes.end()), forest.max_leaves());
   // A copy of a row lands in the same leaves; a row scored alone too.
@@ -55,7 +55,7 @@ TEST(ForestLeaves, OneWalkGivesTheScoresAndEachRowsLeafInEveryTree) {
   twice.row(1) = x.row(17);
   std::vector<float> s2(2);
   std::vector<LeafCode> c2(80);
-  forest.ScoreAndLeaves(twice, absl::MakeSpan(s2), absl::MakeSpan(c2));
+  ASSERT_TRUE(forest.ScoreAndLeaves(twice, absl::MakeSpan(s2), absl::MakeSpan(c2)).ok());
   EXPECT_TRUE(std::equal(c2.begin(), c2.begin() + 40, codes.begin() + 17 * 40));
   EXPECT_TRUE(std::equal(c2.begin() + 40, c2.end(), codes.begin() + 17 * 40));
   // Rows in different leaves of some tree are different regions: the codes
@@ -65,12 +65,14 @@ TEST(ForestLeaves, OneWalkGivesTheScoresAndEachRowsLeafInEveryTree) {
   EXPECT_GT(differing, 0);
 }
 
-TEST(ForestLeaves, WrongSizesGiveNanScoresAndZeroCodes) {
+TEST(ForestLeaves, WrongSizesAreErrorsWithNanScoresAndZeroCodes) {
   const Matrix x = RandomMatrix(100, 3, 2);
   const IsolationForest forest = FittedForest(x, 10);
   std::vector<float> scores(100);
   std::vector<LeafCode> codes(100 * 10 - 1, 9);
-  forest.ScoreAndLeaves(x, absl::MakeSpan(scores), absl::MakeSpan(codes));
+  absl::Status status = forest.ScoreAndLeaves(x, absl::MakeSpan(scores), absl::MakeSpan(codes));
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status.message(), HasSubstr("room for 999 leaf codes, need 100 x 10"));
   EXPECT_TRUE(std::isnan(scores[0]));
   EXPECT_EQ(*std::max_element(codes.begin(), codes.end()), 0);
   // Trees of more than 256 leaves cannot be coded in a byte.
@@ -79,7 +81,9 @@ TEST(ForestLeaves, WrongSizesGiveNanScoresAndZeroCodes) {
   ASSERT_GT(wide.max_leaves(), 256);
   std::vector<float> s(6000);
   std::vector<LeafCode> c(6000 * 4);
-  wide.ScoreAndLeaves(big, absl::MakeSpan(s), absl::MakeSpan(c));
+  status = wide.ScoreAndLeaves(big, absl::MakeSpan(s), absl::MakeSpan(c));
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(status.message(), HasSubstr("leaf codes hold 256"));
   EXPECT_TRUE(std::isnan(s[0]));
 }
 
@@ -217,7 +221,7 @@ TEST(UaiLayerLeaves, ALabelMovesItsRegionAndLeavesTheRestAlone) {
   const IsolationForest forest = FittedForest(x, 30);
   std::vector<float> scores(600);
   std::vector<LeafCode> codes(600 * 30);
-  forest.ScoreAndLeaves(x, absl::MakeSpan(scores), absl::MakeSpan(codes));
+  ASSERT_TRUE(forest.ScoreAndLeaves(x, absl::MakeSpan(scores), absl::MakeSpan(codes)).ok());
   const Matrix u = Matrix::Map(scores.data(), 600, 1);
   Vector w0(1);
   w0 << 1.0f;
