@@ -180,10 +180,13 @@ SessionInfo Session::Info() const {
   s.model_version = snapshot_ ? snapshot_->version : 0;
   s.model_rows = snapshot_ ? snapshot_->scores->rows() : 0;
   s.label_rounds = label_rounds_;
+  // What the trainer does or has queued, not whether its worker thread is
+  // still winding down: right after a full run's last message the worker
+  // may still hold its slot with nothing left to do.
   s.state = running_ == TrainingState::kTraining || pending_train_ != nullptr
                 ? TrainingState::kTraining
-            : worker_running_ ? TrainingState::kUpdating
-                              : TrainingState::kIdle;
+            : running_ == TrainingState::kUpdating || HasWorkLocked() ? TrainingState::kUpdating
+                                                                      : TrainingState::kIdle;
   s.last_training_error = last_error_;
   return s;
 }

@@ -18,7 +18,7 @@
 #include "server/mutex.h"
 #include "server/session.h"
 #include "server/storage/session_store.h"
-#include "server/training_pool.h"
+#include "server/thread_training_pool.h"
 
 namespace aad {
 
@@ -84,7 +84,7 @@ class SessionManager {
   std::unique_ptr<SessionStore> owned_store_;  // when options.store is null
   SessionStore* const store_;
   // Declared before sessions_: destroyed after them, once its jobs drained.
-  TrainingPool pool_;
+  ThreadTrainingPool pool_;
 
   mutable Mutex mu_;
   std::map<std::string, std::shared_ptr<Session>> sessions_ ABSL_GUARDED_BY(mu_);

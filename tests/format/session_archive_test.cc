@@ -19,7 +19,7 @@ using ::aad::testing::ExpectOptionsEqual;
 using ::aad::testing::MakeBatch;
 using ::aad::testing::OddOptions;
 using ::aad::testing::SameLabels;
-using ::aad::testing::ScratchDir;
+using ::aad::testing::TempDir;
 
 SessionRecord SampleRecord() {
   SessionRecord r;
@@ -60,7 +60,7 @@ TEST(Crc32Test, MatchesTheStandardCheckValue) {
 }
 
 TEST(SessionArchiveTest, RoundTripsThroughAFile) {
-  ScratchDir dir;
+  TempDir dir;
   const std::string path = dir.path() + "/s.aadd";
   const SessionRecord record = SampleRecord();
   ASSERT_TRUE(WriteSessionArchive(record, path).ok());
@@ -88,7 +88,7 @@ TEST(SessionArchiveTest, RoundTripsThroughAFile) {
 }
 
 TEST(SessionArchiveTest, EveryDamageIsDataLossNamingTheFile) {
-  ScratchDir dir;
+  TempDir dir;
   const std::string path = dir.path() + "/s.aadd";
   ASSERT_TRUE(WriteSessionArchive(SampleRecord(), path).ok());
   const std::string good = ReadFile(path);
@@ -131,7 +131,7 @@ TEST(SessionArchiveTest, AnInconsistentRecordIsRefusedEvenWithAGoodChecksum) {
 }
 
 TEST(SessionArchiveTest, AnUnwritableDestinationFailsNamingIt) {
-  ScratchDir dir;
+  TempDir dir;
   const std::string file = dir.path() + "/plain";
   WriteFile(file, "x");
   // A path under a regular file cannot be created, root or not.

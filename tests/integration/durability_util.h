@@ -22,29 +22,13 @@
 #include "absl/strings/str_cat.h"
 #include "client/aad_client.h"
 #include "tests/integration/aadd_process.h"
+#include "tests/testing/temp_dir.h"
 
 namespace aad::testing {
 
 namespace fs = std::filesystem;
 
 inline constexpr int kFeatures = 6;
-
-// A fresh directory under the system's temporary directory, removed at the end.
-class TempDir {
- public:
-  TempDir() {
-    std::string dir = (fs::temp_directory_path() / "aadd-durability-XXXXXX").string();
-    if (mkdtemp(dir.data()) != nullptr) path_ = dir;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!path_.empty()) fs::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 // Rows of a Gaussian cluster with a few far rows, row-major.
 template <typename Rng>

@@ -202,13 +202,18 @@ std::string EndlessSession(aad::AadClient* client, const std::vector<float>& row
   return info->session_id();
 }
 
-// Waits, by asking the server, until the session's trainer is idle again.
+// Waits, by asking the server, until the session's trainer is idle again;
+// fails the test if it is not within a minute.
 void AwaitIdle(aad::AadClient* client, const std::string& id) {
-  for (;;) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+  aad::v1::TrainingState last = aad::v1::TRAINING_STATE_UNSPECIFIED;
+  while (std::chrono::steady_clock::now() < deadline) {
     auto s = client->GetSession(id);
     ASSERT_TRUE(s.ok()) << s.status();
-    if (s->training_state() == aad::v1::TRAINING_STATE_IDLE) return;
+    last = s->training_state();
+    if (last == aad::v1::TRAINING_STATE_IDLE) return;
   }
+  FAIL() << "session " << id << " still not idle after a minute (state " << last << ")";
 }
 
 TEST_F(ErrorsTest, DeadlineDuringTrainingStopsTheRun) {

@@ -13,6 +13,7 @@
 #include <grpcpp/create_channel.h>
 #include <gtest/gtest.h>
 
+#include "tests/testing/temp_dir.h"
 #include "absl/strings/str_cat.h"
 #include "client/aad_client.h"
 #include "server/log.h"
@@ -33,10 +34,9 @@ class ServerFixture : public ::testing::Test {
     options.address = "127.0.0.1:0";
     options.sessions.training_threads = 2;
     if (durable_store_) {
-      std::string dir = (std::filesystem::temp_directory_path() / "aadd-fixture-XXXXXX").string();
-      ASSERT_NE(mkdtemp(dir.data()), nullptr) << "mkdtemp " << dir;
-      data_dir_ = dir;
-      auto opened = aad::SqliteSessionStore::Open(data_dir_);
+      data_dir_ = std::make_unique<TempDir>();
+      ASSERT_FALSE(data_dir_->path().empty());
+      auto opened = aad::SqliteSessionStore::Open(data_dir_->path());
       ASSERT_TRUE(opened.ok()) << opened.status();
       store_ = *std::move(opened);
     } else {
@@ -58,7 +58,7 @@ class ServerFixture : public ::testing::Test {
     if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(10));
     server_.reset();
     store_.reset();
-    if (!data_dir_.empty()) std::filesystem::remove_all(data_dir_);
+    data_dir_.reset();
   }
 
   // A session with a small, fast model.
@@ -73,7 +73,7 @@ class ServerFixture : public ::testing::Test {
   }
 
   bool durable_store_ = false;
-  std::string data_dir_;  // the SQLite store's directory when durable_store_
+  std::unique_ptr<TempDir> data_dir_;  // the SQLite store's directory when durable_store_
   std::unique_ptr<aad::SessionStore> store_;  // outlives server_
   std::unique_ptr<aad::AaddServer> server_;
   std::unique_ptr<aad::AadClient> client_;

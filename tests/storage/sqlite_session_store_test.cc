@@ -41,9 +41,9 @@ using ::aad::testing::ExpectOptionsEqual;
 using ::aad::testing::MakeBatch;
 using ::aad::testing::OddOptions;
 using ::aad::testing::SameLabels;
-using ::aad::testing::ScratchDir;
+using ::aad::testing::TempDir;
 
-std::string DbPath(const ScratchDir& dir) {
+std::string DbPath(const TempDir& dir) {
   return dir.path() + "/" + std::string(SqliteSessionStore::kFileName);
 }
 
@@ -133,7 +133,7 @@ void Say(int fd, const std::string& line) {
 }
 
 TEST(SqliteSessionStoreTest, ReopenGivesBackTheSameSession) {
-  ScratchDir dir;
+  TempDir dir;
   SessionRecord before;
   {
     auto store = OpenOrDie(dir.path());
@@ -186,7 +186,7 @@ TEST(SqliteSessionStoreTest, ReopenGivesBackTheSameSession) {
 }
 
 TEST(SqliteSessionStoreTest, DeleteSessionLeavesNoRowInAnyTable) {
-  ScratchDir dir;
+  TempDir dir;
   {
     auto store = OpenOrDie(dir.path());
     ASSERT_NE(store, nullptr);
@@ -228,7 +228,7 @@ TEST(SqliteSessionStoreTest, DeleteSessionLeavesNoRowInAnyTable) {
 }
 
 TEST(SqliteSessionStoreTest, GarbageFileIsDataLossAtOpenNamingIt) {
-  ScratchDir dir;
+  TempDir dir;
   std::string garbage(64 * 1024, '\0');
   std::mt19937 rng(1);
   for (char& c : garbage) c = static_cast<char>(rng());
@@ -240,7 +240,7 @@ TEST(SqliteSessionStoreTest, GarbageFileIsDataLossAtOpenNamingIt) {
 }
 
 TEST(SqliteSessionStoreTest, DamagedBatchBytesAreDataLossNotDifferentRows) {
-  ScratchDir dir;
+  TempDir dir;
   BatchRecord batch = MakeBatch("marked", 0, 64, 4, 1);
   for (size_t i = 0; i < batch.values.size(); ++i) batch.values[i] = 31337.0f + i;
   {
@@ -266,7 +266,7 @@ TEST(SqliteSessionStoreTest, DamagedBatchBytesAreDataLossNotDifferentRows) {
 }
 
 TEST(SqliteSessionStoreTest, TruncatedFileIsDataLoss) {
-  ScratchDir dir;
+  TempDir dir;
   {
     auto store = OpenOrDie(dir.path());
     ASSERT_NE(store, nullptr);
@@ -295,7 +295,7 @@ TEST(SqliteSessionStoreTest, TruncatedFileIsDataLoss) {
 }
 
 TEST(SqliteSessionStoreTest, NewerSchemaAndForeignFilesAreRefused) {
-  ScratchDir dir;
+  TempDir dir;
   { ASSERT_NE(OpenOrDie(dir.path()), nullptr); }
   {
     RawDb raw(DbPath(dir));
@@ -307,7 +307,7 @@ TEST(SqliteSessionStoreTest, NewerSchemaAndForeignFilesAreRefused) {
       << newer.status();
   EXPECT_NE(newer.status().message().find(DbPath(dir)), std::string::npos) << newer.status();
 
-  ScratchDir other;
+  TempDir other;
   {
     RawDb raw(DbPath(other));
     raw.Exec("CREATE TABLE accounts(id INTEGER)");
@@ -319,7 +319,7 @@ TEST(SqliteSessionStoreTest, NewerSchemaAndForeignFilesAreRefused) {
 }
 
 TEST(SqliteSessionStoreTest, ASecondOpenOfTheDirectoryIsRefused) {
-  ScratchDir dir;
+  TempDir dir;
   auto first = OpenOrDie(dir.path());
   ASSERT_NE(first, nullptr);
   auto second = SqliteSessionStore::Open(dir.path());
@@ -332,7 +332,7 @@ TEST(SqliteSessionStoreTest, ASecondOpenOfTheDirectoryIsRefused) {
 TEST(SqliteSessionStoreTest, ADataDirUnderARegularFileFailsNamingIt) {
   // Works as root too (unlike a permission test): no directory can be made
   // below a regular file.
-  ScratchDir dir;
+  TempDir dir;
   WriteFile(dir.path() + "/file", "x");
   const std::string data_dir = dir.path() + "/file/data";
   auto store = SqliteSessionStore::Open(data_dir);
@@ -344,7 +344,7 @@ TEST(SqliteSessionStoreTest, ADataDirUnderARegularFileFailsNamingIt) {
 // Root ignores permission bits, so the permission checks run in a child that
 // drops to nobody (65534); without the right to switch users they skip.
 TEST(SqliteSessionStoreTest, UnwritableDirectoryOrFileIsUnavailableAtOpen) {
-  ScratchDir dir;
+  TempDir dir;
   ASSERT_EQ(chmod(dir.path().c_str(), 0755), 0);
   const std::string ro_dir = dir.path() + "/ro_dir";
   ASSERT_EQ(mkdir(ro_dir.c_str(), 0555), 0);
@@ -388,7 +388,7 @@ TEST(SqliteSessionStoreTest, UnwritableDirectoryOrFileIsUnavailableAtOpen) {
 // RESOURCE_EXHAUSTED and change nothing, a failing PutModel leaves the old
 // model, reads keep working, and the store recovers once there is room.
 TEST(SqliteSessionStoreTest, FullDiskFailsWritesCleanlyWhileReadsWork) {
-  ScratchDir dir;
+  TempDir dir;
   const std::string old_model(3000, 'o');
   {
     auto store = OpenOrDie(dir.path());
@@ -466,7 +466,7 @@ TEST(SqliteSessionStoreTest, FullDiskFailsWritesCleanlyWhileReadsWork) {
 }
 
 TEST(SqliteSessionStoreTest, ConcurrentWritersAndReaders) {
-  ScratchDir dir;
+  TempDir dir;
   auto store = OpenOrDie(dir.path());
   ASSERT_NE(store, nullptr);
   constexpr int kWriters = 4, kBatches = 15;
@@ -618,7 +618,7 @@ TEST(SqliteSessionStoreTest, AcknowledgedWritesSurviveSigkill) {
   std::cout << "crash test seed: " << seed << " (replay with AADD_CRASH_SEED=" << seed << ")\n";
   ::testing::Test::RecordProperty("crash_seed", std::to_string(seed));
   std::mt19937_64 rng(seed);
-  ScratchDir dir;
+  TempDir dir;
   constexpr int kKills = 24;
 
   struct AckedBatch {

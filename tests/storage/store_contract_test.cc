@@ -17,7 +17,7 @@ using ::aad::testing::ExpectOptionsEqual;
 using ::aad::testing::MakeBatch;
 using ::aad::testing::OddOptions;
 using ::aad::testing::SameLabels;
-using ::aad::testing::ScratchDir;
+using ::aad::testing::TempDir;
 
 struct MemoryKind {
   static std::unique_ptr<SessionStore> Make(const std::string&) {
@@ -39,7 +39,7 @@ class StoreContractTest : public ::testing::Test {
     store_ = Kind::Make(dir_.path());
     ASSERT_NE(store_, nullptr);
   }
-  ScratchDir dir_;
+  TempDir dir_;
   std::unique_ptr<SessionStore> store_;
 };
 

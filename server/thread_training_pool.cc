@@ -1,15 +1,15 @@
-#include "server/training_pool.h"
+#include "server/thread_training_pool.h"
 
 #include <utility>
 
 namespace aad {
 
-TrainingPool::TrainingPool(int threads) {
+ThreadTrainingPool::ThreadTrainingPool(int threads) {
   if (threads < 1) threads = 1;
   for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Work(); });
 }
 
-TrainingPool::~TrainingPool() {
+ThreadTrainingPool::~ThreadTrainingPool() {
   {
     MutexLock lock(&mu_);
     stopping_ = true;
@@ -18,7 +18,7 @@ TrainingPool::~TrainingPool() {
   for (std::thread& t : threads_) t.join();
 }
 
-void TrainingPool::Schedule(std::function<void()> job) {
+void ThreadTrainingPool::Schedule(std::function<void()> job) {
   {
     MutexLock lock(&mu_);
     queue_.push_back(std::move(job));
@@ -26,9 +26,9 @@ void TrainingPool::Schedule(std::function<void()> job) {
   ready_.Signal();
 }
 
-bool TrainingPool::ReadyToWork() const { return stopping_ || !queue_.empty(); }
+bool ThreadTrainingPool::ReadyToWork() const { return stopping_ || !queue_.empty(); }
 
-void TrainingPool::Work() {
+void ThreadTrainingPool::Work() {
   for (;;) {
     std::function<void()> job;
     {
