@@ -12,20 +12,12 @@
 #include "gtest/gtest.h"
 #include "server/storage/memory_session_store.h"
 #include "tests/testing/failing_store.h"
+#include "tests/testing/small_session.h"
 
 namespace aad::testing {
 namespace {
 
 using ::testing::HasSubstr;
-
-SessionOptions Small() {
-  SessionOptions o;
-  o.config.pretrain_epochs = 1;
-  o.config.hidden_units = 8;
-  o.config.latent_units = 2;
-  o.config.forest_trees = 8;
-  return o;
-}
 
 SessionManagerOptions Options(SessionStore* store) {
   SessionManagerOptions o;
@@ -38,12 +30,12 @@ SessionManagerOptions Options(SessionStore* store) {
 TEST(SessionManager, IdsAreCheckedAndTakenOnlyOnce) {
   MemorySessionStore store;
   SessionManager m(Options(&store));
-  ASSERT_TRUE(m.Create(Small(), "fraud-2026_q4").ok());
-  EXPECT_EQ(m.Create(Small(), "fraud-2026_q4").status().code(), absl::StatusCode::kAlreadyExists);
-  absl::Status bad = m.Create(Small(), "has space").status();
+  ASSERT_TRUE(m.Create(SmallSessionOptions(), "fraud-2026_q4").ok());
+  EXPECT_EQ(m.Create(SmallSessionOptions(), "fraud-2026_q4").status().code(), absl::StatusCode::kAlreadyExists);
+  absl::Status bad = m.Create(SmallSessionOptions(), "has space").status();
   EXPECT_EQ(bad.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(bad.message(), HasSubstr("'has space'"));
-  auto fresh = m.Create(Small());
+  auto fresh = m.Create(SmallSessionOptions());
   ASSERT_TRUE(fresh.ok());
   EXPECT_EQ((*fresh)->id().size(), 32u);
   absl::Status missing = m.Get("nope").status();
@@ -54,34 +46,34 @@ TEST(SessionManager, IdsAreCheckedAndTakenOnlyOnce) {
 TEST(SessionManager, LimitsAndInvalidSettingsCreateNothing) {
   MemorySessionStore store;
   SessionManager m(Options(&store));
-  SessionOptions wrong = Small();
+  SessionOptions wrong = SmallSessionOptions();
   wrong.config.batch_size = -3;
   absl::Status s = m.Create(wrong, "w").status();
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(s.message(), HasSubstr("-3"));
-  for (const char* id : {"a", "b", "c"}) ASSERT_TRUE(m.Create(Small(), id).ok());
-  EXPECT_EQ(m.Create(Small(), "d").status().code(), absl::StatusCode::kResourceExhausted);
+  for (const char* id : {"a", "b", "c"}) ASSERT_TRUE(m.Create(SmallSessionOptions(), id).ok());
+  EXPECT_EQ(m.Create(SmallSessionOptions(), "d").status().code(), absl::StatusCode::kResourceExhausted);
   EXPECT_EQ(store.ListSessions()->size(), 3u);
   ASSERT_TRUE(m.Delete("b").ok());
   EXPECT_EQ(m.Delete("b").code(), absl::StatusCode::kNotFound);
-  EXPECT_TRUE(m.Create(Small(), "d").ok());
+  EXPECT_TRUE(m.Create(SmallSessionOptions(), "d").ok());
 }
 
 TEST(SessionManager, AStoreErrorCreatesNoSession) {
   FailingStore store;
   SessionManager m(Options(&store));
   store.fail = true;
-  absl::Status s = m.Create(Small(), "x").status();
+  absl::Status s = m.Create(SmallSessionOptions(), "x").status();
   EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted);
   EXPECT_EQ(m.Get("x").status().code(), absl::StatusCode::kNotFound);
   store.fail = false;
-  EXPECT_TRUE(m.Create(Small(), "x").ok()) << "the id is free again";
+  EXPECT_TRUE(m.Create(SmallSessionOptions(), "x").ok()) << "the id is free again";
 }
 
 TEST(SessionManager, AnImportedSessionScoresAsTheExportedOne) {
   MemorySessionStore store_a, store_b;
   SessionManager a(Options(&store_a)), b(Options(&store_b));
-  auto s = a.Create(Small(), "orig");
+  auto s = a.Create(SmallSessionOptions(), "orig");
   ASSERT_TRUE(s.ok());
   std::vector<float> rows;
   for (int i = 0; i < 300; ++i) {

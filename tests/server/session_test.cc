@@ -12,6 +12,7 @@
 #include "gtest/gtest.h"
 #include "server/storage/memory_session_store.h"
 #include "tests/testing/failing_store.h"
+#include "tests/testing/small_session.h"
 #include "tests/testing/manual_training_pool.h"
 
 namespace aad::testing {
@@ -28,15 +29,6 @@ std::vector<float> Rows(int64_t rows) {
     v.push_back(static_cast<float>((i * 53) % 13) / 13.0f - far);
   }
   return v;
-}
-
-SessionOptions SmallOptions() {
-  SessionOptions o;
-  o.config.pretrain_epochs = 2;
-  o.config.hidden_units = 8;
-  o.config.latent_units = 2;
-  o.config.forest_trees = 10;
-  return o;
 }
 
 // Records what a Train call would see.
@@ -64,8 +56,8 @@ class RecordingObserver final : public TrainObserver {
 class SessionTest : public ::testing::Test {
  protected:
   std::shared_ptr<Session> NewSession(SessionStore* store, const std::string& id = "s") {
-    EXPECT_TRUE(store->CreateSession(id, SmallOptions(), 0).ok());
-    return std::make_shared<Session>(id, SmallOptions(), SessionLimits{1000, 16}, &pool_, store);
+    EXPECT_TRUE(store->CreateSession(id, SmallSessionOptions(), 0).ok());
+    return std::make_shared<Session>(id, SmallSessionOptions(), SessionLimits{1000, 16}, &pool_, store);
   }
   // Ingests 200 rows and trains; returns the observer's outcome.
   void Train(Session* session, RecordingObserver* observer) {
@@ -109,8 +101,8 @@ TEST_F(SessionTest, AppendValidatesAndAnswersARetriedBatchFromItsId) {
 }
 
 TEST_F(SessionTest, RowLimitIsResourceExhaustedNamingTheFlag) {
-  EXPECT_TRUE(store_.CreateSession("s", SmallOptions(), 0).ok());
-  Session s("s", SmallOptions(), SessionLimits{20, 16}, &pool_, &store_);
+  EXPECT_TRUE(store_.CreateSession("s", SmallSessionOptions(), 0).ok());
+  Session s("s", SmallSessionOptions(), SessionLimits{20, 16}, &pool_, &store_);
   ASSERT_TRUE(s.Append("a", 2, Rows(15)).ok());
   absl::Status over = s.Append("b", 2, Rows(10)).status();
   EXPECT_EQ(over.code(), absl::StatusCode::kResourceExhausted);
