@@ -7,13 +7,21 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 
 namespace aad {
 
 enum class LogLevel { kInfo, kWarning, kError };
 
-// Thread-safe. `session` may be empty (server-wide events).
+// Thread-safe. `session` may be empty (server-wide events). Both may hold
+// what a client sent (an id, a batch id, an error naming a value): every
+// control byte and backslash is written as \xNN / \\, so a line is always
+// one line and a client cannot forge another.
 void Log(LogLevel level, absl::string_view session, absl::string_view message);
+
+// The line Log() writes at `time`, newline included.
+std::string FormatLogLine(LogLevel level, absl::string_view session, absl::string_view message,
+                          absl::Time time);
 
 inline void LogInfo(absl::string_view session, absl::string_view message) {
   Log(LogLevel::kInfo, session, message);

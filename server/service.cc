@@ -4,6 +4,7 @@
 #include <string>
 #include <utility>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "core/util/status_macros.h"
 #include "server/archive_reactors.h"
@@ -63,6 +64,12 @@ grpc::ServerUnaryReactor* AadService::ListSessions(grpc::CallbackServerContext* 
     return FinishNow(context, absl::InvalidArgumentError(absl::StrCat(
                                   "page_size must be in 0..1000, got ", request->page_size())));
   }
+  // A page token is the last id of the previous page.
+  if (!request->page_token().empty() && !ValidateSessionId(request->page_token()).ok()) {
+    return FinishNow(context, absl::InvalidArgumentError(absl::StrCat(
+                                  "page_token '", absl::CHexEscape(request->page_token()),
+                                  "' is not one this server gave (the last id of a page)")));
+  }
   const int page_size = request->page_size() == 0 ? 100 : request->page_size();
   // One more than asked tells whether another page follows.
   auto sessions = sessions_->List(request->page_token(), page_size + 1);
@@ -93,6 +100,11 @@ grpc::ServerWriteReactor<aad::v1::TrainResponse>* AadService::Train(
   if (draining_.load()) return new FailedWriteReactor<aad::v1::TrainResponse>(DrainingStatus());
   auto session = FindSession(sessions_, SessionIdOf(context, request->session_id()));
   if (!session.ok()) return new FailedWriteReactor<aad::v1::TrainResponse>(session.status());
+  if (request->has_pretrain_epochs() && request->pretrain_epochs() < 0) {
+    return new FailedWriteReactor<aad::v1::TrainResponse>(absl::InvalidArgumentError(
+        absl::StrCat("pretrain_epochs must be >= 0 (unset: the session's setting), got ",
+                     request->pretrain_epochs())));
+  }
   return StartTrainReactor(context, *std::move(session),
                            request->has_pretrain_epochs() ? request->pretrain_epochs() : -1);
 }

@@ -7,6 +7,7 @@
 
 #include "absl/random/random.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
@@ -26,6 +27,8 @@ std::string NewSessionId() {
                          absl::Uniform<uint64_t>(gen));
 }
 
+}  // namespace
+
 absl::Status ValidateSessionId(const std::string& id) {
   const bool ok = !id.empty() && id.size() <= 64 &&
                   std::all_of(id.begin(), id.end(), [](char c) {
@@ -34,10 +37,8 @@ absl::Status ValidateSessionId(const std::string& id) {
                   });
   if (ok) return absl::OkStatus();
   return absl::InvalidArgumentError(absl::StrCat(
-      "session id '", id, "' is not 1-64 characters of letters, digits, '_' and '-'"));
+      "session id '", absl::CHexEscape(id), "' is not 1-64 characters of letters, digits, '_' and '-'"));
 }
-
-}  // namespace
 
 SessionManager::SessionManager(const SessionManagerOptions& options)
     : options_(options),

@@ -33,6 +33,10 @@ struct SessionManagerOptions {
   SessionStore* store = nullptr;
 };
 
+// OK for 1-64 characters of [A-Za-z0-9_-]; INVALID_ARGUMENT naming the id
+// (escaped) otherwise.
+absl::Status ValidateSessionId(const std::string& id);
+
 // Thread-safe.
 class SessionManager {
  public:

@@ -326,3 +326,52 @@ TEST_F(SessionIdTest, WithoutAnIdTheClientNamesTheSession) {
 
 }  // namespace
 }  // namespace aad::testing
+
+namespace aad::testing {
+namespace {
+
+class RequestFieldTest : public ServerFixture {};
+
+TEST_F(RequestFieldTest, NegativePretrainEpochsAreInvalidNamingTheValue) {
+  // issue 17, defect 3: -1 and -5 used to run the session's default.
+  const std::string id = NewSession();
+  std::vector<float> rows(400);
+  for (size_t i = 0; i < rows.size(); ++i) rows[i] = static_cast<float>(i % 13);
+  ASSERT_TRUE(client_->Ingest(id, rows, 4).ok());
+  for (int epochs : {-1, -5}) {
+    auto r = client_->Train(id, {}, {}, epochs);
+    ASSERT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << r.status();
+    EXPECT_NE(r.status().message().find(absl::StrCat("got ", epochs)), std::string::npos)
+        << r.status();
+  }
+  auto none = client_->GetSession(id);
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->model_version(), 0) << "a refused run trained nothing";
+  auto zero = client_->Train(id, {}, {}, 0);  // 0 keeps its meaning: no pre-training
+  ASSERT_TRUE(zero.ok()) << zero.status();
+  EXPECT_EQ(*zero, 1);
+}
+
+TEST_F(RequestFieldTest, AGarbagePageTokenIsInvalid) {
+  // issue 17, defect 4: it answered OK with an empty page.
+  ASSERT_FALSE(NewSession().empty());
+  auto stub = v1::ActiveAnomalyDetection::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", server_->port()), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  v1::ListSessionsRequest request;
+  request.set_page_token("%%% not a token");
+  v1::ListSessionsResponse response;
+  const grpc::Status status = stub->ListSessions(&context, request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(status.error_message().find("page_token '%%% not a token'"), std::string::npos)
+      << status.error_message();
+  // A token this server gave still pages.
+  grpc::ClientContext again;
+  request.set_page_token("");
+  request.set_page_size(1);
+  ASSERT_TRUE(stub->ListSessions(&again, request, &response).ok());
+  EXPECT_EQ(response.sessions_size(), 1);
+}
+
+}  // namespace
+}  // namespace aad::testing
