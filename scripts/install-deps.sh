@@ -14,12 +14,14 @@ packages=(
 #   --bench   PyTorch and OpenBLAS for bench/vs_pytorch.sh
 #   --deploy  nginx and python3-yaml for the deployment tests (tests/deploy)
 #   --tsa     clang-14 for the thread-safety-analysis build (scripts/build.sh tsa)
+#   --fuzz    clang-14 and its libFuzzer runtime (scripts/fuzz.sh)
 for arg in "$@"; do
   case "$arg" in
     --bench) packages+=(python3 python3-torch python3-numpy libopenblas0-openmp) ;;
     --deploy) packages+=(nginx-light python3-yaml) ;;
     --tsa) packages+=(clang-14) ;;
-    *) echo "install-deps.sh: unknown option '$arg' (known: --bench, --deploy, --tsa)" >&2; exit 2 ;;
+    --fuzz) packages+=(clang-14 libclang-rt-14-dev) ;;
+    *) echo "install-deps.sh: unknown option '$arg' (known: --bench, --deploy, --tsa, --fuzz)" >&2; exit 2 ;;
   esac
 done
 

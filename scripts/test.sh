@@ -7,12 +7,21 @@
 #   scripts/test.sh release    one flavour only (for quick iterations)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-"$root/scripts/install-deps.sh" --deploy --tsa
+"$root/scripts/install-deps.sh" --deploy --tsa --fuzz
 flavours=("$@")
-[ ${#flavours[@]} -gt 0 ] || flavours=(release tsa asan tsan)
+[ ${#flavours[@]} -gt 0 ] || flavours=(release tsa asan tsan fuzz)
 jobs="$(nproc)"
 for flavour in "${flavours[@]}"; do
   echo "=== $flavour: build" >&2
+  if [ "$flavour" = fuzz ]; then
+    # Each libFuzzer target for a short, fixed time (fuzz/); a crash fails.
+    "$root/scripts/build.sh" fuzz fuzz-all
+    for target in csv_reader session_archive options_codec model request; do
+      echo "=== fuzz: $target for ${AADD_FUZZ_SECONDS:-10} s" >&2
+      "$root/scripts/fuzz.sh" "$target" "${AADD_FUZZ_SECONDS:-10}" 2>&1 | tail -n 12
+    done
+    continue
+  fi
   "$root/scripts/build.sh" "$flavour"
   # The annotations are checked by compiling; the tests run in the others.
   [ "$flavour" != tsa ] || continue
