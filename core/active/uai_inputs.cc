@@ -110,6 +110,14 @@ absl::StatusOr<UaiInputs> UaiInputs::Deserialize(ByteReader* in) {
   ASSIGN_OR_RETURN(uint32_t input_dim, in->ReadU32("uai_inputs.input_dim"));
   ASSIGN_OR_RETURN(uint32_t latent_dim, in->ReadU32("uai_inputs.latent_dim"));
   ASSIGN_OR_RETURN(uint32_t evidence_dim, in->ReadU32("uai_inputs.evidence_dim"));
+  // Widths come from untrusted bytes: bound them before they size a layout
+  // (the fuzzer found an int overflow in Layout() here).
+  constexpr uint32_t kMaxWidth = 1u << 20;
+  if (input_dim > kMaxWidth || latent_dim > kMaxWidth || evidence_dim > kMaxWidth) {
+    return absl::DataLossError(absl::StrCat("uai_inputs: implausible widths input=", input_dim,
+                                            " latent=", latent_dim,
+                                            " evidence=", evidence_dim));
+  }
   UaiInputs inputs(options, static_cast<int>(input_dim), static_cast<int>(latent_dim),
                    static_cast<int>(evidence_dim));
   ASSIGN_OR_RETURN(inputs.standardizer_, Standardizer::Deserialize(in));

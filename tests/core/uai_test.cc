@@ -116,6 +116,21 @@ TEST(UaiLayer, SerialisationRoundTrip) {
   EXPECT_EQ(back->b0(), layer.b0());
 }
 
+TEST(UaiInputs, ImplausibleWidthsInStoredBytesAreDataLoss) {
+  // Found by fuzz/model_fuzz: widths near 2^31 overflowed the column layout.
+  ByteWriter out;
+  out.WriteString("uai_inputs");
+  out.WriteU32(1u | 16u);  // latent and raw input
+  out.WriteF32(1e-6f);
+  out.WriteU32(2147483000u);  // input_dim
+  out.WriteU32(2147483000u);  // latent_dim
+  out.WriteU32(3u);
+  ByteReader in(out.bytes());
+  auto r = UaiInputs::Deserialize(&in);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(r.status().message().find("implausible widths"), std::string::npos) << r.status();
+}
+
 // End to end: BCE of the UAI layer over u(x) built from a detector's outputs,
 // differentiated into the detector's weights (the joint-training path).
 class UaiChainTest : public ::testing::TestWithParam<DetectorKind> {};
