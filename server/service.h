@@ -1,6 +1,7 @@
-// The ActiveAnomalyDetection service on gRPC's callback API. It converts
-// protobuf to the session's types at the edge, delegates to SessionManager
-// and Session, and maps every absl::Status through ToGrpcStatus.
+// The ActiveAnomalyDetection service on gRPC's callback API: it finds each
+// call's session id, runs the unary calls through UnaryCalls (shared with
+// the HTTP gateway) and the streaming ones through their reactors, and maps
+// every absl::Status through ToGrpcStatus.
 #ifndef AADD_SERVER_SERVICE_H_
 #define AADD_SERVER_SERVICE_H_
 
@@ -8,6 +9,7 @@
 
 #include "aad/v1/aad.grpc.pb.h"
 #include "server/session_manager.h"
+#include "server/unary_calls.h"
 
 namespace aad {
 
@@ -18,7 +20,10 @@ class AadService final : public aad::v1::ActiveAnomalyDetection::CallbackService
   explicit AadService(SessionManager* sessions);
 
   // Refuse new work with UNAVAILABLE (graceful shutdown).
-  void StartDraining() { draining_.store(true); }
+  void StartDraining() { calls_.StartDraining(); }
+
+  // The unary calls, for the HTTP gateway to share.
+  UnaryCalls* calls() { return &calls_; }
 
   grpc::ServerUnaryReactor* CreateSession(grpc::CallbackServerContext* context,
                                           const aad::v1::CreateSessionRequest* request,
@@ -53,7 +58,7 @@ class AadService final : public aad::v1::ActiveAnomalyDetection::CallbackService
 
  private:
   SessionManager* const sessions_;
-  std::atomic<bool> draining_{false};
+  UnaryCalls calls_;
 };
 
 }  // namespace aad
