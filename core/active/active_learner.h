@@ -66,6 +66,9 @@ class ActiveLearner {
   const Vector& pool_unsupervised() const { return pool_unsupervised_; }
   // The detector's latent vectors of the pool rows (for diverse queries).
   const Matrix& pool_latent() const { return pool_latent_; }
+  // The pool rows the model has scored, standardised by its input
+  // standardiser.
+  const Matrix& pool_rows() const { return pool_x_; }
 
   // Adopts a restored model (after a restart, or to go back to an earlier
   // one) so Update() can warm-start from it; recomputes the pool caches.

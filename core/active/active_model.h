@@ -57,6 +57,13 @@ class ActiveModel {
   // INVALID_ARGUMENT when the column count is not input_dim().
   absl::Status Embed(const ConstMatrixRef& rows, Matrix* z) const;
 
+  // What Score() reads, exposed for explanations: raw rows standardised
+  // into scratch->x, the detector's outputs into scratch->det, the
+  // standardised UAI inputs into scratch->u (rows x inputs().width()) and,
+  // when uai().has_leaves(), the leaf codes into scratch->leaves. The
+  // forest's error when the column count is wrong.
+  absl::Status BuildInputs(const ConstMatrixRef& rows, ScoreScratch* scratch) const;
+
   const Standardizer& input_standardizer() const { return input_; }
   const std::shared_ptr<const DeepDetector>& detector() const { return detector_; }
   const std::shared_ptr<const IsolationForest>& forest() const { return forest_; }
@@ -70,11 +77,6 @@ class ActiveModel {
   static absl::StatusOr<std::shared_ptr<const ActiveModel>> Deserialize(absl::string_view bytes);
 
  private:
-  // The standardised UAI inputs of raw rows into scratch->u (rows x
-  // inputs().width()), their leaf codes into scratch->leaves when
-  // uai().has_leaves(), the detector's outputs into scratch->det.
-  absl::Status BuildInputs(const ConstMatrixRef& rows, ScoreScratch* scratch) const;
-
   Standardizer input_;
   std::shared_ptr<const DeepDetector> detector_;
   std::shared_ptr<const IsolationForest> forest_;  // null when off

@@ -11,7 +11,20 @@ PoolScores::PoolScores(const ActiveLearner& learner)
     : model_(learner.model()),
       logits_(learner.pool_logits()),
       unsupervised_(learner.pool_unsupervised()),
-      latent_(learner.pool_latent()) {}
+      latent_(learner.pool_latent()),
+      profile_(FeatureProfile::FromStandardized(learner.pool_rows(),
+                                                learner.model()->input_standardizer())) {}
+
+absl::Status PoolScores::Explain(absl::Span<const float> values, int64_t cols, int top,
+                                 std::vector<Explanation>* out) const {
+  if (cols <= 0 || values.size() % static_cast<size_t>(cols) != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(values.size(), " values are not rows of ",
+                                                   cols, " features"));
+  }
+  const ConstMatrixMap rows(values.data(), static_cast<Eigen::Index>(values.size() / cols),
+                            static_cast<Eigen::Index>(cols));
+  return aad::Explain(*model_, profile_, rows, top, out);
+}
 
 std::vector<int64_t> PoolScores::Select(StrategyKind kind, absl::Span<const uint8_t> labelled,
                                         uint64_t seed, int64_t k) const {

@@ -15,6 +15,8 @@
 #include "core/active/active_learner.h"
 #include "core/active/active_model.h"
 #include "core/active/query_strategy.h"
+#include "core/explain/explanation.h"
+#include "core/explain/feature_profile.h"
 #include "core/nn/tensor.h"
 
 namespace aad {
@@ -48,10 +50,18 @@ class PoolScores {
   // p, logit and s of every scored pool row, in row order.
   void All(std::vector<float>* p, std::vector<float>* logit, std::vector<float>* s) const;
 
+  // The pool's typical feature values, taken with the copy.
+  const FeatureProfile& profile() const { return profile_; }
+  // Explains raw rows (rows x cols, row-major in `values`) under model():
+  // aad::Explain's result and errors.
+  absl::Status Explain(absl::Span<const float> values, int64_t cols, int top,
+                       std::vector<Explanation>* out) const;
+
  private:
   std::shared_ptr<const ActiveModel> model_;
   Vector logits_, unsupervised_;
   Matrix latent_;
+  FeatureProfile profile_;
 };
 
 // Scores raw rows (rows x cols, row-major in `values`) with `model` into

@@ -42,6 +42,14 @@ class UaiInputs {
   int score_column() const { return score_col_; }
   // Column of the forest score, -1 when not read.
   int forest_column() const { return forest_col_; }
+  // First column of the row x, of the evidence e and of the latent z (-1
+  // when not read), and their widths.
+  int input_column() const { return input_col_; }
+  int evidence_column() const { return evidence_col_; }
+  int latent_column() const { return latent_col_; }
+  int input_dim() const { return input_dim_; }
+  int evidence_dim() const { return evidence_dim_; }
+  int latent_dim() const { return latent_dim_; }
   const UaiInputOptions& options() const { return options_; }
 
   // Writes the raw (unstandardised) inputs of a batch into u.

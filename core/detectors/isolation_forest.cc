@@ -259,6 +259,70 @@ void IsolationForest::Finish() {
     }
     max_leaves_ = std::max(max_leaves_, leaves);
   }
+  ComputeSplitWorth(depth);
+}
+
+void IsolationForest::ComputeSplitWorth(const std::vector<int32_t>& depth) {
+  // A leaf's sample size n is the inverse of its c(n) term (leaf_depth minus
+  // its depth); c grows strictly from n = 1, so the nearest table entry is
+  // exact. The table stops at 2^16 rows, far above any sample a tree keeps.
+  const int max_n = std::min(std::max(options_.sample_size, 2), 1 << 16);
+  const std::vector<float> c = AveragePathLengths(max_n);
+  std::vector<float> size(nodes_.size(), 1.0f);
+  split_worth_.assign(nodes_.size(), 0.0f);
+  // Children come after their parent: a backward pass sees children first.
+  for (size_t i = nodes_.size(); i-- > 0;) {
+    const Node& n = nodes_[i];
+    if (n.leaf_depth >= 0.0f) {
+      const float tail = n.leaf_depth - static_cast<float>(std::max(depth[i], 0));
+      const auto at = std::lower_bound(c.begin() + 1, c.end(), tail);
+      size_t k = static_cast<size_t>(at - c.begin());
+      if (k >= c.size() || (k > 1 && tail - c[k - 1] < c[k] - tail)) --k;
+      size[i] = static_cast<float>(std::max<size_t>(k, 1));
+    } else {
+      size[i] = size[n.left] + size[n.left + 1];
+      split_worth_[n.left] = std::log2(size[i] / size[n.left]);
+      split_worth_[n.left + 1] = std::log2(size[i] / size[n.left + 1]);
+    }
+  }
+}
+
+absl::StatusOr<double> IsolationForest::AttributePaths(absl::Span<const float> row,
+                                                       absl::Span<const double> tree_weights,
+                                                       absl::Span<double> attribution) const {
+  if (!fitted()) return absl::FailedPreconditionError("isolation forest is not fitted");
+  if (row.size() != static_cast<size_t>(dims_) || attribution.size() != row.size() ||
+      tree_weights.size() != roots_.size()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "isolation forest of ", dims_, " features and ", roots_.size(), " trees got a row of ",
+        row.size(), ", ", tree_weights.size(), " tree weights and room for ", attribution.size(),
+        " attributions"));
+  }
+  const Node* nodes = nodes_.data();
+  double unowned = 0.0;
+  for (size_t t = 0; t < roots_.size(); ++t) {
+    const double weight = tree_weights[t];
+    if (weight == 0.0) continue;
+    // Two walks of the same path: the first totals its worth, the second
+    // hands each split its share.
+    double total = 0.0;
+    for (int32_t i = roots_[t]; nodes[i].leaf_depth < 0.0f;) {
+      const Node& n = nodes[i];
+      i = n.left + (row[n.feature] < n.threshold ? 0 : 1);
+      total += split_worth_[i];
+    }
+    if (!(total > 0.0)) {
+      unowned += weight;
+      continue;
+    }
+    const double per_worth = weight / total;
+    for (int32_t i = roots_[t]; nodes[i].leaf_depth < 0.0f;) {
+      const Node& n = nodes[i];
+      i = n.left + (row[n.feature] < n.threshold ? 0 : 1);
+      attribution[n.feature] += per_worth * split_worth_[i];
+    }
+  }
+  return unowned;
 }
 
 absl::Status IsolationForest::CheckScoreArgs(const ConstMatrixRef& x,

@@ -45,6 +45,19 @@ class IsolationForest {
   absl::Status ScoreAndLeaves(const ConstMatrixRef& x, absl::Span<float> out,
                               absl::Span<uint8_t> leaves) const;
 
+  // Which features isolate a row: for each tree t, adds tree_weights[t]
+  // times the share of feature f in the isolation of `row` (dims() values)
+  // to attribution[f]. Each split on the row's path cuts the node's sample
+  // of n rows down to the n' on the row's side, worth log(n / n'); a
+  // feature's share is the worth of its splits over the path's total, so a
+  // split that cuts a row off from nearly all others counts most. Returns
+  // the weight of trees whose path has no split (a root that is a leaf),
+  // which no feature owns. FAILED_PRECONDITION before Fit(),
+  // INVALID_ARGUMENT for sizes other than dims() / num_trees().
+  absl::StatusOr<double> AttributePaths(absl::Span<const float> row,
+                                        absl::Span<const double> tree_weights,
+                                        absl::Span<double> attribution) const;
+
   bool fitted() const { return !nodes_.empty(); }
   int dims() const { return dims_; }
   int num_trees() const { return static_cast<int>(roots_.size()); }
@@ -70,8 +83,10 @@ class IsolationForest {
   };
 
   // Turns freshly grown or validated plain leaves into self-loops and
-  // computes depths_, leaf_ordinal_ and max_leaves_.
+  // computes depths_, leaf_ordinal_, split_worth_ and max_leaves_.
   void Finish();
+  // split_worth_ from the leaves' sizes; `depth` holds each node's depth.
+  void ComputeSplitWorth(const std::vector<int32_t>& depth);
   absl::Status CheckScoreArgs(const ConstMatrixRef& x, absl::Span<float> out) const;
   // The walk behind Score() and ScoreAndLeaves(); leaves may be null.
   void Walk(const ConstMatrixRef& x, absl::Span<float> out, uint8_t* leaves) const;
@@ -84,6 +99,10 @@ class IsolationForest {
   std::vector<Node> nodes_;
   // Per node: its leaf's ordinal within its tree, 0 for internal nodes.
   std::vector<uint8_t> leaf_ordinal_;
+  // Per node: log2(sample rows at its parent / sample rows at it), the
+  // worth of the split that leads to it (0 for roots); AttributePaths().
+  // Node sizes are not stored: a leaf's follows from its c(size) term.
+  std::vector<float> split_worth_;
   int max_leaves_ = 0;
 };
 

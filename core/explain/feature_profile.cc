@@ -1,0 +1,55 @@
+#include "core/explain/feature_profile.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace aad {
+namespace {
+
+// The median of `v` (reordered); the mean of the two middle values when
+// the count is even.
+float Median(std::vector<float>* v) {
+  const size_t n = v->size();
+  if (n == 0) return 0.0f;
+  auto mid = v->begin() + static_cast<std::ptrdiff_t>(n / 2);
+  std::nth_element(v->begin(), mid, v->end());
+  const float upper = *mid;
+  if (n % 2 == 1) return upper;
+  const float lower = *std::max_element(v->begin(), mid);
+  return 0.5f * (lower + upper);
+}
+
+}  // namespace
+
+FeatureProfile FeatureProfile::FromRows(const ConstMatrixRef& rows) {
+  FeatureProfile profile;
+  const int64_t n = rows.rows();
+  const int64_t take = std::min<int64_t>(n, kMaxRows);
+  profile.median_.assign(rows.cols(), 0.0f);
+  profile.spread_.assign(rows.cols(), 0.0f);
+  if (take == 0) return profile;
+  std::vector<float> column(static_cast<size_t>(take));
+  for (Eigen::Index f = 0; f < rows.cols(); ++f) {
+    // Row i * n / take: evenly spread, first row included, no repeats.
+    for (int64_t i = 0; i < take; ++i) column[i] = rows(i * n / take, f);
+    const float median = Median(&column);
+    for (float& v : column) v = std::fabs(v - median);
+    profile.median_[f] = median;
+    profile.spread_[f] = 1.4826f * Median(&column);
+  }
+  return profile;
+}
+
+FeatureProfile FeatureProfile::FromStandardized(const ConstMatrixRef& rows,
+                                                const Standardizer& standardizer) {
+  FeatureProfile profile = FromRows(rows);
+  if (standardizer.dims() != profile.dims()) return profile;
+  for (int f = 0; f < profile.dims(); ++f) {
+    const float scale = standardizer.scale()[f];
+    profile.median_[f] = profile.median_[f] * scale + standardizer.mean()[f];
+    profile.spread_[f] *= scale;
+  }
+  return profile;
+}
+
+}  // namespace aad
