@@ -13,6 +13,9 @@
 #include <benchmark/benchmark.h>
 
 #include "core/active/active_learner.h"
+#include "core/active/pool_scores.h"
+#include "core/explain/explanation.h"
+#include "core/explain/feature_profile.h"
 #include "core/active/uai_inputs.h"
 #include "core/active/uai_layer.h"
 #include "core/data/synthetic.h"
@@ -238,6 +241,36 @@ void BM_ForestScore(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * rows.rows());
 }
 BENCHMARK(BM_ForestScore)->Arg(32)->Arg(6)->Unit(benchmark::kMicrosecond);
+
+// Explaining candidates: k = 10 rows a call (what one candidates call with
+// explanations adds), after 150 labels so that every term of the logit is
+// live (forest score, raw inputs, leaf weights). Args: dims.
+void BM_Explain(benchmark::State& state) {
+  const Trained& t = TrainedLearner(10'000, state.range(0));
+  if (!t.learner->Update(t.data.features, t.labels).ok()) state.SkipWithError("update failed");
+  const PoolScores snapshot(*t.learner);
+  const Matrix rows = t.data.features.topRows(10);
+  std::vector<Explanation> out;
+  ExplainScratch scratch;
+  for (auto _ : state) {
+    if (!Explain(*snapshot.model(), snapshot.profile(), rows, 5, &out, &scratch).ok()) {
+      state.SkipWithError("explain failed");
+    }
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetItemsProcessed(state.iterations() * rows.rows());
+  state.SetLabel("10 rows a call, top 5");
+}
+BENCHMARK(BM_Explain)->Arg(32)->Arg(6)->Unit(benchmark::kMicrosecond);
+
+// The feature profile a snapshot takes (median and MAD of a strided sample
+// of at most 16384 rows). Args: rows, dims.
+void BM_FeatureProfile(benchmark::State& state) {
+  const Matrix rows = RandomMatrix(state.range(0), state.range(1), 5);
+  for (auto _ : state) benchmark::DoNotOptimize(FeatureProfile::FromRows(rows).median(0));
+}
+BENCHMARK(BM_FeatureProfile)->Args({10'000, 32})->Args({1'000'000, 32})
+    ->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace aad

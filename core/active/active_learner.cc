@@ -422,6 +422,13 @@ absl::Status ActiveLearner::Publish(std::shared_ptr<const DeepDetector> detector
   model->uai().Logits(pool_u_, pool_leaves_, &pool_logits_);
   pool_unsupervised_.noalias() = pool_u_ * model->uai().w0();
   model_ = std::move(model);
+  if (profile_ == nullptr || profile_rows_ != pool_x_.rows() ||
+      profile_input_.mean() != input_.mean() || profile_input_.scale() != input_.scale()) {
+    profile_ = std::make_shared<const FeatureProfile>(
+        FeatureProfile::FromStandardized(pool_x_, input_));
+    profile_rows_ = pool_x_.rows();
+    profile_input_ = input_;
+  }
   return absl::OkStatus();
 }
 

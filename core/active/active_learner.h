@@ -19,6 +19,7 @@
 #include "core/active/active_config.h"
 #include "core/active/active_model.h"
 #include "core/active/train_control.h"
+#include "core/explain/feature_profile.h"
 #include "core/nn/tensor.h"
 
 namespace aad {
@@ -69,6 +70,10 @@ class ActiveLearner {
   // The pool rows the model has scored, standardised by its input
   // standardiser.
   const Matrix& pool_rows() const { return pool_x_; }
+  // The pool's typical feature values (for explanations), recomputed only
+  // when a call changed the pool rows or their standardisation, so a
+  // feedback round over the same pool pays nothing for it.
+  const std::shared_ptr<const FeatureProfile>& profile() const { return profile_; }
 
   // Adopts a restored model (after a restart, or to go back to an earlier
   // one) so Update() can warm-start from it; recomputes the pool caches.
@@ -129,6 +134,10 @@ class ActiveLearner {
   Matrix pool_u_;       // standardised UAI inputs
   Matrix pool_latent_;
   Vector pool_logits_, pool_unsupervised_;
+  // profile() and what it was computed from: pool rows and standardiser.
+  std::shared_ptr<const FeatureProfile> profile_;
+  int64_t profile_rows_ = -1;
+  Standardizer profile_input_;
   // Reused buffers of the feedback round.
   Matrix labelled_u_;
   std::vector<LeafCode> labelled_leaves_;

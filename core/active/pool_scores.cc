@@ -12,8 +12,7 @@ PoolScores::PoolScores(const ActiveLearner& learner)
       logits_(learner.pool_logits()),
       unsupervised_(learner.pool_unsupervised()),
       latent_(learner.pool_latent()),
-      profile_(FeatureProfile::FromStandardized(learner.pool_rows(),
-                                                learner.model()->input_standardizer())) {}
+      profile_(learner.profile()) {}
 
 absl::Status PoolScores::Explain(absl::Span<const float> values, int64_t cols, int top,
                                  std::vector<Explanation>* out) const {
@@ -23,7 +22,7 @@ absl::Status PoolScores::Explain(absl::Span<const float> values, int64_t cols, i
   }
   const ConstMatrixMap rows(values.data(), static_cast<Eigen::Index>(values.size() / cols),
                             static_cast<Eigen::Index>(cols));
-  return aad::Explain(*model_, profile_, rows, top, out);
+  return aad::Explain(*model_, *profile_, rows, top, out);
 }
 
 std::vector<int64_t> PoolScores::Select(StrategyKind kind, absl::Span<const uint8_t> labelled,

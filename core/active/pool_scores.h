@@ -50,8 +50,8 @@ class PoolScores {
   // p, logit and s of every scored pool row, in row order.
   void All(std::vector<float>* p, std::vector<float>* logit, std::vector<float>* s) const;
 
-  // The pool's typical feature values, taken with the copy.
-  const FeatureProfile& profile() const { return profile_; }
+  // The pool's typical feature values, shared with the learner.
+  const FeatureProfile& profile() const { return *profile_; }
   // Explains raw rows (rows x cols, row-major in `values`) under model():
   // aad::Explain's result and errors.
   absl::Status Explain(absl::Span<const float> values, int64_t cols, int top,
@@ -61,7 +61,7 @@ class PoolScores {
   std::shared_ptr<const ActiveModel> model_;
   Vector logits_, unsupervised_;
   Matrix latent_;
-  FeatureProfile profile_;
+  std::shared_ptr<const FeatureProfile> profile_;
 };
 
 // Scores raw rows (rows x cols, row-major in `values`) with `model` into

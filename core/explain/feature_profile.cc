@@ -24,14 +24,21 @@ float Median(std::vector<float>* v) {
 FeatureProfile FeatureProfile::FromRows(const ConstMatrixRef& rows) {
   FeatureProfile profile;
   const int64_t n = rows.rows();
+  const Eigen::Index dims = rows.cols();
   const int64_t take = std::min<int64_t>(n, kMaxRows);
-  profile.median_.assign(rows.cols(), 0.0f);
-  profile.spread_.assign(rows.cols(), 0.0f);
+  profile.median_.assign(dims, 0.0f);
+  profile.spread_.assign(dims, 0.0f);
   if (take == 0) return profile;
+  // Gather the sample row by row (rows are contiguous) into columns; row
+  // i * n / take: evenly spread, the first row included, no repeats.
+  std::vector<float> columns(static_cast<size_t>(take * dims));
+  for (int64_t i = 0; i < take; ++i) {
+    const float* row = rows.data() + (i * n / take) * rows.outerStride();
+    for (Eigen::Index f = 0; f < dims; ++f) columns[f * take + i] = row[f];
+  }
   std::vector<float> column(static_cast<size_t>(take));
-  for (Eigen::Index f = 0; f < rows.cols(); ++f) {
-    // Row i * n / take: evenly spread, first row included, no repeats.
-    for (int64_t i = 0; i < take; ++i) column[i] = rows(i * n / take, f);
+  for (Eigen::Index f = 0; f < dims; ++f) {
+    std::copy_n(columns.begin() + f * take, take, column.begin());
     const float median = Median(&column);
     for (float& v : column) v = std::fabs(v - median);
     profile.median_[f] = median;

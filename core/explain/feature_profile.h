@@ -17,8 +17,10 @@ namespace aad {
 class FeatureProfile {
  public:
   // Rows read at most: evenly strided over the pool, so a profile of a
-  // million rows costs what one of 16k does, and is the same at every call.
-  static constexpr int64_t kMaxRows = 16384;
+  // million rows costs what one of 4096 does, and is the same at every call.
+  // 4096 rows put the median within about 0.02 standard deviations of the
+  // pool's (its standard error is 1.25 sigma / sqrt(n) for normal data).
+  static constexpr int64_t kMaxRows = 4096;
 
   FeatureProfile() = default;
   // From raw rows.
