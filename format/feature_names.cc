@@ -91,6 +91,24 @@ absl::Status ValidateFeatureNames(absl::Span<const std::string> names, int64_t f
   return absl::OkStatus();
 }
 
+absl::Status CheckFeatureNamesUpdate(absl::Span<const std::string> current,
+                                     int64_t feature_count,
+                                     absl::Span<const std::string> names) {
+  if (current.empty()) {
+    return ValidateFeatureNames(
+        names, feature_count != 0 ? feature_count : static_cast<int64_t>(names.size()));
+  }
+  const int64_t i = FirstDifferentFeatureName(names, current);
+  if (i < 0) return absl::OkStatus();
+  const auto at = [i](absl::Span<const std::string> list) {
+    return i < static_cast<int64_t>(list.size()) ? QuoteFeatureName(list[i])
+                                                 : std::string("missing");
+  };
+  return absl::FailedPreconditionError(absl::StrCat(
+      "feature names are set once: feature name ", i, " is ", at(names), " now but ",
+      at(current), " as stored"));
+}
+
 int64_t FirstDifferentFeatureName(absl::Span<const std::string> a,
                                   absl::Span<const std::string> b) {
   const size_t common = std::min(a.size(), b.size());

@@ -27,6 +27,16 @@ inline constexpr size_t kMaxFeatureNameBytes = 256;
 // breaks. Thread-safe, pure.
 absl::Status ValidateFeatureNames(absl::Span<const std::string> names, int64_t feature_count);
 
+// The rule for giving a session its names once, shared by the stores
+// (SessionStore::SetFeatureNames): OK when the session has no names yet
+// (`current` empty) and `names` pass ValidateFeatureNames for
+// `feature_count` (0, not fixed yet: any count), or when `names` equal
+// `current` (a retry). FAILED_PRECONDITION naming the first name that
+// differs from the session's; the errors of ValidateFeatureNames.
+absl::Status CheckFeatureNamesUpdate(absl::Span<const std::string> current,
+                                     int64_t feature_count,
+                                     absl::Span<const std::string> names);
+
 // The name as messages quote it: in single quotes, C-hex-escaped, cut after
 // 64 bytes (then "..." follows) so that a long name cannot flood a log.
 std::string QuoteFeatureName(absl::string_view name);

@@ -4,8 +4,19 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/util/status_macros.h"
+#include "format/feature_names.h"
 
 namespace aad {
+namespace {
+
+// The session's width: its first batch's, or the one fixed at creation (0
+// while neither exists).
+int64_t StoredFeatureCount(const SessionRecord& record) {
+  return record.batches.empty() ? record.options.feature_count
+                                : record.batches.front().feature_count;
+}
+
+}  // namespace
 
 absl::StatusOr<MemorySessionStore::Stored*> MemorySessionStore::FindLocked(const std::string& id) {
   auto it = sessions_.find(id);
@@ -88,6 +99,26 @@ absl::StatusOr<AppendResult> MemorySessionStore::AppendBatch(const std::string& 
   stored->batch_index[batch.batch_id] = stored->record.batches.size();
   stored->record.batches.push_back(batch);
   return AppendResult{batch.first_row_id, batch.row_count, false};
+}
+
+absl::Status MemorySessionStore::SetFeatureNames(const std::string& session,
+                                                 const std::vector<std::string>& names) {
+  if (names.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("session '", session, "': no feature names given"));
+  }
+  MutexLock lock(&mu_);
+  ASSIGN_OR_RETURN(Stored * stored, FindLocked(session));
+  SessionOptions& options = stored->record.options;
+  absl::Status check =
+      CheckFeatureNamesUpdate(options.feature_names, StoredFeatureCount(stored->record), names);
+  if (!check.ok()) {
+    return absl::Status(check.code(), absl::StrCat("session '", session, "': ", check.message()));
+  }
+  if (!options.feature_names.empty()) return absl::OkStatus();  // the same: nothing to write
+  options.feature_names = names;
+  if (options.feature_count == 0) options.feature_count = static_cast<int64_t>(names.size());
+  return absl::OkStatus();
 }
 
 absl::Status MemorySessionStore::PutLabels(const std::string& session,

@@ -29,6 +29,8 @@ class MemorySessionStore final : public SessionStore {
   absl::Status DeleteSession(const std::string& id) override;
   absl::StatusOr<AppendResult> AppendBatch(const std::string& session,
                                            const BatchRecord& batch) override;
+  absl::Status SetFeatureNames(const std::string& session,
+                               const std::vector<std::string>& names) override;
   absl::Status PutLabels(const std::string& session,
                          absl::Span<const LabelRecord> labels) override;
   absl::Status PutModel(const std::string& session, const ModelRecord& model,

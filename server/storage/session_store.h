@@ -63,6 +63,17 @@ class SessionStore {
   virtual absl::StatusOr<AppendResult> AppendBatch(const std::string& session,
                                                    const BatchRecord& batch) = 0;
 
+  // Gives a session stored without feature names its names (the first
+  // Ingest of a CSV file sends its header), in one transaction: the stored
+  // options hold them from then on (restart, export), and a session whose
+  // feature count was not fixed yet gets names.size(). Set once: the same
+  // names again write nothing (a retried stream), others are
+  // FAILED_PRECONDITION naming the first that differs. INVALID_ARGUMENT
+  // when they fail ValidateFeatureNames against the stored feature count
+  // (names.size() while none is fixed). NOT_FOUND for an unknown session.
+  virtual absl::Status SetFeatureNames(const std::string& session,
+                                       const std::vector<std::string>& names) = 0;
+
   // Appends label submissions, in order, to the session's history (one
   // transaction for the whole span). Every row id must name a stored row
   // (NOT_FOUND otherwise, nothing stored).

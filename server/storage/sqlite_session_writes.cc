@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/util/status_macros.h"
 #include "format/crc32.h"
+#include "format/feature_names.h"
 #include "format/session_options_codec.h"
 #include "server/storage/sqlite_schema.h"
 #include "server/storage/sqlite_session_store.h"
@@ -208,6 +209,57 @@ absl::StatusOr<AppendResult> SqliteSessionStore::AppendBatch(const std::string& 
   RETURN_IF_ERROR(InsertBatchLocked(session, batch));
   RETURN_IF_ERROR(txn.Commit());
   return AppendResult{batch.first_row_id, batch.row_count, false};
+}
+
+absl::Status SqliteSessionStore::SetFeatureNames(const std::string& session,
+                                                 const std::vector<std::string>& names) {
+  if (names.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("session '", session, "': no feature names given"));
+  }
+  MutexLock lock(&mu_);
+  // One write transaction from the read of the options to their update: no
+  // other write can slip in between (the session serialises its own, but
+  // the store does not rely on it).
+  Transaction txn(this);
+  RETURN_IF_ERROR(txn.Begin(/*write=*/true));
+  SessionOptions options;
+  int64_t feature_count = 0;
+  {
+    ASSIGN_OR_RETURN(sqlite3_stmt * s,
+                     Prepare("SELECT options, feature_count FROM sessions WHERE id = ?1"));
+    Statement stmt(s);
+    BindText(s, 1, session);
+    ASSIGN_OR_RETURN(bool row, Step(s, "read session options"));
+    if (!row) {
+      return absl::NotFoundError(absl::StrCat("session '", session, "' is not stored in ", path_));
+    }
+    ASSIGN_OR_RETURN(options, DecodeSessionOptions(ColumnText(s, 0), absl::StrCat(
+                                                                         path_, " session '",
+                                                                         session, "'")));
+    feature_count = sqlite3_column_int64(s, 1);
+  }
+  absl::Status check = CheckFeatureNamesUpdate(options.feature_names, feature_count, names);
+  if (!check.ok()) {
+    return absl::Status(check.code(), absl::StrCat("session '", session, "': ", check.message()));
+  }
+  if (!options.feature_names.empty()) return absl::OkStatus();  // the same: nothing to write
+  options.feature_names = names;
+  // Fixes the width as CreateSession with names does, so that a batch of
+  // another width is refused even before the first batch is stored.
+  if (feature_count == 0) feature_count = static_cast<int64_t>(names.size());
+  if (options.feature_count == 0) options.feature_count = feature_count;
+  {
+    ASSIGN_OR_RETURN(sqlite3_stmt * s,
+                     Prepare("UPDATE sessions SET options = ?2, feature_count = ?3 WHERE id = ?1"));
+    Statement stmt(s);
+    BindText(s, 1, session);
+    const std::string encoded = EncodeSessionOptions(options);
+    BindText(s, 2, encoded);
+    sqlite3_bind_int64(s, 3, feature_count);
+    RETURN_IF_ERROR(StepDone(s, absl::StrCat("store feature names of session '", session, "'")));
+  }
+  return txn.Commit();
 }
 
 absl::Status SqliteSessionStore::PutLabels(const std::string& session,

@@ -2,6 +2,7 @@
 // service relies on must hold for the in-memory store exactly as for SQLite.
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -270,6 +271,73 @@ TYPED_TEST(StoreContractTest, PutSessionStoresAWholeRecord) {
   absl::Status status = store.PutSession(bad);
   EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss) << status;
   EXPECT_EQ(store.LoadSession("bad").status().code(), absl::StatusCode::kNotFound);
+}
+
+TYPED_TEST(StoreContractTest, FeatureNamesAreSetOnceAndSurviveReopen) {
+  // A session created without names takes them from its first ingest (a
+  // CSV header); they are kept in the options, across a restart.
+  ASSERT_TRUE(this->store_->CreateSession("s", SessionOptions{}, 0).ok());
+  const std::vector<std::string> names = {"mcg", "gvh", "alm"};
+  absl::Status set = this->store_->SetFeatureNames("s", names);
+  ASSERT_TRUE(set.ok()) << set;
+  // A retried stream sends the same names: nothing to change.
+  set = this->store_->SetFeatureNames("s", names);
+  EXPECT_TRUE(set.ok()) << set;
+  // Other names are refused, naming the first that differs.
+  set = this->store_->SetFeatureNames("s", {"mcg", "x", "alm"});
+  EXPECT_EQ(set.code(), absl::StatusCode::kFailedPrecondition) << set;
+  EXPECT_NE(set.message().find("feature name 1 is 'x' now but 'gvh' as stored"),
+            std::string::npos)
+      << set;
+  // The names fixed the width: a batch of another width is refused.
+  EXPECT_EQ(this->store_->AppendBatch("s", MakeBatch("w", 0, 2, 4, 1)).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  ASSERT_TRUE(this->store_->AppendBatch("s", MakeBatch("b", 0, 2, 3, 1)).ok());
+
+  // A restart: a fresh open of the file for SQLite; the memory store's
+  // contents are the process's.
+  if constexpr (std::is_same_v<TypeParam, SqliteKind>) {
+    this->store_.reset();  // releases the directory lock
+    this->store_ = SqliteKind::Make(this->dir_.path());
+    ASSERT_NE(this->store_, nullptr);
+  }
+  auto loaded = this->store_->LoadSession("s");
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->options.feature_names, names);
+  EXPECT_EQ(loaded->options.feature_count, 3);
+  EXPECT_EQ(loaded->row_count(), 2);
+}
+
+TYPED_TEST(StoreContractTest, FeatureNamesMustFitTheStoredRows) {
+  SessionStore& store = *this->store_;
+  ASSERT_TRUE(store.CreateSession("s", SessionOptions{}, 0).ok());
+  ASSERT_TRUE(store.AppendBatch("s", MakeBatch("b", 0, 2, 3, 1)).ok());
+  // Rows came first (ingested without a header): names must match their width.
+  absl::Status set = store.SetFeatureNames("s", {"a", "b"});
+  EXPECT_EQ(set.code(), absl::StatusCode::kInvalidArgument) << set;
+  EXPECT_NE(set.message().find("2 feature names for 3 features"), std::string::npos) << set;
+  set = store.SetFeatureNames("s", {"a", "b", "a"});
+  EXPECT_EQ(set.code(), absl::StatusCode::kInvalidArgument) << set;
+  EXPECT_EQ(store.SetFeatureNames("s", {}).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store.SetFeatureNames("nope", {"a", "b", "c"}).code(), absl::StatusCode::kNotFound);
+  // Nothing of that was stored.
+  auto loaded = store.LoadSession("s");
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_TRUE(loaded->options.feature_names.empty());
+  ASSERT_TRUE(store.SetFeatureNames("s", {"a", "b", "c"}).ok());
+  loaded = store.LoadSession("s");
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->options.feature_names, (std::vector<std::string>{"a", "b", "c"}));
+}
+
+TYPED_TEST(StoreContractTest, NamesGivenAtCreationAreSetAlready) {
+  SessionStore& store = *this->store_;
+  SessionOptions options;
+  options.feature_count = 2;
+  options.feature_names = {"x", "y"};
+  ASSERT_TRUE(store.CreateSession("s", options, 0).ok());
+  EXPECT_TRUE(store.SetFeatureNames("s", {"x", "y"}).ok());
+  EXPECT_EQ(store.SetFeatureNames("s", {"y", "x"}).code(), absl::StatusCode::kFailedPrecondition);
 }
 
 }  // namespace

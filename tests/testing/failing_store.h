@@ -35,6 +35,11 @@ class FailingStore final : public aad::SessionStore {
     if (fail) return Full();
     return inner_.AppendBatch(session, batch);
   }
+  absl::Status SetFeatureNames(const std::string& session,
+                               const std::vector<std::string>& names) override {
+    if (fail) return Full();
+    return inner_.SetFeatureNames(session, names);
+  }
   absl::Status PutLabels(const std::string& session,
                          absl::Span<const aad::LabelRecord> labels) override {
     if (fail) return Full();
