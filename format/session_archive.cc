@@ -25,6 +25,11 @@ absl::string_view AsBytes(const std::vector<float>& v) {
   return {reinterpret_cast<const char*>(v.data()), v.size() * sizeof(float)};
 }
 
+// A label's verdict in the payload (see the header).
+constexpr uint32_t kVerdictNominal = 0;
+constexpr uint32_t kVerdictAnomaly = 1;
+constexpr uint32_t kVerdictWithdrawn = 2;
+
 }  // namespace
 
 std::string EncodeSessionArchive(const SessionRecord& record) {
@@ -41,10 +46,14 @@ std::string EncodeSessionArchive(const SessionRecord& record) {
     payload.WriteString(AsBytes(batch.values));
   }
   payload.WriteU64(record.label_history.size());
+  bool withdrawals = false;
   for (const LabelRecord& label : record.label_history) {
     payload.WriteU64(static_cast<uint64_t>(label.row_id));
-    payload.WriteU32(label.anomaly ? 1 : 0);
+    payload.WriteU32(label.withdrawn ? kVerdictWithdrawn
+                     : label.anomaly ? kVerdictAnomaly
+                                     : kVerdictNominal);
     payload.WriteU64(static_cast<uint64_t>(label.time_micros));
+    withdrawals = withdrawals || label.withdrawn;
   }
   payload.WriteU32(record.model.has_value() ? 1 : 0);
   if (record.model.has_value()) {
@@ -56,7 +65,7 @@ std::string EncodeSessionArchive(const SessionRecord& record) {
   const std::string body = payload.Release();
 
   aad::ByteWriter header;
-  header.WriteU32(kSessionArchiveVersion);
+  header.WriteU32(withdrawals ? kSessionArchiveVersion : kSessionArchiveVersionNoWithdrawals);
   header.WriteU64(body.size());
   aad::ByteWriter trailer;
   trailer.WriteU32(Crc32(body));
@@ -135,11 +144,18 @@ absl::StatusOr<SessionRecord> DecodeSessionArchive(absl::string_view bytes,
     r.label_history.reserve(labels);
     for (uint64_t i = 0; i < labels; ++i) {
       ASSIGN_OR_RETURN(uint64_t row, in.ReadU64("label row"));
-      ASSIGN_OR_RETURN(uint32_t anomaly, in.ReadU32("label verdict"));
+      ASSIGN_OR_RETURN(uint32_t verdict, in.ReadU32("label verdict"));
       ASSIGN_OR_RETURN(uint64_t time, in.ReadU64("label time"));
-      if (anomaly > 1) return absl::DataLossError(absl::StrCat("label verdict ", anomaly));
-      r.label_history.push_back(
-          LabelRecord{static_cast<int64_t>(row), anomaly == 1, static_cast<int64_t>(time)});
+      const uint32_t last_verdict =
+          version >= kSessionArchiveVersion ? kVerdictWithdrawn : kVerdictAnomaly;
+      if (verdict > last_verdict) {
+        return absl::DataLossError(absl::StrCat("label verdict ", verdict, " in format version ",
+                                                version, " (at most ", last_verdict, ")"));
+      }
+      r.label_history.push_back(LabelRecord{static_cast<int64_t>(row),
+                                            verdict == kVerdictAnomaly,
+                                            static_cast<int64_t>(time),
+                                            verdict == kVerdictWithdrawn});
     }
     r.labels = CurrentLabels(r.label_history);
     ASSIGN_OR_RETURN(uint32_t has_model, in.ReadU32("model flag"));

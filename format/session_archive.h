@@ -5,6 +5,10 @@
 //   "AADDSESS" | u32 format version | u64 payload length | payload | u32 CRC-32
 //
 // The payload is a little-endian aad::ByteWriter stream; the CRC covers it.
+// Each label of the history carries a u32 verdict: 0 nominal, 1 anomaly and,
+// from format version 2 on, 2 withdrawn (undo). A writer uses version 1
+// when the history holds no withdrawal, so that such an archive stays
+// readable by an aadd that predates withdrawals; readers take both.
 // Interrupted-training markers are not exported: they describe one server's
 // process, not the session.
 #ifndef AADD_FORMAT_SESSION_ARCHIVE_H_
@@ -20,7 +24,10 @@
 
 namespace aad {
 
-inline constexpr uint32_t kSessionArchiveVersion = 1;
+// The newest format version this build writes and reads.
+inline constexpr uint32_t kSessionArchiveVersion = 2;
+// The version whose label verdicts are only 0 and 1 (no withdrawals).
+inline constexpr uint32_t kSessionArchiveVersionNoWithdrawals = 1;
 
 // All functions are thread-safe (no shared state).
 

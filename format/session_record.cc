@@ -30,17 +30,62 @@ absl::Status ValidateRunKind(TrainingState kind) {
 }
 
 std::vector<LabelRecord> CurrentLabels(const std::vector<LabelRecord>& history) {
-  std::vector<LabelRecord> current;
-  absl::flat_hash_map<int64_t, size_t> index;
+  // A withdrawal leaves a hole where its row was, dropped at the end, so a
+  // later verdict for the row takes a new place at the end: linear time.
+  std::vector<LabelRecord> slots;
+  std::vector<bool> live;
+  absl::flat_hash_map<int64_t, size_t> index;  // currently labelled row -> slot
   for (const LabelRecord& label : history) {
-    auto [it, inserted] = index.try_emplace(label.row_id, current.size());
+    if (label.withdrawn) {
+      auto it = index.find(label.row_id);
+      if (it != index.end()) {
+        live[it->second] = false;
+        index.erase(it);
+      }
+      continue;
+    }
+    auto [it, inserted] = index.try_emplace(label.row_id, slots.size());
     if (inserted) {
-      current.push_back(label);
+      slots.push_back(label);
+      live.push_back(true);
     } else {
-      current[it->second] = label;
+      slots[it->second] = label;
     }
   }
+  std::vector<LabelRecord> current;
+  current.reserve(index.size());
+  for (size_t i = 0; i < slots.size(); ++i) {
+    if (live[i]) current.push_back(slots[i]);
+  }
   return current;
+}
+
+absl::Status CheckWithdrawals(absl::Span<const LabelRecord> submission,
+                              absl::FunctionRef<absl::StatusOr<bool>(int64_t row)> labelled) {
+  // Rows the submission itself labelled (true) or withdrew (false) so far.
+  absl::flat_hash_map<int64_t, bool> changed;
+  for (size_t i = 0; i < submission.size(); ++i) {
+    const LabelRecord& label = submission[i];
+    if (!label.withdrawn) {
+      changed[label.row_id] = true;
+      continue;
+    }
+    bool has_label = false;
+    if (auto it = changed.find(label.row_id); it != changed.end()) {
+      has_label = it->second;
+    } else {
+      absl::StatusOr<bool> before = labelled(label.row_id);
+      if (!before.ok()) return before.status();
+      has_label = *before;
+    }
+    if (!has_label) {
+      return absl::NotFoundError(absl::StrCat("label ", i + 1, " of ", submission.size(),
+                                              " withdraws row id ", label.row_id,
+                                              ", which has no label"));
+    }
+    changed[label.row_id] = false;
+  }
+  return absl::OkStatus();
 }
 
 absl::Status ValidateBatch(const BatchRecord& batch) {
@@ -99,6 +144,13 @@ absl::Status ValidateSessionRecord(const SessionRecord& record, absl::string_vie
       return loss(absl::StrCat("a label names row ", label.row_id, " of ", next_row, " rows"));
     }
   }
+  // A withdrawal of an unlabelled row was never acknowledged by aadd (the
+  // session and the stores refuse it), so such a history is damage.
+  absl::Status withdrawals = CheckWithdrawals(
+      record.label_history, [](int64_t) -> absl::StatusOr<bool> { return false; });
+  if (!withdrawals.ok()) {
+    return loss(absl::StrCat("label history: ", withdrawals.message()));
+  }
   std::vector<LabelRecord> expected = CurrentLabels(record.label_history);
   if (expected.size() != record.labels.size()) {
     return loss(absl::StrCat(record.labels.size(), " current labels, the history gives ",
@@ -106,7 +158,7 @@ absl::Status ValidateSessionRecord(const SessionRecord& record, absl::string_vie
   }
   for (size_t i = 0; i < expected.size(); ++i) {
     if (expected[i].row_id != record.labels[i].row_id ||
-        expected[i].anomaly != record.labels[i].anomaly) {
+        expected[i].anomaly != record.labels[i].anomaly || record.labels[i].withdrawn) {
       return loss(absl::StrCat("current label ", i, " (row ", record.labels[i].row_id,
                                ") disagrees with the history (row ", expected[i].row_id, ")"));
     }

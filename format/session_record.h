@@ -15,9 +15,11 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "core/active/active_config.h"
 #include "core/active/query_strategy.h"
 
@@ -42,12 +44,18 @@ struct BatchRecord {
   std::vector<float> values;
 };
 
-// One label submission for one row. In a session's history every
-// submission is kept; the current label of a row is its latest submission.
+// One label submission for one row: a verdict (anomaly or nominal), or a
+// withdrawal that takes the row's verdict back (undo). In a session's
+// history every submission is kept; the current label of a row is its
+// latest verdict, unless a withdrawal came after it. A withdrawal only ever
+// appears in a history, never among current labels; its `anomaly` is false
+// and means nothing. `withdrawn` comes last so that {row, anomaly, time}
+// still spells a verdict.
 struct LabelRecord {
   int64_t row_id = 0;
   bool anomaly = false;
   int64_t time_micros = 0;
+  bool withdrawn = false;
 };
 
 // The newest published model. `bytes` is aad::ActiveModel::Serialize()
@@ -95,6 +103,7 @@ struct SessionRecord {
   std::vector<BatchRecord> batches;  // in row order
   // Current labels, one per labelled row, in the order each row was first
   // labelled; a relabel replaces the verdict in place (as the session does).
+  // A withdrawn row leaves this list; labelled again, it joins at the end.
   std::vector<LabelRecord> labels;
   // Every submission in the order it was stored (the relabel history).
   std::vector<LabelRecord> label_history;
@@ -108,8 +117,21 @@ struct SessionRecord {
 };
 
 // Folds a label history into current labels: first-given order, the latest
-// verdict and time of each row.
+// verdict and time of each row. A withdrawal removes its row; a verdict
+// after it counts as the row's first, so the row goes to the end of the
+// order (the learner fits in this order, and a restart refits on it, so
+// Session and LabelBook keep the same rule). A withdrawal of a row without
+// a label is skipped here; ValidateSessionRecord refuses such a history.
 std::vector<LabelRecord> CurrentLabels(const std::vector<LabelRecord>& history);
+
+// Checks the withdrawals of a label submission, in order: each must name a
+// row that has a label just before it, by `labelled` (whether the row had
+// one before the submission; its error is returned as is) or by the
+// submission's own earlier entries. NOT_FOUND naming the first entry and
+// row that has no label to withdraw. The one rule for the session, the
+// stores and ValidateSessionRecord.
+absl::Status CheckWithdrawals(absl::Span<const LabelRecord> submission,
+                              absl::FunctionRef<absl::StatusOr<bool>(int64_t row)> labelled);
 
 // Checks a batch before it is stored: a non-empty id, positive sizes,
 // values.size() == row_count * feature_count. INVALID_ARGUMENT naming the
@@ -118,7 +140,8 @@ absl::Status ValidateBatch(const BatchRecord& batch);
 
 // Checks a whole record (an imported archive, a loaded session): batches
 // valid, contiguous from row 0, one feature count, unique batch ids, labels
-// naming existing rows and agreeing with the history. DATA_LOSS naming
+// naming existing rows, each withdrawal naming a row labelled at that point
+// of the history, and current labels agreeing with it. DATA_LOSS naming
 // `source` (a file or a store) and the first inconsistency.
 absl::Status ValidateSessionRecord(const SessionRecord& record, absl::string_view source);
 

@@ -128,7 +128,7 @@ inline bool SameLabels(const std::vector<LabelRecord>& a, const std::vector<Labe
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
     if (a[i].row_id != b[i].row_id || a[i].anomaly != b[i].anomaly ||
-        a[i].time_micros != b[i].time_micros) {
+        a[i].time_micros != b[i].time_micros || a[i].withdrawn != b[i].withdrawn) {
       return false;
     }
   }

@@ -116,9 +116,71 @@ TEST(SessionArchiveTest, EveryDamageIsDataLossNamingTheFile) {
 
 TEST(SessionArchiveTest, ANewerFormatIsRefusedAsSuch) {
   std::string bytes = EncodeSessionArchive(SampleRecord());
-  bytes[8] = 2;  // the version's low byte
+  bytes[8] = static_cast<char>(kSessionArchiveVersion + 1);  // the version's low byte
   auto read = DecodeSessionArchive(bytes, "wire");
   EXPECT_EQ(read.status().code(), absl::StatusCode::kFailedPrecondition) << read.status();
+}
+
+// The format version in an archive's header (bytes 8-11, little-endian).
+uint32_t ArchiveVersion(const std::string& bytes) {
+  return static_cast<uint32_t>(static_cast<unsigned char>(bytes[8])) |
+         static_cast<uint32_t>(static_cast<unsigned char>(bytes[9])) << 8 |
+         static_cast<uint32_t>(static_cast<unsigned char>(bytes[10])) << 16 |
+         static_cast<uint32_t>(static_cast<unsigned char>(bytes[11])) << 24;
+}
+
+TEST(SessionArchiveTest, WithdrawalsRoundTripInFormatVersionTwo) {
+  SessionRecord record = SampleRecord();
+  // Row 9 withdrawn, row 3 withdrawn and labelled again: it moves to the end.
+  record.label_history.push_back({9, false, 13, /*withdrawn=*/true});
+  record.label_history.push_back({3, false, 14, /*withdrawn=*/true});
+  record.label_history.push_back({4, true, 15});
+  record.label_history.push_back({3, true, 16});
+  record.labels = CurrentLabels(record.label_history);
+  ASSERT_EQ(record.labels.size(), 2u);
+  const std::string bytes = EncodeSessionArchive(record);
+  EXPECT_EQ(ArchiveVersion(bytes), kSessionArchiveVersion);
+  auto read = DecodeSessionArchive(bytes, "wire");
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_TRUE(SameLabels(read->label_history, record.label_history));
+  ASSERT_EQ(read->labels.size(), 2u);
+  EXPECT_EQ(read->labels[0].row_id, 4);
+  EXPECT_EQ(read->labels[1].row_id, 3);
+  EXPECT_TRUE(read->labels[1].anomaly);
+}
+
+TEST(SessionArchiveTest, AHistoryWithoutWithdrawalsStaysFormatVersionOne) {
+  // Readable by an aadd that predates withdrawals, and by this one.
+  const std::string bytes = EncodeSessionArchive(SampleRecord());
+  EXPECT_EQ(ArchiveVersion(bytes), kSessionArchiveVersionNoWithdrawals);
+  auto read = DecodeSessionArchive(bytes, "wire");
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_TRUE(SameLabels(read->label_history, SampleRecord().label_history));
+}
+
+TEST(SessionArchiveTest, AWithdrawalInFormatVersionOneIsDataLoss) {
+  SessionRecord record = SampleRecord();
+  record.label_history.push_back({9, false, 13, /*withdrawn=*/true});
+  record.labels = CurrentLabels(record.label_history);
+  std::string bytes = EncodeSessionArchive(record);
+  // The checksum covers the payload only, so this is a well-formed version 1
+  // header over a payload that version 1 cannot hold.
+  bytes[8] = static_cast<char>(kSessionArchiveVersionNoWithdrawals);
+  auto read = DecodeSessionArchive(bytes, "wire");
+  EXPECT_EQ(read.status().code(), absl::StatusCode::kDataLoss) << read.status();
+  EXPECT_NE(read.status().message().find("label verdict 2 in format version 1"),
+            std::string::npos)
+      << read.status();
+}
+
+TEST(SessionArchiveTest, AWithdrawalOfAnUnlabelledRowIsRefused) {
+  SessionRecord record = SampleRecord();
+  record.label_history.push_back({7, false, 13, /*withdrawn=*/true});  // row 7 never labelled
+  record.labels = CurrentLabels(record.label_history);
+  auto read = DecodeSessionArchive(EncodeSessionArchive(record), "wire");
+  EXPECT_EQ(read.status().code(), absl::StatusCode::kDataLoss) << read.status();
+  EXPECT_NE(read.status().message().find("withdraws row id 7"), std::string::npos)
+      << read.status();
 }
 
 TEST(SessionArchiveTest, AnInconsistentRecordIsRefusedEvenWithAGoodChecksum) {
