@@ -1,7 +1,9 @@
 #include "server/storage/memory_session_store.h"
 
+#include <optional>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "core/util/status_macros.h"
 #include "format/feature_names.h"
@@ -131,6 +133,23 @@ absl::Status MemorySessionStore::PutLabels(const std::string& session,
       return absl::NotFoundError(absl::StrCat("session '", session, "': label names row ",
                                               label.row_id, ", the store holds ", rows, " rows"));
     }
+  }
+  // The current labels are folded only for a submission that withdraws
+  // (most do not): linear in the history, like the SQLite store's lookups.
+  std::optional<absl::flat_hash_set<int64_t>> labelled;
+  absl::Status withdrawals =
+      CheckWithdrawals(labels, [&](int64_t row) -> absl::StatusOr<bool> {
+        if (!labelled.has_value()) {
+          labelled.emplace();
+          for (const LabelRecord& l : CurrentLabels(stored->record.label_history)) {
+            labelled->insert(l.row_id);
+          }
+        }
+        return labelled->contains(row);
+      });
+  if (!withdrawals.ok()) {
+    return absl::NotFoundError(absl::StrCat("session '", session, "': ", withdrawals.message(),
+                                            "; nothing stored"));
   }
   stored->record.label_history.insert(stored->record.label_history.end(), labels.begin(),
                                       labels.end());

@@ -75,8 +75,10 @@ class SessionStore {
                                        const std::vector<std::string>& names) = 0;
 
   // Appends label submissions, in order, to the session's history (one
-  // transaction for the whole span). Every row id must name a stored row
-  // (NOT_FOUND otherwise, nothing stored).
+  // transaction for the whole span), withdrawals included. Every row id
+  // must name a stored row, and every withdrawal a row with a label just
+  // before it (CheckWithdrawals): NOT_FOUND otherwise, nothing stored, so
+  // that a stored history always passes ValidateSessionRecord.
   virtual absl::Status PutLabels(const std::string& session,
                                  absl::Span<const LabelRecord> labels) = 0;
 

@@ -24,7 +24,8 @@ const char* const kSqliteSchema[] = {
       PRIMARY KEY(session_id, first_row_id),
       UNIQUE(session_id, batch_id)))sql",
     // Every label submission; current labels are derived on load, so that
-    // relabel history and current state can never disagree.
+    // relabel history and current state can never disagree. anomaly is the
+    // verdict: 0 nominal, 1 anomaly, 2 withdrawn (kSqliteVerdict*).
     R"sql(CREATE TABLE labels(
       session_id TEXT NOT NULL REFERENCES sessions(id),
       seq INTEGER NOT NULL,

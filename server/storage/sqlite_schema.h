@@ -8,6 +8,12 @@
 
 namespace aad {
 
+// What labels.anomaly holds for a submission. Withdrawals (2) came with
+// schema version 2; the table itself did not change.
+inline constexpr int kSqliteVerdictNominal = 0;
+inline constexpr int kSqliteVerdictAnomaly = 1;
+inline constexpr int kSqliteVerdictWithdrawn = 2;
+
 // CREATE TABLE statements, in order.
 absl::Span<const char* const> SqliteSchema();
 // DELETE statements for one session (?1 = its id), children first

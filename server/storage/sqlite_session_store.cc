@@ -158,10 +158,14 @@ absl::Status SqliteSessionStore::Initialize(const SqliteStoreOptions& options) {
     RETURN_IF_ERROR(txn.Commit());
   } else {
     // An existing store must be writable now, not at the first client's
-    // write: take and release the write lock.
+    // write: take and release the write lock. A version 1 store becomes
+    // version 2 here (same tables; see kSchemaVersion).
     Transaction txn(this);
     RETURN_IF_ERROR(txn.Begin(/*write=*/true));
     RETURN_IF_ERROR(Exec("UPDATE sessions SET id = id WHERE 0"));
+    if (user_version < kSchemaVersion) {
+      RETURN_IF_ERROR(Exec(absl::StrCat("PRAGMA user_version=", kSchemaVersion).c_str()));
+    }
     RETURN_IF_ERROR(txn.Commit());
   }
 
@@ -340,9 +344,17 @@ absl::StatusOr<SessionRecord> SqliteSessionStore::LoadSession(const std::string&
     while (true) {
       ASSIGN_OR_RETURN(bool row, Step(s, "load labels"));
       if (!row) break;
-      out.label_history.push_back(LabelRecord{sqlite3_column_int64(s, 0),
-                                              sqlite3_column_int(s, 1) != 0,
-                                              sqlite3_column_int64(s, 2)});
+      const int64_t row_id = sqlite3_column_int64(s, 0);
+      const int64_t verdict = sqlite3_column_int64(s, 1);
+      if (verdict != kSqliteVerdictNominal && verdict != kSqliteVerdictAnomaly &&
+          verdict != kSqliteVerdictWithdrawn) {
+        return absl::DataLossError(absl::StrCat(path_, ": session '", id, "': the label of row ",
+                                                row_id, " has verdict ", verdict,
+                                                " (0 nominal, 1 anomaly, 2 withdrawn)"));
+      }
+      out.label_history.push_back(LabelRecord{row_id, verdict == kSqliteVerdictAnomaly,
+                                              sqlite3_column_int64(s, 2),
+                                              verdict == kSqliteVerdictWithdrawn});
     }
   }
   out.labels = CurrentLabels(out.label_history);

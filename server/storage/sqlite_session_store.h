@@ -45,7 +45,11 @@ class SqliteSessionStore final : public SessionStore {
   static constexpr absl::string_view kFileName = "aadd.db";
   static constexpr absl::string_view kLockFileName = "LOCK";
   // PRAGMA user_version of the schema this build writes and reads.
-  static constexpr int kSchemaVersion = 1;
+  // Version 2 lets labels.anomaly hold 2, a withdrawal; its tables are
+  // version 1's, so Open() upgrades a version 1 file by its marker alone.
+  // The marker matters: an aadd that reads version 1 would take a
+  // withdrawal for an anomaly, and so must refuse the file instead.
+  static constexpr int kSchemaVersion = 2;
   // PRAGMA application_id marking a file as an aadd store ("AADD").
   static constexpr int kApplicationId = 0x41414444;
 
@@ -116,6 +120,10 @@ class SqliteSessionStore final : public SessionStore {
   absl::StatusOr<SessionRow> FindSessionLocked(const std::string& id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status InsertBatchLocked(const std::string& session, const BatchRecord& batch)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Whether the row's latest stored submission is a verdict (not a
+  // withdrawal, and not none).
+  absl::StatusOr<bool> RowLabelledLocked(const std::string& session, int64_t row)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status InsertLabelsLocked(const std::string& session, int64_t first_seq,
                                   absl::Span<const LabelRecord> labels)

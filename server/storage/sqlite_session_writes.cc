@@ -4,6 +4,7 @@
 
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "core/util/status_macros.h"
 #include "format/crc32.h"
@@ -72,6 +73,21 @@ absl::Status SqliteSessionStore::InsertBatchLocked(const std::string& session,
   return StepDone(u, absl::StrCat("count rows of session '", session, "'"));
 }
 
+absl::StatusOr<bool> SqliteSessionStore::RowLabelledLocked(const std::string& session,
+                                                           int64_t row) {
+  // No index on row_id: this scans the session's labels, which only an undo
+  // asks for, and a session holds thousands of labels, not millions.
+  ASSIGN_OR_RETURN(sqlite3_stmt * s,
+                   Prepare("SELECT anomaly FROM labels WHERE session_id = ?1 AND row_id = ?2 "
+                           "ORDER BY seq DESC LIMIT 1"));
+  Statement stmt(s);
+  BindText(s, 1, session);
+  sqlite3_bind_int64(s, 2, row);
+  ASSIGN_OR_RETURN(bool found, Step(s, absl::StrCat("look up the label of row ", row,
+                                                    " in session '", session, "'")));
+  return found && sqlite3_column_int(s, 0) != kSqliteVerdictWithdrawn;
+}
+
 absl::Status SqliteSessionStore::InsertLabelsLocked(const std::string& session,
                                                     int64_t first_seq,
                                                     absl::Span<const LabelRecord> labels) {
@@ -84,7 +100,10 @@ absl::Status SqliteSessionStore::InsertLabelsLocked(const std::string& session,
     BindText(s, 1, session);
     sqlite3_bind_int64(s, 2, seq++);
     sqlite3_bind_int64(s, 3, label.row_id);
-    sqlite3_bind_int(s, 4, label.anomaly ? 1 : 0);
+    sqlite3_bind_int(s, 4,
+                     label.withdrawn  ? kSqliteVerdictWithdrawn
+                     : label.anomaly ? kSqliteVerdictAnomaly
+                                     : kSqliteVerdictNominal);
     sqlite3_bind_int64(s, 5, label.time_micros);
     RETURN_IF_ERROR(StepDone(s, absl::StrCat("store label of row ", label.row_id,
                                              " in session '", session, "'")));
@@ -274,6 +293,23 @@ absl::Status SqliteSessionStore::PutLabels(const std::string& session,
                                               label.row_id, ", the store holds ", row.row_count,
                                               " rows"));
     }
+  }
+  // The stored state of each withdrawn row, looked up before the check (the
+  // check's callback cannot hold mu_ for the thread-safety analysis).
+  absl::flat_hash_map<int64_t, bool> labelled;
+  for (const LabelRecord& label : labels) {
+    if (!label.withdrawn || labelled.contains(label.row_id)) continue;
+    ASSIGN_OR_RETURN(bool has_label, RowLabelledLocked(session, label.row_id));
+    labelled[label.row_id] = has_label;
+  }
+  absl::Status withdrawals =
+      CheckWithdrawals(labels, [&labelled](int64_t r) -> absl::StatusOr<bool> {
+        auto it = labelled.find(r);
+        return it != labelled.end() && it->second;
+      });
+  if (!withdrawals.ok()) {
+    return absl::NotFoundError(absl::StrCat("session '", session, "': ", withdrawals.message(),
+                                            "; nothing stored"));
   }
   RETURN_IF_ERROR(InsertLabelsLocked(session, row.next_label_seq, labels));
   return txn.Commit();

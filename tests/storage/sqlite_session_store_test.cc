@@ -294,6 +294,56 @@ TEST(SqliteSessionStoreTest, TruncatedFileIsDataLoss) {
   }
 }
 
+TEST(SqliteSessionStoreTest, AVersionOneStoreIsUpgradedAndKeepsItsLabels) {
+  TempDir dir;
+  {
+    auto store = OpenOrDie(dir.path());
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->CreateSession("s", SessionOptions{}, 0).ok());
+    ASSERT_TRUE(store->AppendBatch("s", MakeBatch("a", 0, 10, 2, 1)).ok());
+    ASSERT_TRUE(store->PutLabels("s", std::vector<LabelRecord>{{4, true, 1}, {6, false, 2}}).ok());
+  }
+  {
+    // What an aadd before withdrawals left: the same tables, version 1.
+    RawDb raw(DbPath(dir));
+    raw.Exec("PRAGMA user_version = 1");
+  }
+  {
+    auto store = OpenOrDie(dir.path());
+    ASSERT_NE(store, nullptr);
+    auto loaded = store->LoadSession("s");
+    ASSERT_TRUE(loaded.ok()) << loaded.status();
+    EXPECT_TRUE(SameLabels(loaded->labels, {{4, true, 1}, {6, false, 2}}));
+    ASSERT_TRUE(store->PutLabels("s", std::vector<LabelRecord>{{4, false, 3, true}}).ok());
+  }
+  RawDb raw(DbPath(dir));
+  // Marked version 2, so that an older aadd refuses the file rather than
+  // reading the withdrawal (2) as an anomaly.
+  EXPECT_EQ(raw.Int("PRAGMA user_version"), 2);
+  EXPECT_EQ(raw.Int("SELECT anomaly FROM labels WHERE seq = 2"), 2);
+}
+
+TEST(SqliteSessionStoreTest, AnUnknownVerdictIsDataLossNamingTheRow) {
+  TempDir dir;
+  {
+    auto store = OpenOrDie(dir.path());
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->CreateSession("s", SessionOptions{}, 0).ok());
+    ASSERT_TRUE(store->AppendBatch("s", MakeBatch("a", 0, 10, 2, 1)).ok());
+    ASSERT_TRUE(store->PutLabels("s", std::vector<LabelRecord>{{8, true, 1}}).ok());
+  }
+  {
+    RawDb raw(DbPath(dir));
+    raw.Exec("UPDATE labels SET anomaly = 3");
+  }
+  auto store = OpenOrDie(dir.path());
+  ASSERT_NE(store, nullptr);
+  auto loaded = store->LoadSession("s");
+  EXPECT_EQ(loaded.status().code(), absl::StatusCode::kDataLoss) << loaded.status();
+  EXPECT_NE(loaded.status().message().find("row 8 has verdict 3"), std::string::npos)
+      << loaded.status();
+}
+
 TEST(SqliteSessionStoreTest, NewerSchemaAndForeignFilesAreRefused) {
   TempDir dir;
   { ASSERT_NE(OpenOrDie(dir.path()), nullptr); }

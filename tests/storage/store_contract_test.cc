@@ -5,6 +5,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "server/storage/memory_session_store.h"
 #include "server/storage/sqlite_session_store.h"
@@ -20,9 +21,16 @@ using ::aad::testing::OddOptions;
 using ::aad::testing::SameLabels;
 using ::aad::testing::TempDir;
 
+// Reopen(dir, store) is the store a restart gives: the same object for the
+// memory store (its contents are the process's), a fresh open of the file
+// for SQLite.
 struct MemoryKind {
   static std::unique_ptr<SessionStore> Make(const std::string&) {
     return std::make_unique<MemorySessionStore>();
+  }
+  static std::unique_ptr<SessionStore> Reopen(const std::string&,
+                                              std::unique_ptr<SessionStore> store) {
+    return store;
   }
 };
 struct SqliteKind {
@@ -30,6 +38,11 @@ struct SqliteKind {
     auto store = SqliteSessionStore::Open(dir);
     EXPECT_TRUE(store.ok()) << store.status();
     return store.ok() ? std::move(*store) : nullptr;
+  }
+  static std::unique_ptr<SessionStore> Reopen(const std::string& dir,
+                                              std::unique_ptr<SessionStore> store) {
+    store.reset();  // releases the directory lock
+    return Make(dir);
   }
 };
 
@@ -152,6 +165,67 @@ TYPED_TEST(StoreContractTest, RelabelKeepsFirstOrderAndHistory) {
   std::vector<LabelRecord> history = {{7, true, 1}, {2, false, 2}, {4, true, 3},
                                       {7, false, 4}, {2, true, 5}};
   EXPECT_TRUE(SameLabels(loaded->label_history, history));
+}
+
+TYPED_TEST(StoreContractTest, AWithdrawalSurvivesReopenAndARelabelAfterItJoinsAtTheEnd) {
+  ASSERT_TRUE(this->store_->CreateSession("s", SessionOptions{}, 0).ok());
+  ASSERT_TRUE(this->store_->AppendBatch("s", MakeBatch("a", 0, 10, 2, 1)).ok());
+  ASSERT_TRUE(this->store_
+                  ->PutLabels("s", std::vector<LabelRecord>{{7, true, 1}, {2, false, 2},
+                                                            {4, true, 3}})
+                  .ok());
+  ASSERT_TRUE(
+      this->store_->PutLabels("s", std::vector<LabelRecord>{{7, false, 4, /*withdrawn=*/true}})
+          .ok());
+  auto without = this->store_->LoadSession("s");
+  ASSERT_TRUE(without.ok()) << without.status();
+  EXPECT_TRUE(SameLabels(without->labels, {{2, false, 2}, {4, true, 3}}));
+  ASSERT_TRUE(this->store_->PutLabels("s", std::vector<LabelRecord>{{7, false, 5}}).ok());
+  this->store_ = TypeParam::Reopen(this->dir_.path(), std::move(this->store_));
+  ASSERT_NE(this->store_, nullptr);
+  auto loaded = this->store_->LoadSession("s");
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_TRUE(SameLabels(loaded->labels, {{2, false, 2}, {4, true, 3}, {7, false, 5}}));
+  EXPECT_TRUE(SameLabels(loaded->label_history, {{7, true, 1},
+                                                 {2, false, 2},
+                                                 {4, true, 3},
+                                                 {7, false, 4, true},
+                                                 {7, false, 5}}));
+  // An import carries the withdrawal too.
+  SessionRecord copy = *loaded;
+  copy.id = "copy";
+  ASSERT_TRUE(this->store_->PutSession(copy).ok());
+  auto imported = this->store_->LoadSession("copy");
+  ASSERT_TRUE(imported.ok()) << imported.status();
+  EXPECT_TRUE(SameLabels(imported->label_history, loaded->label_history));
+  EXPECT_TRUE(SameLabels(imported->labels, loaded->labels));
+}
+
+TYPED_TEST(StoreContractTest, AWithdrawalOfARowWithoutALabelStoresNothing) {
+  SessionStore& store = *this->store_;
+  ASSERT_TRUE(store.CreateSession("s", SessionOptions{}, 0).ok());
+  ASSERT_TRUE(store.AppendBatch("s", MakeBatch("a", 0, 10, 2, 1)).ok());
+  ASSERT_TRUE(store.PutLabels("s", std::vector<LabelRecord>{{1, true, 1}, {3, true, 1}}).ok());
+  ASSERT_TRUE(store.PutLabels("s", std::vector<LabelRecord>{{3, false, 2, true}}).ok());
+  // Never labelled (row 2), withdrawn before (row 3), withdrawn twice (row 1).
+  const std::vector<std::vector<LabelRecord>> refused = {
+      {{1, false, 3, true}, {2, false, 3, true}},
+      {{3, false, 3, true}},
+      {{1, false, 3, true}, {1, false, 3, true}},
+  };
+  const int64_t rows[] = {2, 3, 1};
+  for (size_t i = 0; i < refused.size(); ++i) {
+    absl::Status status = store.PutLabels("s", refused[i]);
+    EXPECT_EQ(status.code(), absl::StatusCode::kNotFound) << status;
+    EXPECT_NE(status.message().find(absl::StrCat("row id ", rows[i])), std::string::npos)
+        << status;
+  }
+  auto loaded = store.LoadSession("s");
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_EQ(loaded->label_history.size(), 3u) << "a rejected submission stored a part";
+  // Labelled again, row 3 can be withdrawn again, in one submission.
+  EXPECT_TRUE(
+      store.PutLabels("s", std::vector<LabelRecord>{{3, true, 4}, {3, false, 4, true}}).ok());
 }
 
 TYPED_TEST(StoreContractTest, LabelsForUnknownRowsStoreNothing) {
