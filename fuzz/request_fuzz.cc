@@ -12,6 +12,7 @@
 #include "aad/v1/aad.pb.h"
 #include "google/protobuf/stubs/logging.h"
 #include "server/log.h"
+#include "server/proto_convert.h"
 #include "server/session.h"
 #include "server/storage/memory_session_store.h"
 #include "tests/testing/manual_training_pool.h"
@@ -94,9 +95,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     default: {
       aad::v1::SubmitLabelsRequest r;
       if (!r.ParseFromString(body)) return 0;
-      std::vector<aad::LabelledRow> labels;
-      for (const auto& l : r.labels()) labels.push_back({l.row_id(), l.anomaly()});
-      f->session->SubmitLabels(labels, false, [](absl::StatusOr<aad::LabelResult>) {});
+      f->session->SubmitLabels(aad::FromProto(r.labels()), false,
+                               [](absl::StatusOr<aad::LabelResult>) {});
       f->pool.RunAll();
       break;
     }

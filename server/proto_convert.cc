@@ -20,6 +20,16 @@ absl::StatusOr<aad::StrategyKind> FromProto(aad::v1::QueryStrategy strategy, boo
       absl::StrCat("unknown query strategy ", static_cast<int>(strategy)));
 }
 
+std::vector<LabelChange> FromProto(
+    const google::protobuf::RepeatedPtrField<aad::v1::Label>& labels) {
+  std::vector<LabelChange> out;
+  out.reserve(static_cast<size_t>(labels.size()));
+  for (const aad::v1::Label& l : labels) {
+    out.push_back({l.row_id(), l.anomaly() && !l.withdraw(), l.withdraw()});
+  }
+  return out;
+}
+
 aad::v1::QueryStrategy ToProto(aad::StrategyKind kind) {
   switch (kind) {
     case aad::StrategyKind::kTop: return aad::v1::QUERY_STRATEGY_TOP;

@@ -4,9 +4,12 @@
 #ifndef AADD_SERVER_PROTO_CONVERT_H_
 #define AADD_SERVER_PROTO_CONVERT_H_
 
+#include <vector>
+
 #include "aad/v1/aad.pb.h"
 #include "absl/status/statusor.h"
 #include "core/active/query_strategy.h"
+#include "server/label_book.h"
 #include "server/session.h"
 
 namespace aad {
@@ -17,6 +20,11 @@ absl::StatusOr<SessionOptions> FromProto(const aad::v1::CreateSessionRequest& re
 
 // QUERY_STRATEGY_UNSPECIFIED gives OK with *has_value = false.
 absl::StatusOr<aad::StrategyKind> FromProto(aad::v1::QueryStrategy strategy, bool* has_value);
+
+// A SubmitLabels request's labels, in order; a withdrawal's `anomaly` is
+// dropped (the proto says it is ignored). Validation is the session's.
+std::vector<LabelChange> FromProto(
+    const google::protobuf::RepeatedPtrField<aad::v1::Label>& labels);
 
 aad::v1::QueryStrategy ToProto(aad::StrategyKind kind);
 void ToProto(const SessionInfo& status, aad::v1::SessionInfo* info);

@@ -278,7 +278,7 @@ absl::StatusOr<Candidates> Session::QueryCandidates(int64_t k, const aad::Strate
   return out;
 }
 
-void Session::SubmitLabels(absl::Span<const aad::LabelledRow> labels, bool wait_for_model,
+void Session::SubmitLabels(absl::Span<const LabelChange> labels, bool wait_for_model,
                            std::function<void(absl::StatusOr<LabelResult>)> done) {
   if (labels.empty()) {
     done(absl::InvalidArgumentError("no labels given: send at least one row id and verdict"));
@@ -289,29 +289,48 @@ void Session::SubmitLabels(absl::Span<const aad::LabelledRow> labels, bool wait_
     // Held over the store write: the store's history has memory's order.
     MutexLock write_lock(&write_mu_);
     if (deleted_) return absl::NotFoundError(absl::StrCat("no session with id '", id_, "'"));
+    const int64_t time = std::max(NowMicros(), last_label_micros_ + 1);
+    std::vector<LabelRecord> records;
+    records.reserve(labels.size());
+    for (const LabelChange& l : labels) {
+      records.push_back({l.row, l.anomaly && !l.withdraw, time, l.withdraw});
+    }
     {
       MutexLock lock(&mu_);
       if (cancelled_.load()) {
         return absl::CancelledError(absl::StrCat("session ", id_, " is closing: ", cancel_reason_));
       }
       // Validate all before storing any: a rejected request changes nothing.
-      for (const aad::LabelledRow& l : labels) {
+      for (const LabelChange& l : labels) {
         if (l.row < 0 || l.row >= rows_.rows()) {
           return absl::NotFoundError(absl::StrCat("row id ", l.row, " is not in session ", id_,
                                                   " (", rows_.rows(),
                                                   " rows); no label was stored"));
         }
       }
+      // Labels change only under write_mu_, which this call holds: what is
+      // checked here is what the withdrawals apply to below.
+      const LabelBook& book = labels_;
+      absl::Status withdrawals =
+          CheckWithdrawals(records, [&book](int64_t row) -> absl::StatusOr<bool> {
+            return book.Contains(row);
+          });
+      if (!withdrawals.ok()) {
+        return absl::NotFoundError(absl::StrCat("session ", id_, ": ", withdrawals.message(),
+                                                "; no label was stored"));
+      }
     }
-    const int64_t time = std::max(NowMicros(), last_label_micros_ + 1);
-    std::vector<LabelRecord> records;
-    records.reserve(labels.size());
-    for (const aad::LabelledRow& l : labels) records.push_back({l.row, l.anomaly, time});
     RETURN_IF_ERROR(store_->PutLabels(id_, records));
     last_label_micros_ = time;
 
     MutexLock lock(&mu_);
-    for (const aad::LabelledRow& l : labels) labels_.Apply(l);
+    for (const LabelChange& l : labels) {
+      if (l.withdraw) {
+        labels_.Withdraw(l.row);
+      } else {
+        labels_.Apply({l.row, l.anomaly});
+      }
+    }
     labels_revision_ += static_cast<int64_t>(labels.size());
     result.labels = labels_.size();
     result.model_version = snapshot_ ? snapshot_->version : 0;

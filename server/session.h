@@ -152,11 +152,20 @@ class Session : public std::enable_shared_from_this<Session> {
   absl::StatusOr<Candidates> QueryCandidates(int64_t k, const aad::StrategyKind* strategy,
                                              const uint64_t* seed) const;
 
-  // Stores labels (relabels replace in place) and schedules a label update
-  // when a model exists. `done` is called exactly once: at once, or — with
-  // wait_for_model and an update scheduled — from a training thread when a
-  // model including these labels is published or its update failed.
-  void SubmitLabels(absl::Span<const aad::LabelledRow> labels, bool wait_for_model,
+  // Stores labels (relabels replace in place) and withdrawals (the row is
+  // unlabelled again and may be proposed again; labelled later, it goes to
+  // the end of the first-labelled order), applied in the given order, and
+  // schedules a label update when a model exists: after withdrawals the
+  // model is refitted without those rows (with none left, the UAI layer
+  // goes back to its prior: with a frozen detector, the default, that is
+  // the fit without labels bit for bit). The whole submission is checked
+  // before any of it is stored: NOT_FOUND naming the row for an unknown
+  // row, or for a withdrawal of a row without a label at that point (nor
+  // is anything stored on a store error). `done` is called
+  // exactly once: at once, or — with wait_for_model and an update
+  // scheduled — from a training thread when a model including these labels
+  // is published or its update failed.
+  void SubmitLabels(absl::Span<const LabelChange> labels, bool wait_for_model,
                     std::function<void(absl::StatusOr<LabelResult>)> done);
 
   // Queues a full training run on the pool and the labels so far. On OK,

@@ -114,10 +114,7 @@ void UnaryCalls::SubmitLabels(const std::string& id, const aad::v1::SubmitLabels
   if (draining()) return done(DrainingStatus());
   auto session = FindSession(sessions_, id);
   if (!session.ok()) return done(session.status());
-  std::vector<aad::LabelledRow> labels;
-  labels.reserve(request.labels_size());
-  for (const aad::v1::Label& l : request.labels()) labels.push_back({l.row_id(), l.anomaly()});
-  (*session)->SubmitLabels(labels, request.wait_for_model(),
+  (*session)->SubmitLabels(FromProto(request.labels()), request.wait_for_model(),
                            [response, done = std::move(done)](absl::StatusOr<LabelResult> result) {
                              if (result.ok()) {
                                response->set_labels(result->labels);

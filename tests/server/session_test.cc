@@ -172,6 +172,118 @@ TEST_F(SessionTest, LabelsForUnknownRowsStoreNothing) {
   EXPECT_TRUE(store_.LoadSession("s")->label_history.empty());
 }
 
+// All pool rows' scores, for bit-for-bit comparisons.
+std::vector<float> PoolScores(const Session& session) {
+  std::vector<int64_t> ids(static_cast<size_t>(session.Info().rows));
+  for (size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<int64_t>(i);
+  auto scores = session.ScorePoolRows(ids);
+  EXPECT_TRUE(scores.ok()) << scores.status();
+  return scores.ok() ? scores->p : std::vector<float>();
+}
+
+absl::StatusOr<LabelResult> SubmitNow(Session* session, std::vector<LabelChange> labels) {
+  absl::StatusOr<LabelResult> result = absl::UnknownError("not answered");
+  session->SubmitLabels(labels, false, [&](absl::StatusOr<LabelResult> r) { result = r; });
+  return result;
+}
+
+TEST_F(SessionTest, AWithdrawnRowIsProposedAgainAndNoLabelsLeftIsTheUnlabelledFit) {
+  auto s = NewSession(&store_);
+  RecordingObserver observer(s.get());
+  Train(s.get(), &observer);
+  const std::vector<float> unlabelled = PoolScores(*s);
+  auto first = s->QueryCandidates(3, nullptr, nullptr);
+  ASSERT_TRUE(first.ok()) << first.status();
+  const int64_t top = first->row_ids[0];
+
+  ASSERT_TRUE(SubmitNow(s.get(), {{top, true}}).ok());
+  pool_.RunAll();
+  auto labelled = s->QueryCandidates(200, nullptr, nullptr);
+  ASSERT_TRUE(labelled.ok());
+  EXPECT_THAT(labelled->row_ids, ::testing::Not(::testing::Contains(top)));
+  EXPECT_EQ(s->Info().anomalies, 1);
+
+  auto withdrawn = SubmitNow(s.get(), {{top, false, /*withdraw=*/true}});
+  ASSERT_TRUE(withdrawn.ok()) << withdrawn.status();
+  EXPECT_EQ(withdrawn->labels, 0);
+  EXPECT_TRUE(withdrawn->update_scheduled) << "the model must be refitted without the row";
+  EXPECT_EQ(pool_.RunAll(), 1);
+  const SessionInfo info = s->Info();
+  EXPECT_EQ(info.labels, 0);
+  EXPECT_EQ(info.anomalies, 0);
+  EXPECT_EQ(info.model_version, 3);
+  EXPECT_EQ(info.label_rounds, 2);
+  // With no label left, the (frozen-detector) model is the fit without
+  // labels again, bit for bit, and proposes the same rows, `top` first.
+  EXPECT_EQ(PoolScores(*s), unlabelled);
+  auto again = s->QueryCandidates(3, nullptr, nullptr);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->row_ids, first->row_ids);
+  // The withdrawal is in the stored history, after the verdict.
+  auto stored = store_.LoadSession("s");
+  ASSERT_TRUE(stored.ok());
+  ASSERT_EQ(stored->label_history.size(), 2u);
+  EXPECT_TRUE(stored->label_history[1].withdrawn);
+  EXPECT_TRUE(stored->labels.empty());
+}
+
+TEST_F(SessionTest, WithdrawingAnUnlabelledRowIsNotFoundAndStoresNothing) {
+  auto s = NewSession(&store_);
+  ASSERT_TRUE(s->Append("b", 2, Rows(10)).ok());
+  ASSERT_TRUE(SubmitNow(s.get(), {{2, true}}).ok());
+  // A good withdrawal does not carry a bad one through.
+  absl::StatusOr<LabelResult> r = SubmitNow(s.get(), {{2, false, true}, {5, false, true}});
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(r.status().message(), HasSubstr("row id 5"));
+  EXPECT_THAT(r.status().message(), HasSubstr("no label was stored"));
+  // Nor does a row withdrawn twice in one submission.
+  r = SubmitNow(s.get(), {{2, false, true}, {2, false, true}});
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(r.status().message(), HasSubstr("row id 2"));
+  EXPECT_EQ(s->Info().labels, 1);
+  EXPECT_EQ(s->Info().anomalies, 1);
+  EXPECT_EQ(store_.LoadSession("s")->label_history.size(), 1u) << "a refused submission was stored";
+  // Labelled and withdrawn in one submission is fine, and so is a mix.
+  r = SubmitNow(s.get(), {{7, true}, {7, false, true}, {2, false, true}, {4, false}});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->labels, 1);
+  EXPECT_EQ(s->Info().anomalies, 0);
+  EXPECT_EQ(store_.LoadSession("s")->labels.size(), 1u);
+}
+
+TEST_F(SessionTest, ARestoredSessionHasTheWithdrawalsAndLearnsLikeTheOriginal) {
+  auto s = NewSession(&store_);
+  RecordingObserver observer(s.get());
+  Train(s.get(), &observer);
+  ASSERT_TRUE(SubmitNow(s.get(), {{0, true}, {1, false}, {2, true}, {40, true}}).ok());
+  pool_.RunAll();
+  // Row 0 withdrawn and labelled again: it is fitted last now.
+  ASSERT_TRUE(SubmitNow(s.get(), {{0, false, true}, {1, false, true}}).ok());
+  pool_.RunAll();
+  ASSERT_TRUE(SubmitNow(s.get(), {{0, false}}).ok());
+  pool_.RunAll();
+  auto record = store_.LoadSession("s");
+  ASSERT_TRUE(record.ok());
+  // The order the learner fits in, which Restore rebuilds the session's from.
+  ASSERT_EQ(record->labels.size(), 3u);
+  EXPECT_EQ(record->labels[0].row_id, 2);
+  EXPECT_EQ(record->labels[1].row_id, 40);
+  EXPECT_EQ(record->labels[2].row_id, 0);
+  MemorySessionStore copy;
+  ASSERT_TRUE(copy.PutSession(*record).ok());
+  auto restored = Session::Restore(*record, SessionLimits{1000, 16}, &pool_, &copy);
+  ASSERT_TRUE(restored.ok()) << restored.status();
+  EXPECT_EQ((*restored)->Info().labels, 3);
+  EXPECT_EQ((*restored)->Info().anomalies, 2);
+  EXPECT_EQ(PoolScores(**restored), PoolScores(*s));
+  // The next round fits the same labels on both.
+  ASSERT_TRUE(SubmitNow(s.get(), {{80, true}}).ok());
+  ASSERT_TRUE(SubmitNow(restored->get(), {{80, true}}).ok());
+  pool_.RunAll();
+  EXPECT_EQ((*restored)->Info().model_version, s->Info().model_version);
+  EXPECT_EQ(PoolScores(**restored), PoolScores(*s));
+}
+
 TEST_F(SessionTest, AModelTheStoreRefusesIsNotPublishedAndTheNextOneIs) {
   FailingStore store;
   auto s = NewSession(&store);
