@@ -154,6 +154,48 @@ TEST(ActiveLearner, JointTrainingChangesTheDetectorAndKeepsTheOldSnapshot) {
   EXPECT_EQ(before->Serialize(), before_bytes) << "a published model must never change";
 }
 
+// The session's undo: after every label is withdrawn, Update() runs on an
+// empty label set.
+TEST(ActiveLearner, AnUpdateWithNoLabelsLeftGoesBackToTheFitWithoutLabels) {
+  const Dataset data = Clustered(11, 400);
+  for (bool joint : {false, true}) {
+    ActiveConfig config = SmallConfig(8);
+    config.freeze_detector = !joint;
+    config.finetune_steps = 5;
+    auto learner = ActiveLearner::Create(config);
+    ASSERT_TRUE(learner.ok());
+    ASSERT_TRUE((*learner)->Train(data.features, {}).ok());
+    const Vector unlabelled = (*learner)->pool_logits();
+    const UaiLayer prior = (*learner)->model()->uai();
+    std::vector<LabelledRow> labels;
+    for (int64_t i = 0; i < 20; ++i) labels.push_back({i, data.labels[i] != 0});
+    labels.push_back({data.labels[0] ? 1 : 0, true});
+    ASSERT_TRUE((*learner)->Update(data.features, labels).ok());
+    ASSERT_FALSE((*learner)->pool_logits() == unlabelled) << "joint " << joint;
+
+    ASSERT_TRUE((*learner)->Update(data.features, {}).ok()) << "joint " << joint;
+    const UaiLayer& uai = (*learner)->model()->uai();
+    EXPECT_EQ((*learner)->model()->labels_used(), 0);
+    // The layer is its prior again, region block included.
+    EXPECT_TRUE(uai.w() == prior.w()) << "joint " << joint;
+    EXPECT_EQ(uai.b(), prior.b()) << "joint " << joint;
+    ASSERT_EQ(uai.leaves().size(), prior.leaves().size());
+    for (int i = 0; i < uai.leaves().size(); ++i) {
+      ASSERT_EQ(uai.leaves().Get(i), 0.0) << "leaf " << i << ", joint " << joint;
+    }
+    // With the frozen detector (the default) that is the unlabelled model,
+    // bit for bit; a jointly tuned detector keeps its tuning (warm start).
+    if (!joint) {
+      ASSERT_EQ((*learner)->pool_logits().size(), unlabelled.size());
+      EXPECT_EQ(0, std::memcmp((*learner)->pool_logits().data(), unlabelled.data(),
+                               sizeof(float) * unlabelled.size()));
+    }
+    // Labels given after that are learnt again.
+    ASSERT_TRUE((*learner)->Update(data.features, labels).ok());
+    EXPECT_EQ((*learner)->model()->labels_used(), static_cast<int64_t>(labels.size()));
+  }
+}
+
 TEST(ActiveLearner, StopsWithCancelledWhenAsked) {
   const Dataset data = Clustered(9, 400);
   auto learner = ActiveLearner::Create(SmallConfig(7));
