@@ -251,20 +251,32 @@ absl::StatusOr<aad::v1::GetQueryCandidatesResponse> AadClient::GetQueryCandidate
 absl::StatusOr<aad::v1::SubmitLabelsResponse> AadClient::SubmitLabels(
     const std::string& session_id, const std::vector<std::pair<int64_t, bool>>& labels,
     bool wait_for_model) {
+  std::vector<aad::v1::Label> verdicts(labels.size());
+  for (size_t i = 0; i < labels.size(); ++i) {
+    verdicts[i].set_row_id(labels[i].first);
+    verdicts[i].set_anomaly(labels[i].second);
+  }
+  return SubmitLabelMessages(session_id, verdicts, wait_for_model);
+}
+
+absl::StatusOr<aad::v1::SubmitLabelsResponse> AadClient::SubmitLabelMessages(
+    const std::string& session_id, const std::vector<aad::v1::Label>& labels,
+    bool wait_for_model) {
   aad::v1::SubmitLabelsRequest request;
   request.set_session_id(session_id);
   request.set_wait_for_model(wait_for_model);
-  for (const auto& [row, anomaly] : labels) {
-    aad::v1::Label* l = request.add_labels();
-    l->set_row_id(row);
-    l->set_anomaly(anomaly);
+  bool withdraws = false;
+  for (const aad::v1::Label& l : labels) {
+    *request.add_labels() = l;
+    withdraws = withdraws || l.withdraw();
   }
   aad::v1::SubmitLabelsResponse response;
-  absl::Status status = Retry([&] {
+  auto call = [&] {
     grpc::ClientContext context;
     Prepare(&context, session_id, options_.timeout);
     return stub_->SubmitLabels(&context, request, &response);
-  });
+  };
+  absl::Status status = withdraws ? FromGrpcStatus(call()) : Retry(call);
   if (!status.ok()) return status;
   return response;
 }

@@ -95,6 +95,13 @@ class AadClient {
   absl::StatusOr<aad::v1::SubmitLabelsResponse> SubmitLabels(
       const std::string& session_id, const std::vector<std::pair<int64_t, bool>>& labels,
       bool wait_for_model);
+  // Labels as sent, withdrawals (Label.withdraw, undo) among them. Retried
+  // only when none withdraws: a retry after a lost reply would find the
+  // withdrawn row unlabelled and answer NOT_FOUND. (Not an overload of
+  // SubmitLabels: {{row, anomaly}} would also match a Label constructor.)
+  absl::StatusOr<aad::v1::SubmitLabelsResponse> SubmitLabelMessages(
+      const std::string& session_id, const std::vector<aad::v1::Label>& labels,
+      bool wait_for_model);
 
   // The session as one archive (ExportSession's chunks joined; the bytes
   // `aadctl export` writes). Retried on UNAVAILABLE. DATA_LOSS when the

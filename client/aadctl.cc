@@ -22,7 +22,7 @@ int main(int argc, char** argv) {
       "  aadctl ingest FILE.csv --session ID [--label-column label]\n"
       "  aadctl train --session ID\n"
       "  aadctl candidates -k N --session ID [--strategy S] [--json]\n"
-      "  aadctl label ROW_ID=anomaly|nominal ... --session ID [--wait]\n"
+      "  aadctl label ROW_ID=anomaly|nominal|withdraw ... --session ID [--wait]\n"
       "  aadctl score FILE.csv --session ID [--json]\n"
       "  aadctl status --session ID [--json]\n"
       "  aadctl sessions | delete --session ID | health\n"

@@ -128,19 +128,24 @@ int Candidates(AadClient* client, const CommandArgs&) {
 int Label(AadClient* client, const CommandArgs& args) {
   auto id = RequireSession();
   if (!id.ok()) return PrintError(id.status());
-  if (args.empty()) return Usage("usage: aadctl label ID=anomaly|nominal ... --session ID");
-  std::vector<std::pair<int64_t, bool>> labels;
+  if (args.empty()) {
+    return Usage("usage: aadctl label ID=anomaly|nominal|withdraw ... --session ID");
+  }
+  std::vector<aad::v1::Label> labels;
   for (const std::string& a : args) {
     std::vector<std::string> parts = absl::StrSplit(a, absl::MaxSplits('=', 1));
     int64_t row = 0;
     if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &row) ||
-        (parts[1] != "anomaly" && parts[1] != "nominal")) {
-      return PrintError(absl::InvalidArgumentError(
-          absl::StrCat("label '", a, "' is not ROW_ID=anomaly or ROW_ID=nominal")));
+        (parts[1] != "anomaly" && parts[1] != "nominal" && parts[1] != "withdraw")) {
+      return PrintError(absl::InvalidArgumentError(absl::StrCat(
+          "label '", a, "' is not ROW_ID=anomaly, ROW_ID=nominal or ROW_ID=withdraw")));
     }
-    labels.emplace_back(row, parts[1] == "anomaly");
+    aad::v1::Label& label = labels.emplace_back();
+    label.set_row_id(row);
+    label.set_anomaly(parts[1] == "anomaly");
+    label.set_withdraw(parts[1] == "withdraw");  // undo: the row is unlabelled again
   }
-  auto reply = client->SubmitLabels(*id, labels, absl::GetFlag(FLAGS_wait));
+  auto reply = client->SubmitLabelMessages(*id, labels, absl::GetFlag(FLAGS_wait));
   if (!reply.ok()) return PrintError(reply.status());
   std::printf("%lld labels stored; model version %lld%s\n", static_cast<long long>(reply->labels()),
               static_cast<long long>(reply->model_version()),

@@ -4,9 +4,6 @@
 // bit for bit, candidates, batch ids, and how it learns from the next label.
 // Damaged archives and every limit are refused with the problem named and
 // nothing created.
-#include <stdio.h>
-#include <sys/wait.h>
-
 #include <cstdint>
 #include <memory>
 #include <random>
@@ -17,35 +14,15 @@
 #include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "client/aad_client.h"
 #include "format/atomic_file.h"
+#include "tests/integration/aadctl_runner.h"
 #include "tests/integration/aadd_process.h"
 #include "tests/integration/durability_util.h"
 #include "tests/integration/session_observation.h"
 
 namespace aad::testing {
 namespace {
-
-struct CommandResult {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr
-};
-
-// Runs aadctl against 127.0.0.1:port. Arguments are test-made (no quoting).
-CommandResult Aadctl(int port, const std::vector<std::string>& args) {
-  const std::string command = absl::StrCat(AADCTL_BINARY, " --server=127.0.0.1:", port, " ",
-                                           absl::StrJoin(args, " "), " 2>&1");
-  CommandResult result;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return result;
-  char buffer[4096];
-  size_t n;
-  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) result.output.append(buffer, n);
-  const int status = pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
 
 TEST(Transfer, ImportedSessionOnAnotherServerIsTheExportedOneBitForBit) {
   TempDir dir_a, dir_b, files;
