@@ -3,6 +3,7 @@
 # Idempotent and quick when everything is present: it asks dpkg first and
 # calls apt-get only for what is missing. Run as root (or with sudo on PATH).
 set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 packages=(
   build-essential cmake ninja-build pkg-config git
@@ -15,13 +16,22 @@ packages=(
 #   --deploy  nginx and python3-yaml for the deployment tests (tests/deploy)
 #   --tsa     clang-14 for the thread-safety-analysis build (scripts/build.sh tsa)
 #   --fuzz    clang-14 and its libFuzzer runtime (scripts/fuzz.sh)
+#   --browser chromium, node and npm, then playwright-core for the browser
+#             tests (tests/browser, pinned by its package-lock.json)
+browser=0
 for arg in "$@"; do
   case "$arg" in
     --bench) packages+=(python3 python3-torch python3-numpy libopenblas0-openmp) ;;
     --deploy) packages+=(nginx-light python3-yaml) ;;
     --tsa) packages+=(clang-14) ;;
     --fuzz) packages+=(clang-14 libclang-rt-14-dev) ;;
-    *) echo "install-deps.sh: unknown option '$arg' (known: --bench, --deploy, --tsa, --fuzz)" >&2; exit 2 ;;
+    --browser)
+      browser=1
+      packages+=(chromium fonts-dejavu-core)
+      # Debian's nodejs and npm, unless a node with npm is there already (a
+      # NodeSource nodejs bundles npm and conflicts with Debian's npm package).
+      if ! command -v npm >/dev/null 2>&1; then packages+=(nodejs npm); fi ;;
+    *) echo "install-deps.sh: unknown option '$arg' (known: --bench, --deploy, --tsa, --fuzz, --browser)" >&2; exit 2 ;;
   esac
 done
 
@@ -32,13 +42,25 @@ for p in "${packages[@]}"; do
   fi
 done
 
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps.sh: installing ${missing[*]}" >&2
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -q
+  $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-echo "install-deps.sh: installing ${missing[*]}" >&2
-sudo=""
-if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -q
-$sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+# playwright-core from npm, exactly as tests/browser/package-lock.json pins it;
+# npm ci only when node_modules is missing or was installed from another lock
+# file (a stamp of the lock file's hash).
+if [ "$browser" = 1 ]; then
+  dir="$root/tests/browser"
+  stamp="$dir/node_modules/.aadd-package-lock.sha256"
+  want="$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)"
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    echo "install-deps.sh: npm ci in tests/browser" >&2
+    (cd "$dir" && npm ci --no-audit --no-fund)
+    echo "$want" >"$stamp"
+  fi
+fi

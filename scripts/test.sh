@@ -7,7 +7,7 @@
 #   scripts/test.sh release    one flavour only (for quick iterations)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-"$root/scripts/install-deps.sh" --deploy --tsa --fuzz
+"$root/scripts/install-deps.sh" --deploy --tsa --fuzz --browser
 flavours=("$@")
 [ ${#flavours[@]} -gt 0 ] || flavours=(release tsa asan tsan fuzz)
 jobs="$(nproc)"
@@ -30,7 +30,9 @@ for flavour in "${flavours[@]}"; do
   # evaluations): the Release run covers them, and they test numbers, not memory.
   extra=()
   if [ "$flavour" != release ]; then extra=(-LE slow); fi
-  ASAN_OPTIONS=detect_leaks=1 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+  # The browser test (Release only) fails rather than skips when chromium or
+  # playwright-core is missing: install-deps.sh --browser put them there.
+  AADD_REQUIRE_BROWSER=1 ASAN_OPTIONS=detect_leaks=1 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
     ctest --test-dir "$root/build/$flavour" --output-on-failure -j "$jobs" "${extra[@]}"
 done
 echo "=== all tests passed (${flavours[*]})" >&2
