@@ -309,11 +309,16 @@ void Session::SubmitLabels(absl::Span<const LabelChange> labels, bool wait_for_m
         }
       }
       // Labels change only under write_mu_, which this call holds: what is
-      // checked here is what the withdrawals apply to below.
-      const LabelBook& book = labels_;
+      // checked here is what the withdrawals apply to below. Read under mu_
+      // before the check, whose callback the thread-safety analysis cannot
+      // see holding it.
+      absl::flat_hash_set<int64_t> labelled;
+      for (const LabelChange& l : labels) {
+        if (l.withdraw && labels_.Contains(l.row)) labelled.insert(l.row);
+      }
       absl::Status withdrawals =
-          CheckWithdrawals(records, [&book](int64_t row) -> absl::StatusOr<bool> {
-            return book.Contains(row);
+          CheckWithdrawals(records, [&labelled](int64_t row) -> absl::StatusOr<bool> {
+            return labelled.contains(row);
           });
       if (!withdrawals.ok()) {
         return absl::NotFoundError(absl::StrCat("session ", id_, ": ", withdrawals.message(),
