@@ -3,6 +3,7 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "core/util/status_macros.h"
@@ -17,7 +18,9 @@ namespace {
 
 // Client stream of row batches. Each batch is stored as it arrives (so a
 // retry of the whole stream is answered from the batch ids); the first bad
-// batch ends the call with its error, batches before it stay stored.
+// batch ends the call with its error, batches before it stay stored. The
+// columns' names may come with the first batch only (a CSV header, sent
+// once): the session checks them, and stores them if it has none.
 class IngestReactor final : public grpc::ServerReadReactor<aad::v1::IngestRequest> {
  public:
   IngestReactor(grpc::CallbackServerContext* context, SessionManager* sessions,
@@ -58,10 +61,24 @@ class IngestReactor final : public grpc::ServerReadReactor<aad::v1::IngestReques
                                                      session_->id(), " got a batch for session ",
                                                      request_.session_id()));
     }
+    ++messages_;
+    std::vector<std::string> names;
+    if (request_.feature_names_size() > 0) {
+      if (messages_ > 1) {
+        // One header per stream: names in a later message would either
+        // repeat the first (useless) or rename columns mid-stream.
+        return absl::InvalidArgumentError(absl::StrCat(
+            "ingest message ", messages_, " of the stream for session ", session_->id(),
+            " sends ", request_.feature_names_size(),
+            " feature names: they may come in the first message only"));
+      }
+      names.assign(request_.feature_names().begin(), request_.feature_names().end());
+    }
     ASSIGN_OR_RETURN(IngestResult r,
                      session_->Append(request_.batch_id(), request_.feature_count(),
                                       absl::MakeConstSpan(request_.values().data(),
-                                                          request_.values().size())));
+                                                          request_.values().size()),
+                                      names));
     aad::v1::IngestedBatch* b = response_->add_batches();
     b->set_batch_id(request_.batch_id());
     b->set_first_row_id(r.first_row_id);
@@ -76,6 +93,7 @@ class IngestReactor final : public grpc::ServerReadReactor<aad::v1::IngestReques
   aad::v1::IngestResponse* const response_;
   aad::v1::IngestRequest request_;
   std::shared_ptr<Session> session_;
+  int64_t messages_ = 0;  // read so far, the current one included
 };
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "server/session.h"
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
@@ -10,6 +11,7 @@
 #include "absl/time/time.h"
 #include "core/active/active_model.h"
 #include "core/util/status_macros.h"
+#include "format/feature_names.h"
 #include "server/log.h"
 #include "server/row_validation.h"
 
@@ -34,11 +36,11 @@ Session::Session(std::string id, SessionOptions options, SessionLimits limits, T
     : id_(std::move(id)),
       limits_(limits),
       pool_(pool),
-      feature_names_(std::move(options.feature_names)),
       config_(options.config),
       strategy_(options.strategy),
       store_(store),
-      rows_(options.feature_count) {}
+      rows_(options.feature_count),
+      feature_names_(std::move(options.feature_names)) {}
 
 Session::~Session() = default;
 
@@ -108,8 +110,45 @@ absl::Status Session::DeleteFromStore() {
   return absl::OkStatus();
 }
 
+std::vector<std::string> Session::feature_names() const {
+  MutexLock lock(&mu_);
+  return feature_names_;
+}
+
+int64_t Session::FeatureCountLocked() const {
+  return rows_.feature_count() != 0 ? rows_.feature_count()
+                                    : static_cast<int64_t>(feature_names_.size());
+}
+
+absl::StatusOr<bool> Session::CheckIngestNamesLocked(absl::Span<const std::string> names,
+                                                     int64_t feature_count) const {
+  if (names.empty()) return false;
+  if (feature_names_.empty()) {
+    // The session's width once rows are in (ingested without a header),
+    // else the batch's.
+    const int64_t width = FeatureCountLocked() != 0 ? FeatureCountLocked() : feature_count;
+    absl::Status valid = ValidateFeatureNames(names, width);
+    if (!valid.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("session ", id_, ": ", valid.message()));
+    }
+    return true;
+  }
+  const int64_t i = FirstDifferentFeatureName(names, feature_names_);
+  if (i < 0) return false;
+  if (i >= static_cast<int64_t>(std::min(names.size(), feature_names_.size()))) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "this ingest sends ", names.size(), " feature names, session ", id_, " has ",
+        feature_names_.size(), ": send the session's names, or none"));
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "feature name ", i, " is ", QuoteFeatureName(names[i]), " in this ingest but ",
+      QuoteFeatureName(feature_names_[i]), " in session ", id_,
+      ": send the session's names, or none"));
+}
+
 absl::StatusOr<IngestResult> Session::Append(const std::string& batch_id, int64_t feature_count,
-                                             absl::Span<const float> values) {
+                                             absl::Span<const float> values,
+                                             absl::Span<const std::string> feature_names) {
   const std::string what =
       batch_id.empty() ? std::string("batch") : absl::StrCat("batch '", batch_id, "'");
   if (!batch_id.empty() && batch_id[0] == kReservedBatchIdPrefix) {
@@ -120,6 +159,8 @@ absl::StatusOr<IngestResult> Session::Append(const std::string& batch_id, int64_
   MutexLock write_lock(&write_mu_);
   if (deleted_) return absl::NotFoundError(absl::StrCat("no session with id '", id_, "'"));
   BatchRecord record;
+  std::optional<IngestResult> duplicate;
+  bool new_names = false;
   {
     MutexLock lock(&mu_);
     if (const RowPool::BatchSpan* known = batch_id.empty() ? nullptr : rows_.FindBatch(batch_id)) {
@@ -130,22 +171,36 @@ absl::StatusOr<IngestResult> Session::Append(const std::string& batch_id, int64_
                                                      known->row_count, " rows; this one has ",
                                                      rows));
       }
-      return IngestResult{known->first_row_id, known->row_count, true, rows_.rows()};
+      duplicate = IngestResult{known->first_row_id, known->row_count, true, rows_.rows()};
+    } else {
+      RETURN_IF_ERROR(
+          ValidateRows(values, feature_count, FeatureCountLocked(), limits_.max_features, what));
+      const int64_t rows = static_cast<int64_t>(values.size()) / feature_count;
+      if (rows_.rows() + rows > limits_.max_rows_per_session) {
+        return absl::ResourceExhaustedError(
+            absl::StrCat(what, " of ", rows, " rows would grow session ", id_, " to ",
+                         rows_.rows() + rows, " rows, over the limit of ",
+                         limits_.max_rows_per_session, " (--max_rows_per_session)"));
+      }
+      record.batch_id = StoreBatchId(batch_id, rows_.rows());
+      record.first_row_id = rows_.rows();
+      record.row_count = rows;
+      record.feature_count = feature_count;
     }
-    RETURN_IF_ERROR(
-        ValidateRows(values, feature_count, rows_.feature_count(), limits_.max_features, what));
-    const int64_t rows = static_cast<int64_t>(values.size()) / feature_count;
-    if (rows_.rows() + rows > limits_.max_rows_per_session) {
-      return absl::ResourceExhaustedError(
-          absl::StrCat(what, " of ", rows, " rows would grow session ", id_, " to ",
-                       rows_.rows() + rows, " rows, over the limit of ",
-                       limits_.max_rows_per_session, " (--max_rows_per_session)"));
-    }
-    record.batch_id = StoreBatchId(batch_id, rows_.rows());
-    record.first_row_id = rows_.rows();
-    record.row_count = rows;
-    record.feature_count = feature_count;
+    // After the rows: a batch that is refused anyway stores no names.
+    ASSIGN_OR_RETURN(new_names, CheckIngestNamesLocked(feature_names, feature_count));
   }
+  if (new_names) {
+    // Stored before memory changes and before the batch. Should the batch's
+    // store write then fail, the names stay, in the store and in memory
+    // alike (a retry sends the same ones), and they fix the width already.
+    std::vector<std::string> names(feature_names.begin(), feature_names.end());
+    RETURN_IF_ERROR(store_->SetFeatureNames(id_, names));
+    MutexLock lock(&mu_);
+    feature_names_ = std::move(names);
+  }
+  // A retried batch (the first attempt's reply was lost) stores nothing.
+  if (duplicate.has_value()) return *duplicate;
   // Stored before memory changes: a store error leaves the session as it was.
   record.values.assign(values.begin(), values.end());
   ASSIGN_OR_RETURN(AppendResult stored, store_->AppendBatch(id_, record));
@@ -172,7 +227,7 @@ SessionInfo Session::Info() const {
   s.id = id_;
   s.options.config = config_;
   s.options.strategy = strategy_;
-  s.options.feature_count = rows_.feature_count();
+  s.options.feature_count = FeatureCountLocked();
   s.options.feature_names = feature_names_;
   s.rows = rows_.rows();
   s.labels = labels_.size();

@@ -127,6 +127,10 @@ class Session : public std::enable_shared_from_this<Session> {
   absl::Status DeleteFromStore();
 
   const std::string& id() const { return id_; }
+  // The names of the rows' columns (may be empty): given at creation or by
+  // the first ingest that sent them. A copy: an ingest may set them while
+  // the caller holds it.
+  std::vector<std::string> feature_names() const ABSL_LOCKS_EXCLUDED(mu_);
 
   // All methods below are thread-safe.
 
@@ -135,9 +139,18 @@ class Session : public std::enable_shared_from_this<Session> {
   // (duplicate = true); ALREADY_EXISTS if the retry has a different row
   // count. Batch ids starting with kReservedBatchIdPrefix are refused
   // (INVALID_ARGUMENT): the store names batches sent without an id so.
+  // `feature_names` (the first message of an Ingest stream; may be empty)
+  // must pass ValidateFeatureNames for the batch's width: a session without
+  // names takes them, stored before the batch and before memory changes (a
+  // store error on them fails the call and changes nothing; one on the
+  // batch after them leaves the names, stored and in memory alike); a
+  // session with names must be sent the same ones, else INVALID_ARGUMENT
+  // naming the first that differs. Names and rows are both checked before
+  // anything is stored.
   static constexpr char kReservedBatchIdPrefix = '\x01';
   absl::StatusOr<IngestResult> Append(const std::string& batch_id, int64_t feature_count,
-                                      absl::Span<const float> values);
+                                      absl::Span<const float> values,
+                                      absl::Span<const std::string> feature_names = {});
 
   SessionInfo Info() const;
 
@@ -230,6 +243,14 @@ class Session : public std::enable_shared_from_this<Session> {
                             int64_t run_id) ABSL_LOCKS_EXCLUDED(write_mu_, mu_);
   void FinishRun(int64_t run_id, const absl::Status& outcome)
       ABSL_LOCKS_EXCLUDED(write_mu_, mu_);
+  // The width rows must have: the pool's, or the names' before the first
+  // row (0: not fixed yet).
+  int64_t FeatureCountLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Checks an ingest's names against the session's (or, when it has none,
+  // by ValidateFeatureNames); true when they are new and must be stored.
+  absl::StatusOr<bool> CheckIngestNamesLocked(absl::Span<const std::string> names,
+                                              int64_t feature_count) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Answers waiters up to `revision` with `result` (outside the lock).
   std::vector<Waiter> TakeWaitersLocked(int64_t revision) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
@@ -237,7 +258,6 @@ class Session : public std::enable_shared_from_this<Session> {
   const std::string id_;
   const SessionLimits limits_;
   TrainingPool* const pool_;
-  const std::vector<std::string> feature_names_;
   const aad::ActiveConfig config_;
   const aad::StrategyKind strategy_;
   SessionStore* const store_;
@@ -262,6 +282,9 @@ class Session : public std::enable_shared_from_this<Session> {
 
   mutable Mutex mu_;
   RowPool rows_ ABSL_GUARDED_BY(mu_);
+  // Set once: at creation, or by the first ingest that sends names (under
+  // write_mu_ as well, after the store has them). Empty: no names.
+  std::vector<std::string> feature_names_ ABSL_GUARDED_BY(mu_);
   LabelBook labels_ ABSL_GUARDED_BY(mu_);
   // Label submissions stored so far, counted per label (the length of the
   // store's label history), so that it survives a restart.

@@ -15,6 +15,7 @@
 #include "core/util/status_macros.h"
 #include "server/log.h"
 #include "server/storage/memory_session_store.h"
+#include "format/feature_names.h"
 #include "format/session_archive.h"
 
 namespace aad {
@@ -104,15 +105,15 @@ absl::StatusOr<std::shared_ptr<Session>> SessionManager::Create(SessionOptions o
   }
   if (!options.feature_names.empty()) {
     const int64_t names = static_cast<int64_t>(options.feature_names.size());
-    if (options.feature_count != 0 && options.feature_count != names) {
-      return absl::InvalidArgumentError(absl::StrCat(names, " feature names given for ",
-                                                     options.feature_count, " features"));
-    }
     if (names > options_.limits.max_features) {
       return absl::ResourceExhaustedError(absl::StrCat(names, " features, the limit is ",
                                                        options_.limits.max_features,
                                                        " (--max_features)"));
     }
+    // The rule an ingest's names pass too; without feature_count the names
+    // fix it.
+    RETURN_IF_ERROR(ValidateFeatureNames(
+        options.feature_names, options.feature_count != 0 ? options.feature_count : names));
     options.feature_count = names;
   }
   ASSIGN_OR_RETURN(id, Reserve(std::move(id)));
@@ -170,6 +171,17 @@ absl::StatusOr<std::shared_ptr<Session>> SessionManager::Import(absl::string_vie
     return absl::ResourceExhaustedError(absl::StrCat(
         "the archived session has ", features, " features, the limit is ",
         options_.limits.max_features, " (--max_features)"));
+  }
+  if (!record.options.feature_names.empty()) {
+    // Names from another server (or a hand-made archive) pass the rule
+    // names from a client do: the outputs print them as they are.
+    absl::Status names = ValidateFeatureNames(
+        record.options.feature_names,
+        features != 0 ? features : static_cast<int64_t>(record.options.feature_names.size()));
+    if (!names.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("the archived session's ", names.message()));
+    }
   }
   if (record.row_count() > options_.limits.max_rows_per_session) {
     return absl::ResourceExhaustedError(absl::StrCat(
