@@ -135,10 +135,9 @@ absl::StatusOr<aad::v1::IngestResponse> AadClient::IngestMessages(
   return response;
 }
 
-absl::StatusOr<aad::v1::IngestResponse> AadClient::Ingest(const std::string& session_id,
-                                                          absl::Span<const float> values,
-                                                          int64_t feature_count,
-                                                          std::string batch_prefix) {
+absl::StatusOr<aad::v1::IngestResponse> AadClient::Ingest(
+    const std::string& session_id, absl::Span<const float> values, int64_t feature_count,
+    std::string batch_prefix, const std::vector<std::string>& feature_names) {
   if (feature_count <= 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("feature_count must be > 0, got ", feature_count));
@@ -158,6 +157,8 @@ absl::StatusOr<aad::v1::IngestResponse> AadClient::Ingest(const std::string& ses
     m.set_feature_count(static_cast<int32_t>(feature_count));
     m.mutable_values()->Assign(values.begin() + first * feature_count,
                                values.begin() + (first + len) * feature_count);
+    // The server takes names in the first message only.
+    if (n == 0) m.mutable_feature_names()->Assign(feature_names.begin(), feature_names.end());
     messages.push_back(std::move(m));
   }
   if (messages.empty()) {

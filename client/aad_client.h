@@ -61,11 +61,13 @@ class AadClient {
   // Streams rows (values: rows x feature_count, row-major) in batches of
   // ingest_batch_rows with ids "<prefix>-<n>" (prefix random unless given),
   // retrying the whole stream on UNAVAILABLE: the server stores each batch
-  // once. Returns the server's reply (one entry per batch sent last).
-  absl::StatusOr<aad::v1::IngestResponse> Ingest(const std::string& session_id,
-                                                 absl::Span<const float> values,
-                                                 int64_t feature_count,
-                                                 std::string batch_prefix = "");
+  // once. `feature_names` (a CSV header; empty: none) go in the first
+  // message: a session without names takes them, one with names must have
+  // the same (INVALID_ARGUMENT otherwise, nothing stored). Returns the
+  // server's reply (one entry per batch sent last).
+  absl::StatusOr<aad::v1::IngestResponse> Ingest(
+      const std::string& session_id, absl::Span<const float> values, int64_t feature_count,
+      std::string batch_prefix = "", const std::vector<std::string>& feature_names = {});
   // Sends prepared messages on one stream, once (no retry). For callers that
   // build batches themselves, and for tests.
   absl::StatusOr<aad::v1::IngestResponse> IngestMessages(

@@ -59,6 +59,14 @@ absl::StatusOr<aad::Dataset> ReadFeatures(const std::string& path) {
   return aad::ReadCsvFile(path, o);
 }
 
+// Whether every cell of a CSV header reads as a number.
+bool HeaderLooksLikeData(const std::vector<std::string>& names) {
+  return !names.empty() && std::all_of(names.begin(), names.end(), [](const std::string& n) {
+    double value;
+    return absl::SimpleAtod(n, &value);
+  });
+}
+
 absl::StatusOr<std::string> RequireSession() {
   const std::string id = absl::GetFlag(FLAGS_session);
   if (id.empty()) return absl::InvalidArgumentError("give --session ID");
@@ -84,8 +92,19 @@ int Ingest(AadClient* client, const CommandArgs& args) {
   if (args.size() != 1) return Usage("usage: aadctl ingest FILE.csv --session ID");
   auto data = ReadFeatures(args[0]);
   if (!data.ok()) return PrintError(data.status());
+  // The header's names go with the rows, so that candidates, explanations
+  // and status name the columns. A header of numbers only is the first row
+  // of a file without a header, read as one: its cells are no names.
+  std::vector<std::string> names = data->feature_names;
+  if (HeaderLooksLikeData(names)) {
+    std::fprintf(stderr,
+                 "aadctl: warning: the first line of %s holds numbers only: read as a header "
+                 "(that row is not ingested), and not sent as feature names\n",
+                 args[0].c_str());
+    names.clear();
+  }
   auto reply = client->Ingest(*id, absl::MakeConstSpan(data->features.data(), data->features.size()),
-                              data->dims());
+                              data->dims(), /*batch_prefix=*/"", names);
   if (!reply.ok()) return PrintError(reply.status());
   const int64_t first = reply->batches().empty() ? 0 : reply->batches(0).first_row_id();
   std::printf("ingested %lld rows of %lld features (row ids %lld..%lld); session holds %lld rows\n",

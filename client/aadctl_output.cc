@@ -20,17 +20,26 @@ std::string FormatSession(const aad::v1::SessionInfo& s, bool json) {
   const std::string state =
       EnumShortName(aad::v1::TrainingState_descriptor(), s.training_state());
   if (json) {
+    const std::string names = absl::StrJoin(
+        s.feature_names(), ",",
+        [](std::string* out, const std::string& n) { out->append(aad::JsonQuote(n)); });
     return absl::StrFormat(
         "{\"session_id\":%s,\"rows\":%d,\"labels\":%d,\"anomalies\":%d,\"model_version\":%d,"
-        "\"model_rows\":%d,\"feature_count\":%d,\"training_state\":%s,"
+        "\"model_rows\":%d,\"feature_count\":%d,\"feature_names\":[%s],\"training_state\":%s,"
         "\"last_training_error\":%s}\n",
         aad::JsonQuote(s.session_id()), s.rows(), s.labels(), s.anomalies(), s.model_version(),
-        s.model_rows(), s.feature_count(), aad::JsonQuote(state),
+        s.model_rows(), s.feature_count(), names, aad::JsonQuote(state),
         aad::JsonQuote(s.last_training_error()));
   }
-  return absl::StrFormat("%s rows %d labels %d anomalies %d model_version %d state %s%s%s\n",
+  // The columns' names, when the session has them (a CSV header), before
+  // the last error, which may be long.
+  const std::string names =
+      s.feature_names().empty()
+          ? ""
+          : absl::StrCat(" features ", absl::StrJoin(s.feature_names(), ","));
+  return absl::StrFormat("%s rows %d labels %d anomalies %d model_version %d state %s%s%s%s\n",
                          s.session_id(), s.rows(), s.labels(), s.anomalies(), s.model_version(),
-                         state, s.last_training_error().empty() ? "" : " last error: ",
+                         state, names, s.last_training_error().empty() ? "" : " last error: ",
                          s.last_training_error());
 }
 
