@@ -3,9 +3,6 @@
 // a restart and through `aadctl ingest` / `aadctl status` against the aadd
 // binary; other names, names out of place and bad names are refused naming
 // the column, with nothing ingested.
-#include <stdio.h>
-#include <sys/wait.h>
-
 #include <chrono>
 #include <fstream>
 #include <memory>
@@ -18,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "client/aad_client.h"
+#include "tests/integration/aadctl_runner.h"
 #include "tests/integration/durability_util.h"
 #include "tests/integration/server_fixture.h"
 
@@ -157,26 +155,6 @@ TEST_F(FeatureNamesTest, ASessionCreatedWithNamesAcceptsTheSameAtIngest) {
   EXPECT_NE(refused.status().message().find("feature name 1 'x' repeats feature name 0"),
             std::string::npos)
       << refused.status();
-}
-
-struct CommandResult {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr
-};
-
-// Runs aadctl against 127.0.0.1:port. Arguments are test-made (no quoting).
-CommandResult Aadctl(int port, const std::vector<std::string>& args) {
-  const std::string command = absl::StrCat(AADCTL_BINARY, " --server=127.0.0.1:", port, " ",
-                                           absl::StrJoin(args, " "), " 2>&1");
-  CommandResult result;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return result;
-  char buffer[4096];
-  size_t n;
-  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) result.output.append(buffer, n);
-  const int status = pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
 }
 
 void WriteFile(const std::string& path, const std::string& text) {
