@@ -49,9 +49,9 @@ aad::v1::IngestRequest Message(const std::string& session, const std::string& ba
   return m;
 }
 
-class FeatureNamesTest : public ServerFixture {
+class IngestFeatureNamesTest : public ServerFixture {
  protected:
-  FeatureNamesTest() { durable_store_ = true; }
+  IngestFeatureNamesTest() { durable_store_ = true; }
 
   // A restart of the server on the same data directory.
   void Restart() {
@@ -75,7 +75,7 @@ class FeatureNamesTest : public ServerFixture {
   }
 };
 
-TEST_F(FeatureNamesTest, TheFirstIngestNamesASessionCreatedWithoutNamesAndARestartKeepsThem) {
+TEST_F(IngestFeatureNamesTest, TheFirstIngestNamesASessionCreatedWithoutNamesAndARestartKeepsThem) {
   const std::string id = NewSession();
   const Names header = {"mcg", "gvh", "alm"};
   auto ingested = client_->Ingest(id, Rows3(50), 3, "csv", header);
@@ -106,7 +106,7 @@ TEST_F(FeatureNamesTest, TheFirstIngestNamesASessionCreatedWithoutNamesAndAResta
   EXPECT_EQ(info->rows(), 60);
 }
 
-TEST_F(FeatureNamesTest, NamesInALaterMessageOfTheStreamAreRefused) {
+TEST_F(IngestFeatureNamesTest, NamesInALaterMessageOfTheStreamAreRefused) {
   const std::string id = NewSession();
   auto reply = client_->IngestMessages(
       id, {Message(id, "m0", 5, {}), Message(id, "m1", 5, {"a", "b", "c"})});
@@ -121,7 +121,7 @@ TEST_F(FeatureNamesTest, NamesInALaterMessageOfTheStreamAreRefused) {
   EXPECT_EQ(info->feature_names_size(), 0);
 }
 
-TEST_F(FeatureNamesTest, BadNamesAreRefusedNamingTheNameAndNothingIsIngested) {
+TEST_F(IngestFeatureNamesTest, BadNamesAreRefusedNamingTheNameAndNothingIsIngested) {
   const std::string id = NewSession();
   for (const Names& bad : {Names{"a", "", "c"}, Names{"a", "b", "a"}, Names{"a", "b"},
                            Names{"a", "b", std::string(257, 'c')}}) {
@@ -137,7 +137,7 @@ TEST_F(FeatureNamesTest, BadNamesAreRefusedNamingTheNameAndNothingIsIngested) {
   EXPECT_EQ(info->feature_names_size(), 0);
 }
 
-TEST_F(FeatureNamesTest, ASessionCreatedWithNamesAcceptsTheSameAtIngest) {
+TEST_F(IngestFeatureNamesTest, ASessionCreatedWithNamesAcceptsTheSameAtIngest) {
   aad::v1::CreateSessionRequest request;
   request.mutable_config()->set_pretrain_epochs(2);
   for (const char* n : {"x", "y", "z"}) request.add_feature_names(n);
