@@ -2,7 +2,8 @@
 # with the same script as a developer machine, and a slim runtime stage with
 # only the shared libraries the binaries load.
 #   docker build -t aadd .
-#   docker run -p 50051:50051 -v aadd-data:/var/lib/aadd/data aadd
+#   docker run -p 50051:50051 -p 8080:8080 -v aadd-data:/var/lib/aadd/data aadd
+# (gRPC on 50051; the HTTP/JSON API and the labelling page on 8080)
 # tests/deploy/dockerfile_test.sh keeps this file in step with the install
 # script, the CMake targets and the libraries the binaries link.
 
@@ -20,11 +21,12 @@ RUN cmake -S . -B build/image -G Ninja -DCMAKE_BUILD_TYPE=Release -DAADD_MARCH=x
 FROM debian:bookworm-slim
 # Runtime libraries only: one package for each shared library that aadd and
 # aadctl load (ldd), including those the base image already has; libsqlite3-0
-# holds the durable session store (tests/deploy/dockerfile_test.sh checks).
+# holds the durable session store, libcpp-httplib0.11 (with libbrotli1) the
+# HTTP server (tests/deploy/dockerfile_test.sh checks).
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       libgrpc++1.51 libgrpc29 libprotobuf32 libabsl20220623 \
-      libssl3 libc-ares2 libre2-9 zlib1g libsqlite3-0 \
+      libssl3 libc-ares2 libre2-9 zlib1g libsqlite3-0 libcpp-httplib0.11 libbrotli1 \
       libstdc++6 libgcc-s1 libc6 \
  && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system --gid 10001 aadd \
@@ -35,7 +37,7 @@ COPY --from=build /src/build/image/client/aadctl /usr/local/bin/aadctl
 USER aadd
 WORKDIR /var/lib/aadd
 VOLUME ["/var/lib/aadd/data"]
-EXPOSE 50051
+EXPOSE 50051 8080
 HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
   CMD ["aadctl", "health", "--server", "localhost:50051"]
 STOPSIGNAL SIGTERM

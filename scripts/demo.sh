@@ -9,12 +9,14 @@
 #                            [--budget 100] [--strategy top] [--seed 1]
 #
 # Environment: AADD_DEMO_DIR (default ./.aadd-demo) holds the server's data
-# directory and log; AADD_DEMO_PORT (default 0: a free port) is the port.
+# directory and log; AADD_DEMO_PORT (default 0: a free port) is the gRPC
+# port, AADD_DEMO_HTTP_PORT (default -1: a free port) the HTTP one (JSON API
+# and labelling page).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 case "${1:-}" in
-  -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 esac
 # An optional CSV first; every other argument goes to aadctl simulate as is.
 csv=""
@@ -54,13 +56,15 @@ stop_server() {
 trap 'stop_server || true' EXIT
 trap 'exit 130' INT TERM
 
-"$aadd" --port "${AADD_DEMO_PORT:-0}" --data_dir "$data_dir" 2>"$log" &
+"$aadd" --port "${AADD_DEMO_PORT:-0}" --http_port "${AADD_DEMO_HTTP_PORT:--1}" \
+  --data_dir "$data_dir" 2>"$log" &
 server_pid=$!
 
-# The server logs "listening on port N" once it is bound; wait for it (30 s).
+# The server logs "listening on port N" (gRPC) once everything is bound,
+# after "http listening on port N"; wait for it (30 s).
 port=""
 for _ in $(seq 300); do
-  port="$(sed -n 's/.*listening on port \([0-9][0-9]*\).*/\1/p; T; q' "$log")"
+  port="$(sed -n '/http listening/d; s/.*listening on port \([0-9][0-9]*\).*/\1/p; T; q' "$log")"
   [ -n "$port" ] && break
   if ! kill -0 "$server_pid" 2>/dev/null; then
     echo "demo.sh: aadd exited at start-up; its log ($log):" >&2
@@ -71,6 +75,7 @@ for _ in $(seq 300); do
 done
 [ -n "$port" ] || { echo "demo.sh: aadd did not start listening within 30 s (log: $log)" >&2; exit 1; }
 server="localhost:$port"
+http_port="$(sed -n 's/.*http listening on port \([0-9][0-9]*\).*/\1/p; T; q' "$log")"
 
 healthy=0
 for _ in $(seq 100); do
@@ -78,7 +83,7 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 [ "$healthy" = 1 ] || { echo "demo.sh: aadd at $server is not healthy after 10 s (log: $log)" >&2; exit 1; }
-echo "=== aadd (pid $server_pid) is serving on $server" >&2
+echo "=== aadd (pid $server_pid) is serving gRPC on $server${http_port:+, the JSON API and the labelling page on http://localhost:$http_port/}" >&2
 
 if [ "$budget_given" = 0 ]; then sim_args+=(--budget 100); fi
 if [ -n "$csv" ]; then
@@ -98,8 +103,9 @@ ranking of the same detector, with the same budget.
 
 Where the data lives:  $data_dir   (server log: $log)
 To run the server yourself and talk to it:
-  $aadd --port 50051 --data_dir $data_dir &
+  $aadd --port 50051 --http_port 8080 --data_dir $data_dir &
   $aadctl health
+  # the labelling page: http://localhost:8080/ in a browser (sessions, then one session)
   id=\$($aadctl create)
   $aadctl ingest FILE.csv --session \$id --label-column label
   $aadctl train --session \$id

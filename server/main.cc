@@ -15,6 +15,13 @@
 #include "server/storage/sqlite_session_store.h"
 
 ABSL_FLAG(int, port, 50051, "TCP port to listen on (all interfaces); 0 picks a free port");
+ABSL_FLAG(int, http_port, 8080,
+          "HTTP port of the JSON API and the labelling page (same interfaces as --port); "
+          "0: no HTTP; -1 picks a free port, which the log names (http listening on port N)");
+ABSL_FLAG(int64_t, http_max_body_bytes, int64_t{64} << 20,
+          "largest HTTP request body in bytes; larger ones get 413");
+ABSL_FLAG(int, http_threads, 16,
+          "HTTP requests served at once (an idle keep-alive connection holds one for up to 2 s)");
 ABSL_FLAG(std::string, data_dir, "./aadd-data",
           "directory of the durable session store (DIR/aadd.db, SQLite; created if missing, "
           "locked against a second aadd): every acknowledged row, label and model survives a "
@@ -43,8 +50,9 @@ int main(int argc, char** argv) {
   aad::ShowFlagsOfFileInHelp("/server/main.cc");
   absl::SetProgramUsageMessage(
       "aadd: active anomaly detection server (gRPC service aad.v1.ActiveAnomalyDetection,\n"
-      "grpc.health.v1 health checking and server reflection).\n"
-      "  aadd [--port 50051] [--data_dir DIR] [--training_threads 2] [limits...]\n"
+      "grpc.health.v1 health checking and server reflection; the same calls as JSON over\n"
+      "HTTP and the labelling page on --http_port).\n"
+      "  aadd [--port 50051] [--http_port 8080] [--data_dir DIR] [--training_threads 2] [limits...]\n"
       "SIGTERM or SIGINT shut it down gracefully (exit status 0).");
   absl::ParseCommandLine(argc, argv);
 
@@ -78,6 +86,9 @@ int main(int argc, char** argv) {
   aad::ServerOptions options;
   options.address = absl::StrCat("0.0.0.0:", absl::GetFlag(FLAGS_port));
   options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
+  options.http_port = absl::GetFlag(FLAGS_http_port);
+  options.http_max_body_bytes = absl::GetFlag(FLAGS_http_max_body_bytes);
+  options.http_threads = absl::GetFlag(FLAGS_http_threads);
   options.sessions.training_threads = absl::GetFlag(FLAGS_training_threads);
   options.sessions.max_sessions = absl::GetFlag(FLAGS_max_sessions);
   options.sessions.limits.max_rows_per_session = absl::GetFlag(FLAGS_max_rows_per_session);

@@ -5,10 +5,26 @@
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
 
+#include <string>
+#include <utility>
+
 #include "absl/strings/str_cat.h"
 #include "server/log.h"
 
 namespace aad {
+namespace {
+
+// The host part of a gRPC "host:port" address, for the HTTP port to listen
+// on the same interface ("[::]:50051" -> "::").
+std::string HostOf(const std::string& address) {
+  std::string host = address.substr(0, address.rfind(':'));
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  return host;
+}
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<AaddServer>> AaddServer::Start(const ServerOptions& options) {
   grpc::EnableDefaultHealthCheckService(true);
@@ -27,7 +43,20 @@ absl::StatusOr<std::unique_ptr<AaddServer>> AaddServer::Start(const ServerOption
   if (s->server_ == nullptr || s->port_ == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", options.address));
   }
+  if (options.http_port != 0) {
+    HttpGatewayOptions http;
+    http.host = HostOf(options.address);
+    http.port = options.http_port == -1 ? 0 : options.http_port;  // others < 0: refused
+    http.max_body_bytes = options.http_max_body_bytes;
+    http.threads = options.http_threads;
+    auto gateway = HttpGateway::Start(s->service_->calls(), http);
+    // ~AaddServer, as `s` goes, shuts the gRPC server down.
+    if (!gateway.ok()) return gateway.status();
+    s->http_ = *std::move(gateway);
+    LogInfo("", absl::StrCat("http listening on port ", s->http_->port()));
+  }
   s->server_->GetHealthCheckService()->SetServingStatus(true);
+  // Logged last: the line scripts and tests wait for means everything serves.
   LogInfo("", absl::StrCat("listening on port ", s->port_));
   return s;
 }
@@ -51,6 +80,9 @@ void AaddServer::Shutdown(std::chrono::system_clock::time_point deadline) {
   // well before the deadline.
   sessions_->CancelAll("server shutting down");
   server_->Shutdown(deadline);
+  // After the gRPC calls: /healthz answered NOT_SERVING meanwhile, and
+  // writes were refused (UnaryCalls drains for both front doors).
+  if (http_ != nullptr) http_->Stop();
   LogInfo("", "shut down");
 }
 

@@ -1,6 +1,7 @@
 // The aadd server assembled: session manager, service, health checking and
-// reflection on one gRPC server. Used by the aadd binary and, in-process on
-// port 0, by the integration tests and the benchmark.
+// reflection on one gRPC server, and the HTTP/JSON gateway with the
+// labelling page on an HTTP port beside it. Used by the aadd binary and,
+// in-process on port 0, by the integration tests and the benchmark.
 #ifndef AADD_SERVER_SERVER_H_
 #define AADD_SERVER_SERVER_H_
 
@@ -11,6 +12,7 @@
 #include <grpcpp/server.h>
 
 #include "absl/status/statusor.h"
+#include "server/http/http_gateway.h"
 #include "server/service.h"
 #include "server/session_manager.h"
 
@@ -21,6 +23,13 @@ struct ServerOptions {
   std::string address = "0.0.0.0:50051";
   // Largest request message accepted; larger ones get RESOURCE_EXHAUSTED.
   int max_message_bytes = 64 << 20;
+  // HTTP/JSON gateway port, on the host of `address`: 0 = no gateway (the
+  // in-process default), -1 = a free port (see AaddServer::http_port).
+  int http_port = 0;
+  // Largest HTTP request body accepted; larger ones get 413.
+  int64_t http_max_body_bytes = int64_t{64} << 20;
+  // HTTP server threads (HttpGatewayOptions::threads).
+  int http_threads = 16;
   SessionManagerOptions sessions;
 };
 
@@ -28,17 +37,20 @@ class AaddServer {
  public:
   // Restores the stored sessions (options.sessions.store), binds and starts
   // serving. The store's error when a session cannot be restored;
-  // UNAVAILABLE when the address cannot be bound.
+  // UNAVAILABLE when the address or the HTTP port cannot be bound.
   static absl::StatusOr<std::unique_ptr<AaddServer>> Start(const ServerOptions& options);
   // Shuts down (if Shutdown was not called) and releases everything.
   ~AaddServer();
 
   // The bound port. Thread-safe.
   int port() const { return port_; }
+  // The bound HTTP port; 0 without a gateway. Thread-safe.
+  int http_port() const { return http_ == nullptr ? 0 : http_->port(); }
 
-  // Graceful shutdown: health NOT_SERVING, new work refused, training
-  // cancelled, calls in flight given until `deadline` to finish. Idempotent;
-  // not to be called concurrently with itself.
+  // Graceful shutdown: health NOT_SERVING (gRPC and /healthz), new work
+  // refused, training cancelled, calls in flight given until `deadline` to
+  // finish, then the HTTP gateway stopped (its calls in flight answered).
+  // Idempotent; not to be called concurrently with itself.
   void Shutdown(std::chrono::system_clock::time_point deadline);
 
   // Blocks until the server has shut down.
@@ -47,10 +59,11 @@ class AaddServer {
  private:
   AaddServer() = default;
 
-  // Declaration order matters: the server (which calls into the service)
-  // is destroyed first, the sessions last.
+  // Declaration order matters: the servers (which call into the service)
+  // are destroyed first, the sessions last.
   std::unique_ptr<SessionManager> sessions_;
   std::unique_ptr<AadService> service_;
+  std::unique_ptr<HttpGateway> http_;  // null without --http_port
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   bool shut_down_ = false;

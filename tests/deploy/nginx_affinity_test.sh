@@ -56,11 +56,13 @@ poll() {
   return 1
 }
 
-# --- three replicas, each on a free port (aadd --port 0 logs the one it got).
+# --- three replicas, each on a free port (aadd --port 0 logs the one it got),
+# without HTTP (--http_port=0): three on the default 8080 would collide.
 ports=()
 port_of_log() { sed -n 's/.*listening on port \([0-9][0-9]*\).*/\1/p; T; q' "$1"; }
 for r in $(seq 0 $((replicas - 1))); do
-  "$aadd" --port 0 --data_dir "$tmp/replica$r" --training_threads 1 2>"$tmp/replica$r.log" &
+  "$aadd" --port 0 --http_port=0 --data_dir "$tmp/replica$r" --training_threads 1 \
+    2>"$tmp/replica$r.log" &
   pids+=($!)
 done
 for r in $(seq 0 $((replicas - 1))); do

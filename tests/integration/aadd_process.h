@@ -2,7 +2,9 @@
 // process shows: restart, SIGKILL crash recovery, startup errors. The child's
 // stderr goes through a pipe that a thread drains (so the child never blocks
 // on a full pipe); Start() waits for the "listening on port N" line or for
-// the child's end, never by sleeping.
+// the child's end, never by sleeping. aadd logs "http listening on port N"
+// before it, when its HTTP gateway is on: off (--http_port=0) unless the
+// args name --http_port, so that tests never contend for port 8080.
 #ifndef AADD_TESTS_INTEGRATION_AADD_PROCESS_H_
 #define AADD_TESTS_INTEGRATION_AADD_PROCESS_H_
 
@@ -54,6 +56,9 @@ class AaddProcess {
     posix_spawn_file_actions_adddup2(&actions, fds[1], STDERR_FILENO);
     std::vector<std::string> argv_storage = {binary};
     argv_storage.insert(argv_storage.end(), args.begin(), args.end());
+    bool names_http_port = false;
+    for (const std::string& a : args) names_http_port |= a.rfind("--http_port", 0) == 0;
+    if (!names_http_port) argv_storage.push_back("--http_port=0");
     std::vector<char*> argv;
     for (std::string& a : argv_storage) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -78,6 +83,11 @@ class AaddProcess {
   int port() {
     std::lock_guard<std::mutex> lock(mu_);
     return port_;
+  }
+  // The HTTP gateway's port; 0 when it is off. Known once Start() is OK.
+  int http_port() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return http_port_;
   }
   std::string log() {
     std::lock_guard<std::mutex> lock(mu_);
@@ -105,21 +115,23 @@ class AaddProcess {
  private:
   void Drain(int fd) {
     char buffer[4096];
-    std::string line;
     for (;;) {
       const ssize_t n = read(fd, buffer, sizeof buffer);
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) break;
       std::lock_guard<std::mutex> lock(mu_);
       log_.append(buffer, static_cast<size_t>(n));
-      if (port_ == 0) {
+      // Whole lines only; the gRPC line is logged last, once all serves.
+      for (size_t end; port_ == 0 && (end = log_.find('\n', parsed_)) != std::string::npos;
+           parsed_ = end + 1) {
+        const std::string line = log_.substr(parsed_, end - parsed_);
+        const std::string http_marker = "http listening on port ";
         const std::string marker = "listening on port ";
-        const size_t at = log_.find(marker);
-        const size_t end = at == std::string::npos ? at : log_.find('\n', at);
-        int port = 0;
-        if (end != std::string::npos &&
-            absl::SimpleAtoi(log_.substr(at + marker.size(), end - at - marker.size()), &port)) {
-          port_ = port;
+        size_t at = line.find(http_marker);
+        if (at != std::string::npos) {
+          (void)absl::SimpleAtoi(line.substr(at + http_marker.size()), &http_port_);
+        } else if ((at = line.find(marker)) != std::string::npos &&
+                   absl::SimpleAtoi(line.substr(at + marker.size()), &port_)) {
           changed_.notify_all();
         }
       }
@@ -137,6 +149,8 @@ class AaddProcess {
   std::condition_variable changed_;
   std::string log_;   // guarded by mu_
   int port_ = 0;      // guarded by mu_
+  int http_port_ = 0;  // guarded by mu_
+  size_t parsed_ = 0;  // guarded by mu_: log_ is parsed up to here
   bool eof_ = false;  // guarded by mu_
 };
 

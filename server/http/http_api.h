@@ -1,0 +1,47 @@
+// The HTTP/JSON API and the labelling page, as routes on a router: every
+// API route parses its request message (query parameters for GET and
+// DELETE, the JSON body for POST), puts the path's session id into it and
+// runs the same UnaryCalls as the gRPC service, so there is one API in two
+// encodings.
+//
+//   GET    /healthz                        {"status":"SERVING"}, 503 NOT_SERVING when draining
+//   GET    /v1/sessions?pageSize=&pageToken=   ListSessionsResponse
+//   POST   /v1/sessions                    CreateSessionRequest -> CreateSessionResponse
+//   GET    /v1/sessions/{id}               GetSessionResponse
+//   DELETE /v1/sessions/{id}               {}
+//   GET    /v1/sessions/{id}/candidates?k=&strategy=&seed=&explainTop=
+//                                          GetQueryCandidatesResponse
+//   POST   /v1/sessions/{id}/labels        SubmitLabelsRequest -> SubmitLabelsResponse
+//   POST   /v1/sessions/{id}:score         ScoreRequest -> ScoreResponse
+//   GET    /, /sessions/{id}, /static/{name}   the page (index.html, session.html, files)
+#ifndef AADD_SERVER_HTTP_HTTP_API_H_
+#define AADD_SERVER_HTTP_HTTP_API_H_
+
+#include "server/http/http_exchange.h"
+#include "server/http/http_router.h"
+#include "server/unary_calls.h"
+
+namespace aad {
+
+// Thread-safe: Handle may run on every server thread at once.
+class HttpApi {
+ public:
+  // `calls` must outlive this object and every request in flight.
+  explicit HttpApi(UnaryCalls* calls);
+
+  // The reply to `request` (its id is set on the way). A labels request
+  // with waitForModel blocks until the model is published (or training is
+  // cancelled, as at shutdown).
+  HttpReply Handle(HttpRequest* request) const { return router_.Handle(request); }
+
+ private:
+  void AddApiRoutes();
+  void AddPageRoutes();
+
+  UnaryCalls* const calls_;
+  HttpRouter router_;  // constant after construction
+};
+
+}  // namespace aad
+
+#endif  // AADD_SERVER_HTTP_HTTP_API_H_
