@@ -18,6 +18,9 @@ packages=(
 #   --fuzz    clang-14 and its libFuzzer runtime (scripts/fuzz.sh)
 #   --browser chromium, node and npm, then playwright-core for the browser
 #             tests (tests/browser, pinned by its package-lock.json)
+#   --python  the Python client's runtime (grpcio, protobuf, numpy, pandas)
+#             and pytest for its tests (tests/python); the build generates its
+#             stubs with protobuf-compiler-grpc's grpc_python_plugin
 browser=0
 for arg in "$@"; do
   case "$arg" in
@@ -25,13 +28,15 @@ for arg in "$@"; do
     --deploy) packages+=(nginx-light python3-yaml) ;;
     --tsa) packages+=(clang-14) ;;
     --fuzz) packages+=(clang-14 libclang-rt-14-dev) ;;
+    --python) packages+=(python3 python3-grpcio python3-protobuf python3-numpy python3-pandas
+                         python3-pytest) ;;
     --browser)
       browser=1
       packages+=(chromium fonts-dejavu-core)
       # Debian's nodejs and npm, unless a node with npm is there already (a
       # NodeSource nodejs bundles npm and conflicts with Debian's npm package).
       if ! command -v npm >/dev/null 2>&1; then packages+=(nodejs npm); fi ;;
-    *) echo "install-deps.sh: unknown option '$arg' (known: --bench, --deploy, --tsa, --fuzz, --browser)" >&2; exit 2 ;;
+    *) echo "install-deps.sh: unknown option '$arg' (known: --bench, --deploy, --tsa, --fuzz, --browser, --python)" >&2; exit 2 ;;
   esac
 done
 

@@ -7,7 +7,7 @@
 #   scripts/test.sh release    one flavour only (for quick iterations)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-"$root/scripts/install-deps.sh" --deploy --tsa --fuzz --browser
+"$root/scripts/install-deps.sh" --deploy --tsa --fuzz --browser --python
 flavours=("$@")
 [ ${#flavours[@]} -gt 0 ] || flavours=(release tsa asan tsan fuzz)
 jobs="$(nproc)"
