@@ -143,6 +143,17 @@ def test_non_numeric_column_is_named():
         s.ingest(np.array([[1, 2, "x"]], dtype=object))
 
 
+def test_nullable_and_boolean_columns():
+    s = _NoWire.make()
+    na = pd.DataFrame({"a": pd.array([1, None, 3], dtype="Int64"), "b": [1.0, 2.0, 3.0],
+                       "c": [True, False, True]})
+    with pytest.raises(aadd.InvalidArgumentError, match="column 'a' holds NaN at row 1"):
+        s.ingest(na)
+    rows = aadd._data.as_rows(na.fillna(0), "ingest")
+    assert rows.values.dtype == np.float32 and rows.values.tolist() == [[1, 1, 1], [0, 2, 0],
+                                                                        [3, 3, 1]]
+
+
 def test_ragged_rows_are_refused():
     s = _NoWire.make()
     with pytest.raises(aadd.InvalidArgumentError, match="ragged rows: row 1 has 2 values, row 0 "

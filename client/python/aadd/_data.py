@@ -76,6 +76,13 @@ def _check_finite(values64: np.ndarray, names, index, what: str) -> np.ndarray:
     return np.ascontiguousarray(values64, dtype=np.float32)
 
 
+def _numeric(dtype) -> bool:
+    if isinstance(dtype, np.dtype):
+        return dtype.kind in "biuf"
+    return (pd.api.types.is_bool_dtype(dtype) or
+            (pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_complex_dtype(dtype)))
+
+
 def _from_frame(df: pd.DataFrame, what: str) -> Rows:
     columns = list(df.columns)
     if not columns:
@@ -94,14 +101,9 @@ def _from_frame(df: pd.DataFrame, what: str) -> Rows:
                     "feature names must be unique")
             seen[n] = j
     shown = columns
-    values64 = np.empty((len(df), len(columns)), dtype=np.float64)
-    for j in range(len(columns)):
-        col = df.iloc[:, j]
-        dtype = col.dtype
-        numeric = (pd.api.types.is_bool_dtype(dtype) or
-                   (pd.api.types.is_numeric_dtype(dtype) and
-                    not pd.api.types.is_complex_dtype(dtype)))
-        if not numeric:
+    for j, dtype in enumerate(df.dtypes):
+        if not _numeric(dtype):
+            col = df.iloc[:, j]
             example = ""
             for i, v in enumerate(col.to_numpy()):
                 if not isinstance(v, (int, float, np.number, bool, np.bool_)):
@@ -111,7 +113,9 @@ def _from_frame(df: pd.DataFrame, what: str) -> Rows:
                 f"{what}: {_column_label(shown, j)} is not numeric (dtype {dtype}{example}); "
                 "aadd takes numeric columns only: drop it (a ground-truth label, an id) or "
                 "convert it, e.g. df.drop(columns=[...]) or df[col].astype(float)")
-        values64[:, j] = col.to_numpy(dtype=np.float64, na_value=np.nan)
+    # One conversion for the whole frame (pandas' nullable NA becomes NaN,
+    # which the check below names).
+    values64 = df.to_numpy(dtype=np.float64, na_value=np.nan)
     values = _check_finite(values64, shown, df.index, what)
     return Rows(values, names, df.index)
 
