@@ -25,6 +25,17 @@ from ._types import (Contribution, Explanation, IngestResult, LabelResult, Sessi
 
 __version__ = "0.1.0"
 
+# Public names show as aadd.X (tracebacks, reprs), not as the private module
+# that defines them.
+for _name in ("Client", "Session", "SessionConfig", "SessionStatus", "Explanation",
+              "Contribution", "IngestResult", "LabelResult", "TrainProgress", "SimulationResult",
+              "Error", "CancelledError", "InvalidArgumentError", "DeadlineExceededError",
+              "NotFoundError", "AlreadyExistsError", "PermissionDeniedError",
+              "ResourceExhaustedError", "FailedPreconditionError", "UnimplementedError",
+              "InternalError", "UnavailableError", "DataLossError", "UnauthenticatedError"):
+    globals()[_name].__module__ = __name__
+del _name
+
 __all__ = [
     "Client", "Session", "WITHDRAW", "simulate", "query_seed", "roc_auc", "average_precision",
     "SessionConfig", "SessionStatus", "Explanation", "Contribution", "IngestResult",
