@@ -233,12 +233,13 @@ absl::StatusOr<aad::v1::ScoreResponse> AadClient::ScorePoolRows(
 
 absl::StatusOr<aad::v1::GetQueryCandidatesResponse> AadClient::GetQueryCandidates(
     const std::string& session_id, int k, aad::v1::QueryStrategy strategy,
-    std::optional<uint64_t> seed) {
+    std::optional<uint64_t> seed, std::optional<int> explain_top) {
   aad::v1::GetQueryCandidatesRequest request;
   request.set_session_id(session_id);
   request.set_k(k);
   request.set_strategy(strategy);
   if (seed.has_value()) request.set_seed(*seed);
+  if (explain_top.has_value()) request.set_explain_top(*explain_top);
   aad::v1::GetQueryCandidatesResponse response;
   absl::Status status = Retry([&] {
     grpc::ClientContext context;

@@ -92,7 +92,9 @@ class AadClient {
   absl::StatusOr<aad::v1::GetQueryCandidatesResponse> GetQueryCandidates(
       const std::string& session_id, int k,
       aad::v1::QueryStrategy strategy = aad::v1::QUERY_STRATEGY_UNSPECIFIED,
-      std::optional<uint64_t> seed = std::nullopt);
+      std::optional<uint64_t> seed = std::nullopt,
+      // Features named in each explanation; unset: the server's default (5).
+      std::optional<int> explain_top = std::nullopt);
   // (row id, anomaly) pairs. Retried: a relabel replaces, so resending is safe.
   absl::StatusOr<aad::v1::SubmitLabelsResponse> SubmitLabels(
       const std::string& session_id, const std::vector<std::pair<int64_t, bool>>& labels,

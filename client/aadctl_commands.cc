@@ -138,7 +138,8 @@ int Candidates(AadClient* client, const CommandArgs&) {
   if (!id.ok()) return PrintError(id.status());
   auto strategy = StrategyFromFlag();
   if (!strategy.ok()) return PrintError(strategy.status());
-  auto c = client->GetQueryCandidates(*id, absl::GetFlag(FLAGS_k), *strategy);
+  auto c = client->GetQueryCandidates(*id, absl::GetFlag(FLAGS_k), *strategy, std::nullopt,
+                                      absl::GetFlag(FLAGS_explain_top));
   if (!c.ok()) return PrintError(c.status());
   std::fputs(FormatCandidates(*c, absl::GetFlag(FLAGS_json)).c_str(), stdout);
   return 0;

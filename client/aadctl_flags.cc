@@ -10,6 +10,8 @@ ABSL_FLAG(std::string, session, "",
 ABSL_FLAG(bool, json, false,
           "machine-readable output (candidates, score, status, import, simulate)");
 ABSL_FLAG(int, k, 10, "candidates: how many rows to propose");
+ABSL_FLAG(int, explain_top, 5,
+          "candidates: features named in each candidate's explanation (0: no explanations)");
 ABSL_FLAG(std::string, strategy, "",
           "query strategy top|uncertain|diverse|random (create: the session default; "
           "candidates: this call; simulate: default top)");

@@ -11,6 +11,7 @@ ABSL_DECLARE_FLAG(std::string, server);
 ABSL_DECLARE_FLAG(std::string, session);
 ABSL_DECLARE_FLAG(bool, json);
 ABSL_DECLARE_FLAG(int, k);
+ABSL_DECLARE_FLAG(int, explain_top);
 ABSL_DECLARE_FLAG(std::string, strategy);
 ABSL_DECLARE_FLAG(std::string, detector);
 ABSL_DECLARE_FLAG(int, pretrain_epochs);

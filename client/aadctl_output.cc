@@ -43,7 +43,35 @@ std::string FormatSession(const aad::v1::SessionInfo& s, bool json) {
                          s.last_training_error());
 }
 
+namespace {
+
+// The name of column `feature`, or "#feature" when the session has none.
+std::string FeatureName(const google::protobuf::RepeatedPtrField<std::string>& names,
+                        int feature) {
+  if (feature >= 0 && feature < names.size() && !names[feature].empty()) return names[feature];
+  return absl::StrCat("#", feature);
+}
+
+std::string ExplanationJson(const aad::v1::Explanation& e,
+                            const google::protobuf::RepeatedPtrField<std::string>& names) {
+  std::vector<std::string> top;
+  for (const aad::v1::FeatureContribution& c : e.top()) {
+    top.push_back(absl::StrFormat(
+        "{\"feature\":%s,\"index\":%d,\"contribution\":%.6g,\"value\":%.9g,\"typical\":%.9g,"
+        "\"spread\":%.9g}",
+        aad::JsonQuote(FeatureName(names, c.feature())), c.feature(), c.contribution(), c.value(),
+        c.typical(), c.spread()));
+  }
+  return absl::StrFormat(
+      "{\"top\":[%s],\"rest\":%.6g,\"unattributed\":%.6g,\"logit\":%.9g,\"base\":%.9g}",
+      absl::StrJoin(top, ","), e.rest(), e.unattributed(), e.logit(), e.base());
+}
+
+}  // namespace
+
 std::string FormatCandidates(const aad::v1::GetQueryCandidatesResponse& c, bool json) {
+  const auto& names = c.feature_names();
+  const bool explained = c.explanations_size() == c.row_ids_size();
   if (json) {
     std::vector<std::string> items;
     for (int i = 0; i < c.row_ids_size(); ++i) {
@@ -51,16 +79,36 @@ std::string FormatCandidates(const aad::v1::GetQueryCandidatesResponse& c, bool 
       for (int j = 0; j < c.feature_count(); ++j) {
         f.push_back(absl::StrFormat("%.9g", c.values(i * c.feature_count() + j)));
       }
-      items.push_back(absl::StrFormat("{\"id\":%d,\"score\":%.9g,\"s\":%.9g,\"features\":[%s]}",
-                                      c.row_ids(i), c.p(i), c.s(i), absl::StrJoin(f, ",")));
+      items.push_back(absl::StrFormat(
+          "{\"id\":%d,\"score\":%.9g,\"s\":%.9g,\"features\":[%s]%s}", c.row_ids(i), c.p(i),
+          c.s(i), absl::StrJoin(f, ","),
+          explained ? absl::StrCat(",\"explanation\":", ExplanationJson(c.explanations(i), names))
+                    : ""));
     }
-    return absl::StrFormat("{\"model_version\":%d,\"candidates\":[%s]}\n", c.model_version(),
+    std::vector<std::string> quoted;
+    for (const std::string& n : names) quoted.push_back(aad::JsonQuote(n));
+    return absl::StrFormat("{\"model_version\":%d,\"feature_names\":[%s],\"candidates\":[%s]}\n",
+                           c.model_version(), absl::StrJoin(quoted, ","),
                            absl::StrJoin(items, ","));
   }
   std::string out =
       absl::StrFormat("%10s %12s %12s   (model version %d)\n", "id", "p", "s", c.model_version());
   for (int i = 0; i < c.row_ids_size(); ++i) {
     absl::StrAppendFormat(&out, "%10d %12.6f %12.6f\n", c.row_ids(i), c.p(i), c.s(i));
+    if (!explained) continue;
+    // Why: each named feature's push on the logit, its value against the
+    // pool's median and robust spread.
+    const aad::v1::Explanation& e = c.explanations(i);
+    for (const aad::v1::FeatureContribution& f : e.top()) {
+      absl::StrAppendFormat(&out, "%14s %+8.3f  %-20s = %-12.6g (typical %.6g +- %.3g)\n", "",
+                            f.contribution(), FeatureName(names, f.feature()), f.value(),
+                            f.typical(), f.spread());
+    }
+    const int others = c.feature_count() - e.top_size();
+    if (others > 0) {
+      absl::StrAppendFormat(&out, "%14s %+8.3f  (%d other feature%s)\n", "", e.rest(), others,
+                            others == 1 ? "" : "s");
+    }
   }
   return out;
 }

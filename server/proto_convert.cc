@@ -117,4 +117,21 @@ void ToProto(const SessionInfo& s, aad::v1::SessionInfo* info) {
   info->set_last_training_error(s.last_training_error);
 }
 
+void ToProto(const aad::Explanation& explanation, const std::vector<std::string>& names,
+             aad::v1::Explanation* out) {
+  for (const aad::FeatureContribution& c : explanation.top) {
+    aad::v1::FeatureContribution* f = out->add_top();
+    f->set_feature(c.feature);
+    if (c.feature < static_cast<int>(names.size())) f->set_name(names[c.feature]);
+    f->set_contribution(c.contribution);
+    f->set_value(c.value);
+    f->set_typical(c.typical);
+    f->set_spread(c.spread);
+  }
+  out->set_rest(explanation.rest);
+  out->set_unattributed(explanation.unattributed);
+  out->set_logit(explanation.logit);
+  out->set_base(explanation.base);
+}
+
 }  // namespace aad

@@ -28,6 +28,9 @@ std::vector<LabelChange> FromProto(
 
 aad::v1::QueryStrategy ToProto(aad::StrategyKind kind);
 void ToProto(const SessionInfo& status, aad::v1::SessionInfo* info);
+// `names` are the session's feature names (empty: unnamed features).
+void ToProto(const aad::Explanation& explanation, const std::vector<std::string>& names,
+             aad::v1::Explanation* out);
 
 }  // namespace aad
 

@@ -246,8 +246,23 @@ SessionInfo Session::Info() const {
   return s;
 }
 
+namespace {
+
+absl::Status ValidateExplainTop(int explain_top) {
+  if (explain_top < 0 || explain_top > Session::kMaxExplainTop) {
+    return absl::InvalidArgumentError(absl::StrCat("explain_top must be in 0..",
+                                                   Session::kMaxExplainTop, ", got ",
+                                                   explain_top));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<RowScores> Session::ScoreRows(int64_t feature_count,
-                                             absl::Span<const float> values) const {
+                                             absl::Span<const float> values,
+                                             int explain_top) const {
+  RETURN_IF_ERROR(ValidateExplainTop(explain_top));
   std::shared_ptr<const ModelSnapshot> snap = snapshot();
   if (snap == nullptr) {
     return absl::FailedPreconditionError(
@@ -259,16 +274,22 @@ absl::StatusOr<RowScores> Session::ScoreRows(int64_t feature_count,
   out.model_version = snap->version;
   RETURN_IF_ERROR(aad::ScoreRows(*snap->scores->model(), values, feature_count, &out.p,
                                  &out.logit, &out.s));
+  if (explain_top > 0) {
+    RETURN_IF_ERROR(snap->scores->Explain(values, feature_count, explain_top, &out.explanations));
+  }
   return out;
 }
 
-absl::StatusOr<RowScores> Session::ScorePoolRows(absl::Span<const int64_t> row_ids) const {
+absl::StatusOr<RowScores> Session::ScorePoolRows(absl::Span<const int64_t> row_ids,
+                                                 int explain_top) const {
+  RETURN_IF_ERROR(ValidateExplainTop(explain_top));
   if (row_ids.empty()) {
     return absl::InvalidArgumentError("score request is empty: no rows and no row ids");
   }
   std::shared_ptr<const ModelSnapshot> snap;
   std::vector<float> gathered;
   int64_t cols = 0;
+  bool all_scored = true;
   {
     MutexLock lock(&mu_);
     snap = snapshot_;
@@ -276,7 +297,6 @@ absl::StatusOr<RowScores> Session::ScorePoolRows(absl::Span<const int64_t> row_i
       return absl::FailedPreconditionError(
           absl::StrCat("session ", id_, " has no model yet: call Train first"));
     }
-    bool all_scored = true;
     for (int64_t r : row_ids) {
       if (r < 0 || r >= rows_.rows()) {
         return absl::NotFoundError(absl::StrCat("row id ", r, " is not in session ", id_,
@@ -286,27 +306,33 @@ absl::StatusOr<RowScores> Session::ScorePoolRows(absl::Span<const int64_t> row_i
     }
     // Rows ingested after the model was trained have no cached score: score
     // them all with the model so one reply never mixes two computations.
-    if (!all_scored) {
+    // Explanations read the rows themselves.
+    if (!all_scored || explain_top > 0) {
       cols = rows_.feature_count();
       rows_.Gather(row_ids, &gathered);
     }
   }
   RowScores out;
   out.model_version = snap->version;
-  if (cols == 0) {
+  if (cols == 0 || all_scored) {
     RETURN_IF_ERROR(snap->scores->Lookup(row_ids, &out.p, &out.logit, &out.s));
   } else {
     RETURN_IF_ERROR(aad::ScoreRows(*snap->scores->model(), gathered, cols, &out.p, &out.logit,
                                    &out.s));
   }
+  if (explain_top > 0) {
+    RETURN_IF_ERROR(snap->scores->Explain(gathered, cols, explain_top, &out.explanations));
+  }
   return out;
 }
 
 absl::StatusOr<Candidates> Session::QueryCandidates(int64_t k, const aad::StrategyKind* strategy,
-                                                    const uint64_t* seed) const {
+                                                    const uint64_t* seed,
+                                                    int explain_top) const {
   if (k < 1 || k > 10000) {
     return absl::InvalidArgumentError(absl::StrCat("k must be in 1..10000, got ", k));
   }
+  RETURN_IF_ERROR(ValidateExplainTop(explain_top));
   std::shared_ptr<const ModelSnapshot> snap;
   std::vector<uint8_t> labelled;
   uint64_t query_seed = 0;
@@ -327,9 +353,16 @@ absl::StatusOr<Candidates> Session::QueryCandidates(int64_t k, const aad::Strate
                                      query_seed, k);
   std::vector<float> logit;
   RETURN_IF_ERROR(snap->scores->Lookup(out.row_ids, &out.p, &logit, &out.s));
-  MutexLock lock(&mu_);
-  out.feature_count = rows_.feature_count();
-  rows_.Gather(out.row_ids, &out.values);
+  {
+    MutexLock lock(&mu_);
+    out.feature_count = rows_.feature_count();
+    rows_.Gather(out.row_ids, &out.values);
+    out.feature_names = feature_names_;  // set by an ingest at any time: under the lock
+  }
+  if (explain_top > 0 && !out.row_ids.empty()) {
+    RETURN_IF_ERROR(
+        snap->scores->Explain(out.values, out.feature_count, explain_top, &out.explanations));
+  }
   return out;
 }
 

@@ -72,6 +72,7 @@ struct IngestResult {
 struct RowScores {
   std::vector<float> p, logit, s;
   int64_t model_version = 0;
+  std::vector<aad::Explanation> explanations;  // one per row when asked
 };
 
 struct Candidates {
@@ -80,6 +81,8 @@ struct Candidates {
   std::vector<float> values;  // row_ids.size() x feature_count
   std::vector<float> p, s;
   int64_t model_version = 0;
+  std::vector<aad::Explanation> explanations;  // one per candidate when asked
+  std::vector<std::string> feature_names;     // the session's (may be empty)
 };
 
 struct LabelResult {
@@ -154,16 +157,26 @@ class Session : public std::enable_shared_from_this<Session> {
 
   SessionInfo Info() const;
 
-  // Scores inline rows with the newest model. FAILED_PRECONDITION before
-  // any model exists.
-  absl::StatusOr<RowScores> ScoreRows(int64_t feature_count, absl::Span<const float> values) const;
-  // Scores pool rows by id. NOT_FOUND naming an unknown id.
-  absl::StatusOr<RowScores> ScorePoolRows(absl::Span<const int64_t> row_ids) const;
+  // Explanations name at most this many features each.
+  static constexpr int kMaxExplainTop = 1000;
 
-  // Up to k unlabelled rows. `strategy`/`seed` null = the session's
+  // Scores inline rows with the newest model, and explains each with its
+  // `explain_top` largest contributions when explain_top > 0.
+  // FAILED_PRECONDITION before any model exists.
+  absl::StatusOr<RowScores> ScoreRows(int64_t feature_count, absl::Span<const float> values,
+                                      int explain_top = 0) const;
+  // Scores pool rows by id, explained as ScoreRows(). NOT_FOUND naming an
+  // unknown id.
+  absl::StatusOr<RowScores> ScorePoolRows(absl::Span<const int64_t> row_ids,
+                                          int explain_top = 0) const;
+
+  // Up to k unlabelled rows, each explained with its `explain_top` largest
+  // contributions (none with 0). `strategy`/`seed` null = the session's
   // default strategy / the aad-eval seed rule for the current round.
+  // INVALID_ARGUMENT for k outside 1..10000, explain_top outside
+  // 0..kMaxExplainTop.
   absl::StatusOr<Candidates> QueryCandidates(int64_t k, const aad::StrategyKind* strategy,
-                                             const uint64_t* seed) const;
+                                             const uint64_t* seed, int explain_top = 0) const;
 
   // Stores labels (relabels replace in place) and withdrawals (the row is
   // unlabelled again and may be proposed again; labelled later, it goes to

@@ -13,11 +13,18 @@
 namespace aad {
 namespace {
 
-void SetScores(const RowScores& scores, aad::v1::ScoreResponse* response) {
+// Features an explanation names when the request does not say.
+constexpr int kDefaultExplainTop = 5;
+
+void SetScores(const RowScores& scores, const std::vector<std::string>& names,
+               aad::v1::ScoreResponse* response) {
   response->mutable_p()->Assign(scores.p.begin(), scores.p.end());
   response->mutable_logit()->Assign(scores.logit.begin(), scores.logit.end());
   response->mutable_s()->Assign(scores.s.begin(), scores.s.end());
   response->set_model_version(scores.model_version);
+  for (const aad::Explanation& e : scores.explanations) {
+    ToProto(e, names, response->add_explanations());
+  }
 }
 
 }  // namespace
@@ -74,18 +81,29 @@ absl::Status UnaryCalls::Score(const std::string& id, const aad::v1::ScoreReques
         "score request has both ", request.values_size(), " inline values and ",
         request.row_ids_size(), " row ids; send one or the other"));
   }
-  if (request.row_ids().empty()) {
-    ASSIGN_OR_RETURN(RowScores scores,
-                     session->ScoreRows(request.feature_count(),
-                                        absl::MakeConstSpan(request.values().data(),
-                                                            request.values().size())));
-    SetScores(scores, response);
-  } else {
-    ASSIGN_OR_RETURN(RowScores scores,
-                     session->ScorePoolRows(absl::MakeConstSpan(request.row_ids().data(),
-                                                                request.row_ids().size())));
-    SetScores(scores, response);
+  if (request.has_explain_top() && !request.explain()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "explain_top is ", request.explain_top(), " but explain is false; set explain too"));
   }
+  const int explain_top =
+      !request.explain() ? 0 : request.has_explain_top() ? request.explain_top() : kDefaultExplainTop;
+  if (request.explain() && explain_top < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("explain_top must be >= 1 with explain, got ", explain_top));
+  }
+  RowScores scores;
+  if (request.row_ids().empty()) {
+    ASSIGN_OR_RETURN(scores, session->ScoreRows(request.feature_count(),
+                                                absl::MakeConstSpan(request.values().data(),
+                                                                    request.values().size()),
+                                                explain_top));
+  } else {
+    ASSIGN_OR_RETURN(scores,
+                     session->ScorePoolRows(absl::MakeConstSpan(request.row_ids().data(),
+                                                                request.row_ids().size()),
+                                            explain_top));
+  }
+  SetScores(scores, session->feature_names(), response);
   return absl::OkStatus();
 }
 
@@ -97,14 +115,20 @@ absl::Status UnaryCalls::GetQueryCandidates(const std::string& id,
   ASSIGN_OR_RETURN(aad::StrategyKind strategy, FromProto(request.strategy(), &has_strategy));
   const uint64_t seed = request.seed();
   ASSIGN_OR_RETURN(Candidates c,
-                   session->QueryCandidates(request.k(), has_strategy ? &strategy : nullptr,
-                                            request.has_seed() ? &seed : nullptr));
+                   session->QueryCandidates(
+                       request.k(), has_strategy ? &strategy : nullptr,
+                       request.has_seed() ? &seed : nullptr,
+                       request.has_explain_top() ? request.explain_top() : kDefaultExplainTop));
   response->mutable_row_ids()->Assign(c.row_ids.begin(), c.row_ids.end());
   response->set_feature_count(static_cast<int32_t>(c.feature_count));
   response->mutable_values()->Assign(c.values.begin(), c.values.end());
   response->mutable_p()->Assign(c.p.begin(), c.p.end());
   response->mutable_s()->Assign(c.s.begin(), c.s.end());
   response->set_model_version(c.model_version);
+  for (const aad::Explanation& e : c.explanations) {
+    ToProto(e, c.feature_names, response->add_explanations());
+  }
+  for (const std::string& name : c.feature_names) response->add_feature_names(name);
   return absl::OkStatus();
 }
 
