@@ -6,6 +6,7 @@ reports."""
 import json
 
 import numpy as np
+import pytest
 
 import aadd
 
@@ -56,24 +57,29 @@ def test_loop_gives_the_candidates_aadctl_gives(client, run_aadctl, yeast, yeast
     s.delete()
 
 
-def test_simulate_shows_the_rows_the_cpp_client_shows(client, run_aadctl, yeast, yeast_path):
-    budget = 20
-    result = aadd.simulate(client, yeast, "label", budget=budget, seed=1)
+@pytest.mark.parametrize("strategy, batch, budget",
+                         [("top", 1, 20), ("diverse", 3, 15), ("random", 2, 10)])
+def test_simulate_shows_the_rows_the_cpp_client_shows(client, run_aadctl, yeast, yeast_path,
+                                                      strategy, batch, budget):
+    result = aadd.simulate(client, yeast, "label", budget=budget, batch=batch, seed=1,
+                           strategy=strategy)
     assert len(result.shown) == budget
 
-    # The same protocol by hand with aadctl: one proposal at a time, the
-    # verdict from the ground truth, wait for the new model.
+    # The same protocol by hand with aadctl: `batch` proposals a round (the
+    # server's default query seed is simulate's), the verdicts from the
+    # ground truth, wait for the new model.
     truth = yeast["label"].eq("anomaly").to_numpy()
-    cpp_id = run_aadctl("create", "--seed=1", "--strategy=top").stdout.strip()
+    cpp_id = run_aadctl("create", "--seed=1", f"--strategy={strategy}").stdout.strip()
     run_aadctl("ingest", str(yeast_path), f"--session={cpp_id}", "--label_column=label")
     run_aadctl("train", f"--session={cpp_id}")
     shown = []
-    for _ in range(budget):
-        c = json.loads(run_aadctl("candidates", "--k=1", f"--session={cpp_id}", "--json",
+    while len(shown) < budget:
+        c = json.loads(run_aadctl("candidates", f"--k={min(batch, budget - len(shown))}",
+                                  f"--strategy={strategy}", f"--session={cpp_id}", "--json",
                                   "--explain_top=0").stdout)
-        row = c["candidates"][0]["id"]
-        shown.append(row)
-        run_aadctl("label", *_verdicts(truth, [row]), "--wait", f"--session={cpp_id}")
+        rows = [x["id"] for x in c["candidates"]]
+        shown.extend(rows)
+        run_aadctl("label", *_verdicts(truth, rows), "--wait", f"--session={cpp_id}")
     run_aadctl("delete", f"--session={cpp_id}")
     assert result.shown == shown
     assert result.found[-1] == int(truth[shown].sum())
@@ -102,3 +108,17 @@ def test_simulate_takes_arrays_and_boolean_truth(client, yeast):
     by_array = aadd.simulate(client, features, truth, budget=5, seed=2)
     assert by_array.shown == by_name.shown
     assert by_array.curve == by_name.curve
+
+
+def test_random_and_diverse_queries_use_aadctls_seeds(client, run_aadctl, yeast, yeast_path):
+    # With `top` the query seed plays no part; these strategies draw with it,
+    # so equal results mean the same seed rule (query_seed) on both sides.
+    for strategy in ("random", "diverse"):
+        result = aadd.simulate(client, yeast, "label", budget=30, batch=3, seed=5,
+                               strategy=strategy)
+        out = run_aadctl("simulate", f"--data={yeast_path}", "--budget=30", "--batch=3",
+                         "--seed=5", f"--strategy={strategy}", "--json").stdout
+        run = [json.loads(line) for line in out.splitlines() if '"run"' in line][0]
+        assert [list(p) for p in result.curve] == run["curve"], strategy
+        assert result.discovered == run["discovered"], strategy
+        assert round(result.auc_roc, 4) == run["auc_roc"], strategy
