@@ -3,8 +3,6 @@
 #include <memory>
 #include <string>
 
-#include <google/protobuf/struct.pb.h>
-
 #include "aad/v1/aad.pb.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
@@ -61,12 +59,15 @@ class Completion {
   absl::Status status_ ABSL_GUARDED_BY(mu_);
 };
 
+// grpc.health.v1's answer in JSON, for load balancers and probes.
 HttpReply Health(const UnaryCalls& calls) {
-  google::protobuf::Struct health;
-  const bool serving = !calls.draining();
-  (*health.mutable_fields())["status"].set_string_value(serving ? "SERVING" : "NOT_SERVING");
-  HttpReply reply = MessageReply(absl::OkStatus(), health);
-  if (!serving) reply.status = 503;
+  HttpReply reply;
+  if (calls.draining()) {
+    reply.status = 503;
+    reply.body = R"({"status":"NOT_SERVING"})";
+  } else {
+    reply.body = R"({"status":"SERVING"})";
+  }
   return reply;
 }
 

@@ -4,15 +4,11 @@
 #include <iterator>
 
 #include <google/protobuf/descriptor.h>
-#include <google/protobuf/io/coded_stream.h>
-#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
-#include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
-#include <google/protobuf/util/type_resolver_util.h>
 
 #include "absl/strings/escaping.h"
-#include "core/util/status_macros.h"
 #include "absl/strings/str_cat.h"
+#include "core/util/json_string.h"
 
 namespace aad {
 namespace {
@@ -23,8 +19,8 @@ namespace pb = google::protobuf;
 // client needs (it names the field).
 std::string MessageOf(const pb::util::Status& status) { return std::string(status.message()); }
 
-// RFC 3629 UTF-8: protobuf's JSON printer drops a string that is not (an
-// error message quoting a client's bytes would lose them silently).
+// RFC 3629 UTF-8. JsonQuote copies bytes as they are, and protobuf's parser
+// refuses what is not UTF-8 without naming the parameter.
 bool IsUtf8(absl::string_view s) {
   size_t i = 0;
   while (i < s.size()) {
@@ -65,29 +61,6 @@ const pb::FieldDescriptor* FieldNamed(const pb::Descriptor& type, const std::str
   return field;
 }
 
-// `s` as a JSON object with its keys in sorted order: MessageToJsonString
-// would print a Struct's map in hash order, so that {"code":..,"message":..}
-// came out either way round. Serialised deterministically (maps by key),
-// then converted. Fails only on a string that is not UTF-8 (what a client
-// sent, or a message quoting it).
-absl::Status StructToJson(const pb::Struct& s, std::string* json) {
-  static pb::util::TypeResolver* const resolver = pb::util::NewTypeResolverForDescriptorPool(
-      "type.googleapis.com", pb::DescriptorPool::generated_pool());
-  std::string binary;
-  {
-    pb::io::StringOutputStream raw(&binary);
-    pb::io::CodedOutputStream out(&raw);
-    out.SetSerializationDeterministic(true);
-    s.SerializeToCodedStream(&out);
-  }
-  json->clear();
-  const pb::util::Status printed = pb::util::BinaryToJsonString(
-      resolver, absl::StrCat("type.googleapis.com/", pb::Struct::descriptor()->full_name()),
-      binary, json);
-  if (printed.ok()) return absl::OkStatus();
-  return absl::InvalidArgumentError(MessageOf(printed));
-}
-
 }  // namespace
 
 absl::Status ParseJsonBody(absl::string_view body, pb::Message* message) {
@@ -108,7 +81,9 @@ absl::Status ParseQueryParameters(const std::multimap<std::string, std::string>&
   message->Clear();
   if (parameters.empty()) return absl::OkStatus();
   const pb::Descriptor& type = *message->GetDescriptor();
-  pb::Struct object;
+  // An object of strings and lists of strings, each quoted by JsonQuote:
+  // what each value means (number, enum, bool) is protobuf's to read.
+  std::string object = "{";
   for (auto it = parameters.begin(); it != parameters.end();) {
     const std::string& name = it->first;
     const auto end = parameters.upper_bound(name);
@@ -120,20 +95,18 @@ absl::Status ParseQueryParameters(const std::multimap<std::string, std::string>&
     }
     const pb::FieldDescriptor* field = FieldNamed(type, name);
     const bool list = (field != nullptr && field->is_repeated()) || std::next(it) != end;
-    pb::Value& value = (*object.mutable_fields())[name];
-    for (; it != end; ++it) {
-      if (list) {
-        value.mutable_list_value()->add_values()->set_string_value(it->second);
-      } else {
-        value.set_string_value(it->second);
-      }
+    if (object.size() > 1) object.push_back(',');
+    absl::StrAppend(&object, JsonQuote(name), ":", list ? "[" : "");
+    for (auto v = it; v != end; ++v) {
+      absl::StrAppend(&object, v == it ? "" : ",", JsonQuote(v->second));
     }
+    if (list) object.push_back(']');
+    it = end;
   }
-  std::string json;
-  RETURN_IF_ERROR(StructToJson(object, &json));
+  object.push_back('}');
   pb::util::JsonParseOptions options;
   options.ignore_unknown_fields = false;
-  const pb::util::Status parsed = pb::util::JsonStringToMessage(json, message, options);
+  const pb::util::Status parsed = pb::util::JsonStringToMessage(object, message, options);
   if (parsed.ok()) return absl::OkStatus();
   return absl::InvalidArgumentError(absl::StrCat("invalid query parameter for ", type.full_name(),
                                                  ": ", MessageOf(parsed)));
@@ -150,15 +123,13 @@ absl::Status MessageToJson(const pb::Message& message, std::string* json) {
 }
 
 std::string ErrorToJson(const absl::Status& status) {
-  pb::Struct error;
-  (*error.mutable_fields())["code"].set_string_value(absl::StatusCodeToString(status.code()));
   // A message quoting bytes that are not UTF-8 (an unknown id from the
-  // path) is sent C-escaped, which is ASCII.
-  (*error.mutable_fields())["message"].set_string_value(
-      IsUtf8(status.message()) ? std::string(status.message()) : absl::CHexEscape(status.message()));
-  std::string json;
-  (void)StructToJson(error, &json);  // UTF-8 strings only: cannot fail
-  return json;
+  // path) is sent C-escaped, which is ASCII: the body stays valid JSON.
+  const absl::string_view message = status.message();
+  return absl::StrCat("{\"code\":", JsonQuote(absl::StatusCodeToString(status.code())),
+                      ",\"message\":",
+                      JsonQuote(IsUtf8(message) ? std::string(message) : absl::CHexEscape(message)),
+                      "}");
 }
 
 }  // namespace aad

@@ -23,8 +23,8 @@ absl::Status ParseJsonBody(absl::string_view body, google::protobuf::Message* me
 
 // A URL's query parameters (already decoded) into `message`, each taken as
 // the JSON value of the field of that name (lowerCamelCase or proto name):
-// ?k=3&strategy=QUERY_STRATEGY_TOP is {"k":"3","strategy":"QUERY_STRATEGY_TOP"}
-// to protobuf, which reads numbers and booleans from strings. A parameter
+// ?k=3&strategy=QUERY_STRATEGY_TOP becomes {"k":"3","strategy":"QUERY_STRATEGY_TOP"}
+// for protobuf's parser, which reads numbers and booleans from strings. A parameter
 // given more than once, or naming a repeated field, becomes a list.
 // INVALID_ARGUMENT naming the parameter when it is no field or its value
 // does not parse.
@@ -37,8 +37,9 @@ absl::Status ParseQueryParameters(const std::multimap<std::string, std::string>&
 absl::Status MessageToJson(const google::protobuf::Message& message, std::string* json);
 
 // {"code":"NOT_FOUND","message":"..."}: the canonical code's name and the
-// status message, built as a google.protobuf.Struct so that the escaping is
-// protobuf's.
+// status message, in that order, quoted by JsonQuote. (Not a
+// google.protobuf.Struct: protobuf 3.21's map code, inlined into a build
+// with GCC's ThreadSanitizer, crashes on the first insert.)
 std::string ErrorToJson(const absl::Status& status);
 
 }  // namespace aad
