@@ -5,7 +5,7 @@
 //     alone and jointly with the UAI layer (the step of a joint fine-tune);
 //   - a feedback round (ActiveLearner::Update) on a synthetic pool;
 //   - batch scoring (ActiveModel::Score) at 4096 rows, and the isolation
-//     forest's share of it (IsolationForest::Score).
+//     forest's share of it (IsolationForest::Score, ScoreAndLeaves).
 // Items per second are samples (rows) per second.
 #include <memory>
 #include <vector>
@@ -241,6 +241,24 @@ void BM_ForestScore(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * rows.rows());
 }
 BENCHMARK(BM_ForestScore)->Arg(32)->Arg(6)->Unit(benchmark::kMicrosecond);
+
+// The same with the leaf codes (ScoreAndLeaves: what ActiveModel::Score and
+// a pool rebuild call when the UAI layer reads the leaves). Args: dims.
+void BM_ForestScoreAndLeaves(benchmark::State& state) {
+  const Matrix fit = RandomMatrix(10'000, state.range(0), 3);
+  const Matrix rows = RandomMatrix(4096, state.range(0), 4);
+  IsolationForest forest(IsolationForestOptions{});
+  if (!forest.Fit(fit).ok()) state.SkipWithError("fit failed");
+  std::vector<float> out(rows.rows());
+  std::vector<uint8_t> leaves(static_cast<size_t>(rows.rows()) * forest.num_trees());
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(
+        forest.ScoreAndLeaves(rows, absl::MakeSpan(out), absl::MakeSpan(leaves)).ok());
+    benchmark::DoNotOptimize(leaves.data());
+  }
+  state.SetItemsProcessed(state.iterations() * rows.rows());
+}
+BENCHMARK(BM_ForestScoreAndLeaves)->Arg(32)->Arg(6)->Unit(benchmark::kMicrosecond);
 
 // Explaining candidates: k = 10 rows a call (what one candidates call with
 // explanations adds), after 150 labels so that every term of the logit is

@@ -260,6 +260,7 @@ void IsolationForest::Finish() {
     max_leaves_ = std::max(max_leaves_, leaves);
   }
   ComputeSplitWorth(depth);
+  BuildHopLayout();
 }
 
 void IsolationForest::ComputeSplitWorth(const std::vector<int32_t>& depth) {
@@ -373,12 +374,23 @@ absl::Status IsolationForest::ScoreAndLeaves(const ConstMatrixRef& x, absl::Span
 
 void IsolationForest::Walk(const ConstMatrixRef& x, absl::Span<float> out,
                            uint8_t* leaves) const {
-  const Node* nodes = nodes_.data();
-  const Eigen::Index stride = x.outerStride();
-  const Eigen::Index rows = x.rows();
   // Sum of path lengths per row in out, then turned into the score. The
   // summation order (tree by tree) is fixed, so scores are reproducible.
   std::fill(out.begin(), out.end(), 0.0f);
+  if (!hop_.hops.empty()) {
+    WalkHops(x, out, leaves);
+  } else {
+    WalkNodes(x, out, leaves);
+  }
+  const float inv_trees_norm = 1.0f / (static_cast<float>(roots_.size()) * normaliser_);
+  for (float& s : out) s = std::exp2(-s * inv_trees_norm);
+}
+
+void IsolationForest::WalkNodes(const ConstMatrixRef& x, absl::Span<float> out,
+                                uint8_t* leaves) const {
+  const Node* nodes = nodes_.data();
+  const Eigen::Index stride = x.outerStride();
+  const Eigen::Index rows = x.rows();
   int32_t at[kScoreBlockRows];  // each row's current node in the tree
   for (Eigen::Index block = 0; block < rows; block += kScoreBlockRows) {
     const int n = static_cast<int>(std::min(kScoreBlockRows, rows - block));
@@ -404,8 +416,6 @@ void IsolationForest::Walk(const ConstMatrixRef& x, absl::Span<float> out,
       }
     }
   }
-  const float inv_trees_norm = 1.0f / (static_cast<float>(roots_.size()) * normaliser_);
-  for (float& s : out) s = std::exp2(-s * inv_trees_norm);
 }
 
 }  // namespace aad

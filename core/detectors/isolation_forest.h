@@ -83,13 +83,22 @@ class IsolationForest {
   };
 
   // Turns freshly grown or validated plain leaves into self-loops and
-  // computes depths_, leaf_ordinal_, split_worth_ and max_leaves_.
+  // computes depths_, leaf_ordinal_, split_worth_, max_leaves_ and hop_.
   void Finish();
+  // Builds hop_ from nodes_ when every tree fits it (isolation_forest_walk.cc).
+  void BuildHopLayout();
   // split_worth_ from the leaves' sizes; `depth` holds each node's depth.
   void ComputeSplitWorth(const std::vector<int32_t>& depth);
   absl::Status CheckScoreArgs(const ConstMatrixRef& x, absl::Span<float> out) const;
   // The walk behind Score() and ScoreAndLeaves(); leaves may be null.
+  // Sums each row's leaf depths tree by tree into out (zeroed first) and
+  // turns them into scores; every walk adds the same values in the same
+  // order, so they give the same bits.
   void Walk(const ConstMatrixRef& x, absl::Span<float> out, uint8_t* leaves) const;
+  // Walks hop_, 16 rows at a time (AVX-512).
+  void WalkHops(const ConstMatrixRef& x, absl::Span<float> out, uint8_t* leaves) const;
+  // Walks nodes_, a block of rows one level at a time (no hop layout).
+  void WalkNodes(const ConstMatrixRef& x, absl::Span<float> out, uint8_t* leaves) const;
 
   IsolationForestOptions options_;
   int dims_ = 0;
@@ -104,6 +113,37 @@ class IsolationForest {
   // Node sizes are not stored: a leaf's follows from its c(size) term.
   std::vector<float> split_worth_;
   int max_leaves_ = 0;
+
+  // The layout Score() walks where the target has AVX-512, up to 64
+  // features, derived from nodes_ (never stored; isolation_forest_walk.cc).
+  // Each tree is padded to the complete binary tree of depth 4H (H =
+  // ceil(depth / 4), at least 1) and cut into complete subtrees of depth 4:
+  // 15 split nodes in level order (children of node p at 2p + 1 and 2p + 2),
+  // one 128-byte record of thresholds and features. A row crosses a tree in
+  // H hops, each deciding a subtree's four levels with one 16-wide
+  // comparison (the row's features picked by the subtree's 16 split
+  // features). Hop h of a tree has 16^h subtrees: the one a row enters is
+  // numbered by its exits from the hops before (q = 16 q + exit), and so is
+  // the bottom position after the last hop, which holds the leaf's depth
+  // and ordinal. A leaf above the bottom becomes padding that sends every
+  // row right (threshold -inf, as the self-loops of nodes_: no x is < -inf,
+  // NaN included), so it owns exactly one bottom position. Empty elsewhere
+  // and when a tree is deeper than kMaxHops hops: Score() then walks nodes_.
+  // Depth 12 at most: 273 subtrees (34 KiB) and 4096 bottom positions a tree.
+  static constexpr int kMaxHops = 3;
+  struct alignas(64) Subtree {
+    float threshold[16];  // 15 split nodes in level order, then padding
+    int32_t feature[16];
+  };
+  struct HopLayout {
+    std::vector<int32_t> hops;           // per tree: H
+    std::vector<int32_t> first_subtree;  // per tree: its hop-0 subtree
+    std::vector<int32_t> first_leaf;     // per tree: its 16^H bottom positions
+    std::vector<Subtree> subtrees;       // per tree: hop 0, hop 1 (16), ...
+    std::vector<float> leaf_depth;       // per bottom position
+    std::vector<uint8_t> leaf_ordinal;   // per bottom position
+  };
+  HopLayout hop_;
 };
 
 }  // namespace aad
