@@ -125,21 +125,32 @@ inline __m512i Exits(__m512i left) {
   return _mm512_sub_epi32(p, _mm512_set1_epi32(15));
 }
 
+// Lanes of a row's last registers that hold features: masked loads read
+// nothing past the row (the last row of a matrix may end a page).
+struct RowTail {
+  __mmask16 third;   // R = 4: features 32..47
+  __mmask16 last;    // features 16 (R - 1)..16 R - 1
+};
+
+inline __mmask16 LoadMask(int features) {
+  return static_cast<__mmask16>(features >= 16 ? 0xFFFF : features <= 0 ? 0 : (1u << features) - 1);
+}
+
 // One row's features at the 16 lanes' feature indices, from R registers of
-// 16 features (R = 1, 2 or 4: up to 64 features); the last register is a
-// masked load, so nothing past the row is read.
+// 16 features (R = 1, 2 or 4: up to 64 features).
 template <int R>
-inline __m512 PickFeatures(const float* row, __mmask16 last, __m512i feature) {
+inline __m512 PickFeatures(const float* row, RowTail tail, __m512i feature) {
   if constexpr (R == 1) {
-    return _mm512_permutexvar_ps(feature, _mm512_maskz_loadu_ps(last, row));
+    return _mm512_permutexvar_ps(feature, _mm512_maskz_loadu_ps(tail.last, row));
   } else if constexpr (R == 2) {
     return _mm512_permutex2var_ps(_mm512_loadu_ps(row), feature,
-                                  _mm512_maskz_loadu_ps(last, row + 16));
+                                  _mm512_maskz_loadu_ps(tail.last, row + 16));
   } else {
     const __m512 low = _mm512_permutex2var_ps(_mm512_loadu_ps(row), feature,
                                               _mm512_loadu_ps(row + 16));
-    const __m512 high = _mm512_permutex2var_ps(_mm512_loadu_ps(row + 32), feature,
-                                               _mm512_maskz_loadu_ps(last, row + 48));
+    const __m512 high = _mm512_permutex2var_ps(_mm512_maskz_loadu_ps(tail.third, row + 32),
+                                               feature,
+                                               _mm512_maskz_loadu_ps(tail.last, row + 48));
     return _mm512_mask_blend_ps(_mm512_test_epi32_mask(feature, _mm512_set1_epi32(32)), low,
                                 high);
   }
@@ -162,11 +173,11 @@ inline __m512i MasksToLanes(const __mmask16* k) {
 
 // The left-going mask of one row at the 15 nodes of a subtree.
 template <int R>
-inline __mmask16 LeftMask(const float* row, __mmask16 last, const void* subtree) {
+inline __mmask16 LeftMask(const float* row, RowTail tail, const void* subtree) {
   const float* threshold = static_cast<const float*>(subtree);
   const int32_t* feature = reinterpret_cast<const int32_t*>(threshold + 16);
   const __m512i f = _mm512_load_si512(feature);
-  return _mm512_cmp_ps_mask(PickFeatures<R>(row, last, f), _mm512_load_ps(threshold),
+  return _mm512_cmp_ps_mask(PickFeatures<R>(row, tail, f), _mm512_load_ps(threshold),
                             _CMP_LT_OQ);
 }
 
@@ -175,32 +186,37 @@ inline __mmask16 LeftMask(const float* row, __mmask16 last, const void* subtree)
 // so a node's feature is one load for all of them. Level k picks, per lane,
 // the column of the node it is at among the level's 2^k (a tree of blends
 // on the right turns taken so far) and compares it with that node's
-// threshold (a permute of the subtree's 16 by position).
+// threshold (a permute of the subtree's 16 by position p).
+template <int kLevel>
+inline void FirstSubtreeLevel(const float* columns, const int32_t* feature, __m512 thresholds,
+                              __mmask16* right, __m512i* p) {
+  constexpr int kNodes = 1 << kLevel;
+  __m512 x[kNodes];
+  for (int i = 0; i < kNodes; ++i) {
+    x[i] = _mm512_load_ps(columns + 16 * feature[kNodes - 1 + i]);
+  }
+  // Candidates 2i and 2i + 1 differ in the last turn taken (right[bit]).
+  for (int bit = kLevel - 1; bit >= 0; --bit) {
+    for (int i = 0; i < (1 << bit); ++i) {
+      x[i] = _mm512_mask_blend_ps(right[bit], x[2 * i], x[2 * i + 1]);
+    }
+  }
+  const __mmask16 left =
+      _mm512_cmp_ps_mask(x[0], _mm512_permutexvar_ps(*p, thresholds), _CMP_LT_OQ);
+  right[kLevel] = static_cast<__mmask16>(~left);
+  const __m512i right_child = _mm512_add_epi32(_mm512_add_epi32(*p, *p), _mm512_set1_epi32(2));
+  *p = _mm512_mask_sub_epi32(right_child, left, right_child, _mm512_set1_epi32(1));
+}
+
 inline __m512i CrossFirstSubtree(const float* columns, const float* threshold,
                                  const int32_t* feature) {
   const __m512 thresholds = _mm512_load_ps(threshold);
-  const __m512i one = _mm512_set1_epi32(1), two = _mm512_set1_epi32(2);
   __m512i p = _mm512_setzero_si512();
   __mmask16 right[4];
-#pragma GCC unroll 4
-  for (int level = 0; level < 4; ++level) {
-    const int first = (1 << level) - 1;
-    __m512 x[8];
-#pragma GCC unroll 8
-    for (int i = 0; i < (1 << level); ++i) x[i] = _mm512_load_ps(columns + 16 * feature[first + i]);
-#pragma GCC unroll 4
-    for (int bit = level - 1; bit >= 0; --bit) {
-#pragma GCC unroll 4
-      for (int i = 0; i < (1 << bit); ++i) {
-        x[i] = _mm512_mask_blend_ps(right[bit], x[2 * i], x[2 * i + 1]);
-      }
-    }
-    const __mmask16 left =
-        _mm512_cmp_ps_mask(x[0], _mm512_permutexvar_ps(p, thresholds), _CMP_LT_OQ);
-    right[level] = static_cast<__mmask16>(~left);
-    const __m512i right_child = _mm512_add_epi32(_mm512_add_epi32(p, p), two);
-    p = _mm512_mask_sub_epi32(right_child, left, right_child, one);
-  }
+  FirstSubtreeLevel<0>(columns, feature, thresholds, right, &p);
+  FirstSubtreeLevel<1>(columns, feature, thresholds, right, &p);
+  FirstSubtreeLevel<2>(columns, feature, thresholds, right, &p);
+  FirstSubtreeLevel<3>(columns, feature, thresholds, right, &p);
   return _mm512_sub_epi32(p, _mm512_set1_epi32(15));
 }
 
@@ -225,8 +241,7 @@ void WalkHopsAvx512(const HopView& v, const float* data, Eigen::Index stride, Ei
   const size_t trees = v.trees;
   // At 64 features half a block, so that its columns stay at 32 KiB of stack.
   constexpr Eigen::Index kRows = R == 4 ? kBlockRows / 2 : kBlockRows;
-  const int in_last = dims - 16 * (R - 1);
-  const __mmask16 last = static_cast<__mmask16>(in_last >= 16 ? 0xFFFF : (1u << in_last) - 1);
+  const RowTail tail{LoadMask(dims - 32), LoadMask(dims - 16 * (R - 1))};
   const float* row[kRows];
   __mmask16 left[16];
   alignas(64) int32_t at[16];
@@ -262,7 +277,7 @@ void WalkHopsAvx512(const HopView& v, const float* data, Eigen::Index stride, Ei
           // Byte offsets of the rows' subtrees, read back lane by lane.
           _mm512_store_si512(at, _mm512_slli_epi32(q, 7));
           const char* level = tree + static_cast<size_t>(SubtreesBefore(hop)) * 128;
-          for (int j = 0; j < 16; ++j) left[j] = LeftMask<R>(r[j], last, level + at[j]);
+          for (int j = 0; j < 16; ++j) left[j] = LeftMask<R>(r[j], tail, level + at[j]);
           q = _mm512_add_epi32(_mm512_slli_epi32(q, 4), Exits(MasksToLanes(left)));
         }
         const int m = std::min(16, n - g);
