@@ -5,8 +5,11 @@
 //     alone and jointly with the UAI layer (the step of a joint fine-tune);
 //   - a feedback round (ActiveLearner::Update) on a synthetic pool;
 //   - batch scoring (ActiveModel::Score) at 4096 rows, and the isolation
-//     forest's share of it (IsolationForest::Score, ScoreAndLeaves).
+//     forest's share of it (IsolationForest::Score, ScoreAndLeaves), also on
+//     rows from a file (AADD_FOREST_DATA, for bench/vs_sklearn_forest.sh).
 // Items per second are samples (rows) per second.
+#include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <vector>
 
@@ -290,7 +293,60 @@ void BM_FeatureProfile(benchmark::State& state) {
 BENCHMARK(BM_FeatureProfile)->Args({10'000, 32})->Args({1'000'000, 32})
     ->Unit(benchmark::kMicrosecond);
 
+// The forest on rows read from a raw float32 file, for bench/vs_sklearn_forest.py:
+// AADD_FOREST_DATA=FILE:FIT_ROWS:SCORE_ROWS:DIMS (the fit rows, then the
+// scored rows). Registered only when the variable is set:
+// BM_ForestFile/Score and BM_ForestFile/ScoreAndLeaves.
+void RegisterForestFileBenchmarks() {
+  const char* spec = std::getenv("AADD_FOREST_DATA");
+  if (spec == nullptr) return;
+  char path[4096];
+  long fit_rows = 0, score_rows = 0, dims = 0;
+  if (std::sscanf(spec, "%4095[^:]:%ld:%ld:%ld", path, &fit_rows, &score_rows, &dims) != 4 ||
+      fit_rows <= 0 || score_rows <= 0 || dims <= 0) {
+    std::fprintf(stderr, "core-bench: AADD_FOREST_DATA must be FILE:FIT_ROWS:SCORE_ROWS:DIMS\n");
+    std::exit(2);
+  }
+  static auto* fit = new Matrix(fit_rows, dims);
+  static auto* rows = new Matrix(score_rows, dims);
+  FILE* f = std::fopen(path, "rb");
+  if (f == nullptr || std::fread(fit->data(), sizeof(float), fit->size(), f) != size_t(fit->size()) ||
+      std::fread(rows->data(), sizeof(float), rows->size(), f) != size_t(rows->size())) {
+    std::fprintf(stderr, "core-bench: cannot read %ld + %ld rows of %ld floats from %s\n",
+                 fit_rows, score_rows, dims, path);
+    std::exit(2);
+  }
+  std::fclose(f);
+  static auto* forest = new IsolationForest(IsolationForestOptions{});  // 100 trees, 256 samples
+  if (!forest->Fit(*fit).ok()) std::exit(2);
+  benchmark::RegisterBenchmark("BM_ForestFile/Score", [](benchmark::State& state) {
+    std::vector<float> out(rows->rows());
+    for (auto _ : state) {
+      benchmark::DoNotOptimize(forest->Score(*rows, absl::MakeSpan(out)).ok());
+      benchmark::DoNotOptimize(out.data());
+    }
+    state.SetItemsProcessed(state.iterations() * rows->rows());
+  })->Unit(benchmark::kMicrosecond);
+  benchmark::RegisterBenchmark("BM_ForestFile/ScoreAndLeaves", [](benchmark::State& state) {
+    std::vector<float> out(rows->rows());
+    std::vector<uint8_t> leaves(static_cast<size_t>(rows->rows()) * forest->num_trees());
+    for (auto _ : state) {
+      benchmark::DoNotOptimize(
+          forest->ScoreAndLeaves(*rows, absl::MakeSpan(out), absl::MakeSpan(leaves)).ok());
+      benchmark::DoNotOptimize(leaves.data());
+    }
+    state.SetItemsProcessed(state.iterations() * rows->rows());
+  })->Unit(benchmark::kMicrosecond);
+}
+
 }  // namespace
 }  // namespace aad
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  aad::RegisterForestFileBenchmarks();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -12,7 +12,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 # Extra packages for optional parts, selected by flags:
-#   --bench   PyTorch and OpenBLAS for bench/vs_pytorch.sh
+#   --bench   PyTorch and OpenBLAS for bench/vs_pytorch.sh, scikit-learn for
+#             bench/vs_sklearn_forest.sh
 #   --deploy  nginx and python3-yaml for the deployment tests (tests/deploy)
 #   --tsa     clang-14 for the thread-safety-analysis build (scripts/build.sh tsa)
 #   --fuzz    clang-14 and its libFuzzer runtime (scripts/fuzz.sh)
@@ -24,7 +25,7 @@ packages=(
 browser=0
 for arg in "$@"; do
   case "$arg" in
-    --bench) packages+=(python3 python3-torch python3-numpy libopenblas0-openmp) ;;
+    --bench) packages+=(python3 python3-torch python3-numpy libopenblas0-openmp python3-sklearn) ;;
     --deploy) packages+=(nginx-light python3-yaml) ;;
     --tsa) packages+=(clang-14) ;;
     --fuzz) packages+=(clang-14 libclang-rt-14-dev) ;;
