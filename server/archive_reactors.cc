@@ -1,11 +1,11 @@
 #include "server/archive_reactors.h"
 
 #include <algorithm>
-
 #include <memory>
 #include <string>
 #include <utility>
 
+#include "aad/v1/aad.pb.h"
 #include "absl/strings/str_cat.h"
 #include "core/util/status_macros.h"
 #include "server/call_routing.h"
@@ -22,9 +22,16 @@ constexpr size_t kArchiveChunkBytes = size_t{1} << 20;
 
 // Server stream of one session archive, a chunk at a time (one write in
 // flight; gRPC's flow control paces it to the client).
-class ExportReactor final : public grpc::ServerWriteReactor<aad::v1::ExportSessionResponse> {
+class ExportReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
-  explicit ExportReactor(std::string archive) : archive_(std::move(archive)) { WriteNext(); }
+  ExportReactor(CallsInFlight* calls, std::string archive)
+      : calls_(calls), archive_(std::move(archive)) {
+    if (!calls_->Enter()) {
+      Finish(ToGrpcStatus(DrainingStatus()));
+      return;
+    }
+    WriteNext();
+  }
 
   void OnWriteDone(bool ok) override {
     if (!ok) {
@@ -34,7 +41,10 @@ class ExportReactor final : public grpc::ServerWriteReactor<aad::v1::ExportSessi
     WriteNext();
   }
 
-  void OnDone() override { delete this; }
+  void OnDone() override {
+    calls_->Leave();
+    delete this;
+  }
 
  private:
   void WriteNext() {
@@ -42,51 +52,138 @@ class ExportReactor final : public grpc::ServerWriteReactor<aad::v1::ExportSessi
       Finish(grpc::Status::OK);
       return;
     }
-    message_.Clear();
-    if (sent_ == 0) message_.set_total_bytes(static_cast<int64_t>(archive_.size()));
+    aad::v1::ExportSessionResponse message;
+    if (sent_ == 0) message.set_total_bytes(static_cast<int64_t>(archive_.size()));
     const size_t n = std::min(kArchiveChunkBytes, archive_.size() - sent_);
-    message_.set_chunk(archive_.data() + sent_, n);
+    message.set_chunk(archive_.data() + sent_, n);
     sent_ += n;
-    StartWrite(&message_);
+    if (grpc::Status s = SerializeTo(message, &out_); !s.ok()) {
+      Finish(s);
+      return;
+    }
+    StartWrite(&out_);
   }
 
+  CallsInFlight* const calls_;
   const std::string archive_;  // never empty: an archive has a header
   size_t sent_ = 0;
-  aad::v1::ExportSessionResponse message_;
+  grpc::ByteBuffer out_;  // the write in flight
 };
 
 // Client stream of one session archive: the chunks are joined (up to
-// max_import_bytes) and imported once the client closes its side.
-class ImportReactor final : public grpc::ServerReadReactor<aad::v1::ImportSessionRequest> {
+// max_import_bytes) and imported once the client closes its side. Stop()
+// (a shutdown, from another thread) ends a stream whose read is pending at
+// once and one whose chunk is in hand right after it; an import already
+// running (the client closed its side) is answered with its result.
+class ImportReactor final : public grpc::ServerReadReactor<grpc::ByteBuffer>,
+                            public CallsInFlight::Stoppable {
  public:
   ImportReactor(grpc::CallbackServerContext* context, SessionManager* sessions,
-                aad::v1::ImportSessionResponse* response)
-      : context_(context), sessions_(sessions), response_(response) {
-    StartRead(&request_);
+                CallsInFlight* calls, grpc::ByteBuffer* response_bytes)
+      : context_(context), sessions_(sessions), calls_(calls), response_bytes_(response_bytes) {
+    const bool open = calls_->Enter(this);
+    {
+      MutexLock lock(&mu_);
+      if (open && !finished_) {
+        StartRead(&bytes_);
+        return;
+      }
+      if (finished_) return;  // Stop() came first and finished the call
+      finished_ = true;
+    }
+    Finish(ToGrpcStatus(DrainingStatus()));
   }
 
   void OnReadDone(bool ok) override {
+    {
+      MutexLock lock(&mu_);
+      if (finished_) return;  // stopped while the read was pending
+      handling_ = true;
+    }
+    grpc::Status status;
+    bool more = false;
     if (ok) {
-      if (messages_++ == 0) id_ = SessionIdOf(context_, request_.session_id());
-      const int64_t limit = sessions_->options().max_import_bytes;
-      const int64_t size = static_cast<int64_t>(archive_.size() + request_.chunk().size());
-      if (size > limit) {
-        Finish(ToGrpcStatus(absl::ResourceExhaustedError(
-            absl::StrCat("the session archive exceeds ", limit,
-                         " bytes (--max_import_bytes) after ", messages_, " messages"))));
+      more = Read(&status);
+    } else {
+      status = Import();  // a Stop() meanwhile waits for it: the import is answered
+    }
+    {
+      MutexLock lock(&mu_);
+      handling_ = false;
+      if (more && !stop_requested_) {
+        StartRead(&bytes_);
         return;
       }
-      archive_.append(request_.chunk());
-      StartRead(&request_);
-      return;
+      finished_ = true;
+      if (more) status = ToGrpcStatus(Stopped());
     }
+    Finish(status);
+  }
+
+  void Stop() override {
+    {
+      MutexLock lock(&mu_);
+      if (finished_) return;
+      if (handling_) {
+        stop_requested_ = true;  // OnReadDone finishes after the chunk
+        return;
+      }
+      finished_ = true;
+    }
+    Finish(ToGrpcStatus(Stopped()));  // Stopped() reads no member
+  }
+
+  void OnDone() override {
+    calls_->Leave(this);
+    delete this;
+  }
+
+ private:
+  static absl::Status Stopped() {
+    return absl::UnavailableError(
+        "server is shutting down: this import stream was stopped before its end and imported "
+        "nothing; retry on another replica");
+  }
+
+  // Takes the chunk just read: true to read the next; false with the
+  // call's answer in *status.
+  bool Read(grpc::Status* status) {
+    aad::v1::ImportSessionRequest request;
+    ++messages_;
+    if (absl::Status parsed =
+            ParseRequest(bytes_, &request, absl::StrCat("import message ", messages_));
+        !parsed.ok()) {
+      *status = ToGrpcStatus(parsed);
+      return false;
+    }
+    bytes_.Clear();
+    if (messages_ == 1) {
+      absl::StatusOr<std::string> id = SessionIdOf(context_, request.session_id());
+      if (!id.ok()) {
+        *status = ToGrpcStatus(id.status());
+        return false;
+      }
+      id_ = *std::move(id);
+    }
+    const int64_t limit = sessions_->options().max_import_bytes;
+    const int64_t size = static_cast<int64_t>(archive_.size() + request.chunk().size());
+    if (size > limit) {
+      *status = ToGrpcStatus(absl::ResourceExhaustedError(
+          absl::StrCat("the session archive exceeds ", limit,
+                       " bytes (--max_import_bytes) after ", messages_, " messages")));
+      return false;
+    }
+    archive_.append(request.chunk());
+    return true;
+  }
+
+  // The answer once the client closed its side: the import's.
+  grpc::Status Import() {
     if (context_->IsCancelled()) {
-      Finish(grpc::Status(grpc::StatusCode::CANCELLED, "import stream cancelled"));
-      return;
+      return grpc::Status(grpc::StatusCode::CANCELLED, "import stream cancelled");
     }
     if (messages_ == 0) {
-      Finish(ToGrpcStatus(absl::InvalidArgumentError("import stream had no messages")));
-      return;
+      return ToGrpcStatus(absl::InvalidArgumentError("import stream had no messages"));
     }
     // Decoding and rebuilding the session (its pool scores) runs here, on a
     // gRPC callback thread: an import is rare and bounded by the limits.
@@ -95,35 +192,41 @@ class ImportReactor final : public grpc::ServerReadReactor<aad::v1::ImportSessio
                                                       " bytes)"));
     if (!session.ok()) {
       LogWarning(id_, absl::StrCat("import: ", session.status().message()));
-      Finish(ToGrpcStatus(session.status()));
-      return;
+      return ToGrpcStatus(session.status());
     }
-    ToProto((*session)->Info(), response_->mutable_session());
-    Finish(grpc::Status::OK);
+    aad::v1::ImportSessionResponse response;
+    ToProto((*session)->Info(), response.mutable_session());
+    return SerializeTo(response, response_bytes_);
   }
 
-  void OnDone() override { delete this; }
-
- private:
   grpc::CallbackServerContext* const context_;
   SessionManager* const sessions_;
-  aad::v1::ImportSessionResponse* const response_;
-  aad::v1::ImportSessionRequest request_;
+  CallsInFlight* const calls_;
+  grpc::ByteBuffer* const response_bytes_;
+  // Touched by one callback at a time.
+  grpc::ByteBuffer bytes_;  // the message being read
   int64_t messages_ = 0;
   std::string id_;  // from the first message (or the metadata); empty: the archive's
   std::string archive_;
+
+  Mutex mu_;
+  bool handling_ ABSL_GUARDED_BY(mu_) = false;
+  bool stop_requested_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace
 
-grpc::ServerWriteReactor<v1::ExportSessionResponse>* NewExportReactor(std::string archive) {
-  return new ExportReactor(std::move(archive));
+grpc::ServerWriteReactor<grpc::ByteBuffer>* NewExportReactor(CallsInFlight* calls,
+                                                             std::string archive) {
+  return new ExportReactor(calls, std::move(archive));
 }
 
-grpc::ServerReadReactor<v1::ImportSessionRequest>* NewImportReactor(
-    grpc::CallbackServerContext* context, SessionManager* sessions,
-    v1::ImportSessionResponse* response) {
-  return new ImportReactor(context, sessions, response);
+grpc::ServerReadReactor<grpc::ByteBuffer>* NewImportReactor(grpc::CallbackServerContext* context,
+                                                            SessionManager* sessions,
+                                                            CallsInFlight* calls,
+                                                            grpc::ByteBuffer* response) {
+  return new ImportReactor(context, sessions, calls, response);
 }
 
 }  // namespace aad

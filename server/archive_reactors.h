@@ -3,23 +3,29 @@
 #ifndef AADD_SERVER_ARCHIVE_REACTORS_H_
 #define AADD_SERVER_ARCHIVE_REACTORS_H_
 
-#include <memory>
 #include <string>
 
-#include "aad/v1/aad.grpc.pb.h"
+#include <grpcpp/grpcpp.h>
+
+#include "server/calls_in_flight.h"
 #include "server/session_manager.h"
 
 namespace aad {
 
-// Streams `archive` to the client; deletes itself when the call is done.
-grpc::ServerWriteReactor<v1::ExportSessionResponse>* NewExportReactor(std::string archive);
-
+// Streams `archive` to the client (ExportSessionResponse messages, raw);
+// counted in `calls`, it deletes itself when the call is done.
+grpc::ServerWriteReactor<grpc::ByteBuffer>* NewExportReactor(CallsInFlight* calls,
+                                                             std::string archive);
 // Joins the client's chunks (up to the manager's max_import_bytes) and
-// imports the session once the client closes its side; deletes itself when
-// the call is done. `sessions` must outlive it.
-grpc::ServerReadReactor<v1::ImportSessionRequest>* NewImportReactor(
-    grpc::CallbackServerContext* context, SessionManager* sessions,
-    v1::ImportSessionResponse* response);
+// imports the session once the client closes its side; the
+// ImportSessionResponse's bytes go to `response`. Counted in `calls`; a
+// shutdown ends a stream still open with UNAVAILABLE, importing nothing.
+// Deletes itself when the call is done. `sessions` and `calls` must outlive
+// it.
+grpc::ServerReadReactor<grpc::ByteBuffer>* NewImportReactor(grpc::CallbackServerContext* context,
+                                                            SessionManager* sessions,
+                                                            CallsInFlight* calls,
+                                                            grpc::ByteBuffer* response);
 
 }  // namespace aad
 

@@ -1,13 +1,23 @@
 #include "server/call_routing.h"
 
+#include "absl/strings/str_cat.h"
+
 namespace aad {
 
-std::string SessionIdOf(const grpc::CallbackServerContext* context, const std::string& field) {
+absl::StatusOr<std::string> SessionIdOf(const grpc::CallbackServerContext* context,
+                                        const std::string& field) {
   if (!field.empty()) return field;
   const auto& md = context->client_metadata();
   auto it = md.find(kSessionMetadata);
-  if (it == md.end()) return "";
-  return std::string(it->second.data(), it->second.size());
+  if (it == md.end() || it->second.empty()) return std::string();
+  std::string id(it->second.data(), it->second.size());
+  // Whatever bytes a client put there; the field, being a proto3 string,
+  // is UTF-8 at least (request_parsing.h).
+  if (absl::Status valid = ValidateSessionId(id); !valid.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the ", kSessionMetadata, " metadata: ", valid.message()));
+  }
+  return id;
 }
 
 absl::StatusOr<std::shared_ptr<Session>> FindSession(SessionManager* sessions,
@@ -19,15 +29,16 @@ absl::StatusOr<std::shared_ptr<Session>> FindSession(SessionManager* sessions,
   return sessions->Get(id);
 }
 
-absl::Status DrainingStatus() {
-  return absl::UnavailableError("server is shutting down; retry on another replica");
+absl::StatusOr<std::shared_ptr<Session>> FindCallSession(SessionManager* sessions,
+                                                         const grpc::CallbackServerContext* context,
+                                                         const std::string& field) {
+  absl::StatusOr<std::string> id = SessionIdOf(context, field);
+  if (!id.ok()) return id.status();
+  return FindSession(sessions, *id);
 }
 
-grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* context,
-                                    const absl::Status& status) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(status));
-  return reactor;
+absl::Status DrainingStatus() {
+  return absl::UnavailableError("server is shutting down; retry on another replica");
 }
 
 }  // namespace aad

@@ -1,6 +1,8 @@
-// What every RPC handler does first: find the call's session (the
-// request's session_id, else the x-session-id metadata), or answer at once
-// with an error, on any kind of reactor.
+// What every RPC handler does first: parse its request from the bytes (the
+// service takes its methods raw, see request_parsing.h), count itself among
+// the calls in flight, find the call's session (the request's session_id,
+// else the x-session-id metadata), or answer at once with an error, on any
+// kind of reactor.
 #ifndef AADD_SERVER_CALL_ROUTING_H_
 #define AADD_SERVER_CALL_ROUTING_H_
 
@@ -10,6 +12,10 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "grpcpp/grpcpp.h"
+// SerializationTraits of protobuf messages (what generated code includes).
+#include "grpcpp/impl/codegen/proto_utils.h"
+#include "server/calls_in_flight.h"
+#include "server/request_parsing.h"
 #include "server/session_manager.h"
 #include "server/status_mapping.h"
 
@@ -18,36 +24,115 @@ namespace aad {
 // The metadata key a session-affine proxy hashes on.
 inline constexpr char kSessionMetadata[] = "x-session-id";
 
-// The request's session id, or the x-session-id metadata when it is empty.
-std::string SessionIdOf(const grpc::CallbackServerContext* context, const std::string& field);
+// The request's session id, or the x-session-id metadata when the field is
+// empty; empty when neither has one. The metadata may carry any bytes: one
+// that is no valid session id (ValidateSessionId) is INVALID_ARGUMENT
+// naming the metadata.
+absl::StatusOr<std::string> SessionIdOf(const grpc::CallbackServerContext* context,
+                                        const std::string& field);
 
 // The session `id`; INVALID_ARGUMENT when empty, NOT_FOUND when unknown.
 absl::StatusOr<std::shared_ptr<Session>> FindSession(SessionManager* sessions,
                                                      const std::string& id);
 
-// UNAVAILABLE: the server drains (graceful shutdown).
+// SessionIdOf, then FindSession.
+absl::StatusOr<std::shared_ptr<Session>> FindCallSession(SessionManager* sessions,
+                                                         const grpc::CallbackServerContext* context,
+                                                         const std::string& field);
+
+// UNAVAILABLE: the server drains or shuts down.
 absl::Status DrainingStatus();
 
-// A unary call answered with `status` at once.
-grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* context,
-                                    const absl::Status& status);
+// `message` as the bytes of a response or of a stream's message.
+template <typename Message>
+grpc::Status SerializeTo(const Message& message, grpc::ByteBuffer* bytes) {
+  bool own_buffer = false;
+  return grpc::SerializationTraits<Message>::Serialize(message, bytes, &own_buffer);
+}
 
-// A write reactor that only reports an error.
-template <typename Response>
-class FailedWriteReactor final : public grpc::ServerWriteReactor<Response> {
+// A unary call of the raw service: its request parsed from the bytes, its
+// response serialized into them when it answers OK, counted in `calls`
+// from its start to its OnDone. Deletes itself when the call is done.
+template <typename Request, typename Response>
+class UnaryCall final : public grpc::ServerUnaryReactor {
  public:
-  explicit FailedWriteReactor(const absl::Status& status) {
-    this->Finish(ToGrpcStatus(status));
+  UnaryCall(CallsInFlight* calls, grpc::ByteBuffer* response_bytes)
+      : calls_(calls), response_bytes_(response_bytes), open_(calls->Enter()) {}
+
+  // False when the server no longer takes calls (answer DrainingStatus).
+  bool open() const { return open_; }
+
+  // Answers the call, with `response` when `status` is OK. Exactly once,
+  // from any thread.
+  void Reply(const absl::Status& status) {
+    grpc::Status s = ToGrpcStatus(status);
+    if (s.ok()) s = SerializeTo(response, response_bytes_);
+    Finish(std::move(s));
   }
-  void OnDone() override { delete this; }
+
+  void OnDone() override {
+    calls_->Leave();
+    delete this;
+  }
+
+  Request request;
+  Response response;
+
+ private:
+  CallsInFlight* const calls_;
+  grpc::ByteBuffer* const response_bytes_;
+  const bool open_;
 };
 
-// A read reactor that only reports an error.
-template <typename Request>
-class FailedReadReactor final : public grpc::ServerReadReactor<Request> {
+// Starts a unary call: UNAVAILABLE at once when the server no longer takes
+// calls, INVALID_ARGUMENT when the request does not parse; otherwise
+// `handler(call)`, which answers through call->Reply, at once or later.
+template <typename Request, typename Response, typename Handler>
+grpc::ServerUnaryReactor* ServeUnary(CallsInFlight* calls, const grpc::ByteBuffer* request_bytes,
+                                     grpc::ByteBuffer* response_bytes, Handler&& handler) {
+  auto* call = new UnaryCall<Request, Response>(calls, response_bytes);
+  if (!call->open()) {
+    call->Reply(DrainingStatus());
+    return call;
+  }
+  if (absl::Status parsed = ParseRequest(*request_bytes, &call->request); !parsed.ok()) {
+    call->Reply(parsed);
+    return call;
+  }
+  handler(call);
+  return call;
+}
+
+// A server-streaming call that only reports an error; counted in `calls`.
+class FailedWriteReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
-  explicit FailedReadReactor(const absl::Status& status) { this->Finish(ToGrpcStatus(status)); }
-  void OnDone() override { delete this; }
+  FailedWriteReactor(CallsInFlight* calls, const absl::Status& status) : calls_(calls) {
+    calls_->Enter();
+    Finish(ToGrpcStatus(status));
+  }
+  void OnDone() override {
+    calls_->Leave();
+    delete this;
+  }
+
+ private:
+  CallsInFlight* const calls_;
+};
+
+// A client-streaming call that only reports an error; counted in `calls`.
+class FailedReadReactor final : public grpc::ServerReadReactor<grpc::ByteBuffer> {
+ public:
+  FailedReadReactor(CallsInFlight* calls, const absl::Status& status) : calls_(calls) {
+    calls_->Enter();
+    Finish(ToGrpcStatus(status));
+  }
+  void OnDone() override {
+    calls_->Leave();
+    delete this;
+  }
+
+ private:
+  CallsInFlight* const calls_;
 };
 
 }  // namespace aad

@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "aad/v1/aad.pb.h"
 #include "absl/strings/str_cat.h"
 #include "core/util/status_macros.h"
 #include "server/call_routing.h"
@@ -21,39 +22,109 @@ namespace {
 // batch ends the call with its error, batches before it stay stored. The
 // columns' names may come with the first batch only (a CSV header, sent
 // once): the session checks them, and stores them if it has none.
-class IngestReactor final : public grpc::ServerReadReactor<aad::v1::IngestRequest> {
+//
+// Stop() (a shutdown) may come from another thread at any time: with a
+// read pending the call ends at once, with a batch in hand right after it.
+// mu_ orders the two; Finish is called once, outside mu_.
+class IngestReactor final : public grpc::ServerReadReactor<grpc::ByteBuffer>,
+                            public CallsInFlight::Stoppable {
  public:
   IngestReactor(grpc::CallbackServerContext* context, SessionManager* sessions,
-                aad::v1::IngestResponse* response)
-      : context_(context), sessions_(sessions), response_(response) {
-    StartRead(&request_);
+                CallsInFlight* calls, grpc::ByteBuffer* response_bytes)
+      : context_(context), sessions_(sessions), calls_(calls), response_bytes_(response_bytes) {
+    const bool open = calls_->Enter(this);
+    {
+      MutexLock lock(&mu_);
+      if (open && !finished_) {
+        StartRead(&bytes_);
+        return;
+      }
+      if (finished_) return;  // Stop() came first and finished the call
+      finished_ = true;
+    }
+    Finish(ToGrpcStatus(DrainingStatus()));
   }
 
   void OnReadDone(bool ok) override {
+    {
+      MutexLock lock(&mu_);
+      // Stopped while the read was pending: the call is answered, and a
+      // batch that came meanwhile was never stored nor acknowledged.
+      if (finished_) return;
+      if (!ok) finished_ = true;
+      handling_ = ok;
+    }
     if (!ok) {
-      // The client closed its side (or the call was cancelled).
-      if (session_ != nullptr) response_->set_total_rows(session_->Info().rows);
-      if (session_ == nullptr && !context_->IsCancelled()) {
-        Finish(ToGrpcStatus(absl::InvalidArgumentError("ingest stream had no batches")));
+      Finish(Closed());
+      return;
+    }
+    const absl::Status status = Handle();
+    grpc::Status final_status;
+    {
+      MutexLock lock(&mu_);
+      handling_ = false;
+      if (status.ok() && !stop_requested_) {
+        StartRead(&bytes_);
         return;
       }
-      Finish(grpc::Status::OK);
-      return;
+      finished_ = true;
+      if (status.ok()) final_status = ToGrpcStatus(Stopped());
     }
-    absl::Status status = Handle();
     if (!status.ok()) {
       LogWarning(session_ ? session_->id() : "", absl::StrCat("ingest: ", status.message()));
-      Finish(ToGrpcStatus(status));
-      return;
+      final_status = ToGrpcStatus(status);
+    } else {
+      LogInfo(session_ ? session_->id() : "",
+              absl::StrCat("ingest stream stopped by the shutdown after ", messages_,
+                           messages_ == 1 ? " batch" : " batches"));
     }
-    StartRead(&request_);
+    Finish(final_status);
   }
 
-  void OnDone() override { delete this; }
+  void Stop() override {
+    grpc::Status status;
+    {
+      MutexLock lock(&mu_);
+      if (finished_) return;
+      if (handling_) {
+        stop_requested_ = true;  // OnReadDone finishes after the batch
+        return;
+      }
+      finished_ = true;
+      status = ToGrpcStatus(Stopped());
+    }
+    Finish(status);
+  }
+
+  void OnDone() override {
+    calls_->Leave(this);
+    delete this;
+  }
 
  private:
+  // The answer once the client closed its side (or the call was cancelled).
+  grpc::Status Closed() {
+    if (session_ == nullptr && !context_->IsCancelled()) {
+      return ToGrpcStatus(absl::InvalidArgumentError("ingest stream had no batches"));
+    }
+    if (session_ != nullptr) response_.set_total_rows(session_->Info().rows);
+    return SerializeTo(response_, response_bytes_);
+  }
+
+  // The answer to a stream the shutdown stopped.
+  absl::Status Stopped() const {
+    return absl::UnavailableError(absl::StrCat(
+        "server is shutting down: this ingest stream was stopped after ", messages_,
+        messages_ == 1 ? " batch, which is stored" : " batches, which are stored",
+        " (a retry of the stream with the same batch ids stores each batch once); retry on "
+        "another replica"));
+  }
+
   absl::Status Handle() {
-    const std::string id = SessionIdOf(context_, request_.session_id());
+    ++messages_;
+    RETURN_IF_ERROR(ParseRequest(bytes_, &request_, absl::StrCat("ingest message ", messages_)));
+    bytes_.Clear();  // the batch is in request_ now; a large one is not held twice
+    ASSIGN_OR_RETURN(const std::string id, SessionIdOf(context_, request_.session_id()));
     if (session_ == nullptr) {
       ASSIGN_OR_RETURN(session_, FindSession(sessions_, id));
     } else if (!request_.session_id().empty() && request_.session_id() != session_->id()) {
@@ -61,7 +132,6 @@ class IngestReactor final : public grpc::ServerReadReactor<aad::v1::IngestReques
                                                      session_->id(), " got a batch for session ",
                                                      request_.session_id()));
     }
-    ++messages_;
     std::vector<std::string> names;
     if (request_.feature_names_size() > 0) {
       if (messages_ > 1) {
@@ -79,29 +149,40 @@ class IngestReactor final : public grpc::ServerReadReactor<aad::v1::IngestReques
                                       absl::MakeConstSpan(request_.values().data(),
                                                           request_.values().size()),
                                       names));
-    aad::v1::IngestedBatch* b = response_->add_batches();
+    aad::v1::IngestedBatch* b = response_.add_batches();
     b->set_batch_id(request_.batch_id());
     b->set_first_row_id(r.first_row_id);
     b->set_row_count(r.row_count);
     b->set_duplicate(r.duplicate);
-    response_->set_total_rows(r.total_rows);
+    response_.set_total_rows(r.total_rows);
     return absl::OkStatus();
   }
 
   grpc::CallbackServerContext* const context_;
   SessionManager* const sessions_;
-  aad::v1::IngestResponse* const response_;
+  CallsInFlight* const calls_;
+  grpc::ByteBuffer* const response_bytes_;
+  // Touched by one callback at a time (gRPC runs a reactor's reactions in
+  // turn; Stop() reads none of them).
+  grpc::ByteBuffer bytes_;  // the message being read
   aad::v1::IngestRequest request_;
+  aad::v1::IngestResponse response_;
   std::shared_ptr<Session> session_;
   int64_t messages_ = 0;  // read so far, the current one included
+
+  Mutex mu_;
+  bool handling_ ABSL_GUARDED_BY(mu_) = false;        // a batch is being stored
+  bool stop_requested_ ABSL_GUARDED_BY(mu_) = false;  // Stop() came meanwhile
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;        // Finish was (or is being) called
 };
 
 }  // namespace
 
-grpc::ServerReadReactor<v1::IngestRequest>* NewIngestReactor(grpc::CallbackServerContext* context,
-                                                             SessionManager* sessions,
-                                                             v1::IngestResponse* response) {
-  return new IngestReactor(context, sessions, response);
+grpc::ServerReadReactor<grpc::ByteBuffer>* NewIngestReactor(grpc::CallbackServerContext* context,
+                                                            SessionManager* sessions,
+                                                            CallsInFlight* calls,
+                                                            grpc::ByteBuffer* response) {
+  return new IngestReactor(context, sessions, calls, response);
 }
 
 }  // namespace aad

@@ -1,23 +1,25 @@
 // The Ingest call: a client stream of row batches. Each batch is stored as
 // it arrives (so a retry of the whole stream is answered from the batch
 // ids); the first bad batch ends the call with its error, and the batches
-// before it stay stored.
+// before it stay stored. A shutdown ends a stream the client keeps open
+// with UNAVAILABLE after the batch in hand.
 #ifndef AADD_SERVER_INGEST_REACTOR_H_
 #define AADD_SERVER_INGEST_REACTOR_H_
 
-#include <memory>
-#include <string>
+#include <grpcpp/grpcpp.h>
 
-#include "aad/v1/aad.grpc.pb.h"
+#include "server/calls_in_flight.h"
 #include "server/session_manager.h"
 
 namespace aad {
 
-// A reactor for one Ingest call; deletes itself when the call is done.
-// `sessions` must outlive it.
-grpc::ServerReadReactor<v1::IngestRequest>* NewIngestReactor(grpc::CallbackServerContext* context,
-                                                             SessionManager* sessions,
-                                                             v1::IngestResponse* response);
+// A reactor for one Ingest call (raw: IngestRequest messages in, the
+// IngestResponse's bytes into `response`); counted in `calls`, it deletes
+// itself when the call is done. `sessions` and `calls` must outlive it.
+grpc::ServerReadReactor<grpc::ByteBuffer>* NewIngestReactor(grpc::CallbackServerContext* context,
+                                                            SessionManager* sessions,
+                                                            CallsInFlight* calls,
+                                                            grpc::ByteBuffer* response);
 
 }  // namespace aad
 

@@ -1,6 +1,9 @@
 // aadd: the active anomaly detection server.
+#include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <ctime>
 #include <memory>
 #include <string>
 
@@ -8,6 +11,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "cli/command_line.h"
+#include "google/protobuf/stubs/logging.h"
 #include "absl/strings/str_cat.h"
 #include "server/log.h"
 #include "server/server.h"
@@ -43,8 +47,45 @@ ABSL_FLAG(int, max_message_bytes, 64 << 20,
 ABSL_FLAG(int64_t, max_import_bytes, int64_t{4} << 30,
           "largest session archive ImportSession (aadctl import) takes; it is held in memory "
           "while the session is rebuilt; larger ones get RESOURCE_EXHAUSTED");
+ABSL_FLAG(int, drain_seconds, 5,
+          "on SIGTERM/SIGINT, how long the server first reports NOT_SERVING to health checks "
+          "(gRPC and /healthz) while still answering them, refusing new work with UNAVAILABLE, "
+          "so that a load balancer takes it out of rotation; a second signal ends the wait. "
+          "0: none");
 ABSL_FLAG(int, shutdown_grace_seconds, 10,
-          "on SIGTERM/SIGINT, how long calls in flight get to finish before they are cut");
+          "on SIGTERM/SIGINT, after the drain, how long calls in flight get to finish before "
+          "they are cut");
+
+namespace {
+
+// protobuf's own log lines as aadd's (one line, timestamped): it logs one
+// for each request string that is not UTF-8, which the service answers
+// with INVALID_ARGUMENT (server/request_parsing.h) — a client's mistake,
+// hence a warning.
+void LogProtobuf(google::protobuf::LogLevel level, const char* file, int line,
+                 const std::string& message) {
+  aad::Log(level >= google::protobuf::LOGLEVEL_FATAL ? aad::LogLevel::kError
+           : level >= google::protobuf::LOGLEVEL_WARNING ? aad::LogLevel::kWarning
+                                                         : aad::LogLevel::kInfo,
+           "", absl::StrCat("protobuf (", file, ":", line, "): ", message));
+}
+
+// Waits up to `timeout` for one of `signals` (blocked in every thread):
+// its number, or 0 when the time is up.
+int WaitForSignal(const sigset_t* signals, std::chrono::seconds timeout) {
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    const auto left = end - std::chrono::steady_clock::now();
+    if (left <= std::chrono::steady_clock::duration::zero()) return 0;
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
+    timespec wait = {static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
+    const int got = sigtimedwait(signals, nullptr, &wait);
+    if (got > 0) return got;
+    if (errno != EINTR) return 0;  // EAGAIN: the time is up
+  }
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   aad::ShowFlagsOfFileInHelp("/server/main.cc");
@@ -53,8 +94,16 @@ int main(int argc, char** argv) {
       "grpc.health.v1 health checking and server reflection; the same calls as JSON over\n"
       "HTTP and the labelling page on --http_port).\n"
       "  aadd [--port 50051] [--http_port 8080] [--data_dir DIR] [--training_threads 2] [limits...]\n"
-      "SIGTERM or SIGINT shut it down gracefully (exit status 0).");
+      "SIGTERM or SIGINT shut it down gracefully (exit status 0): --drain_seconds of\n"
+      "NOT_SERVING, then calls in flight get --shutdown_grace_seconds.");
   absl::ParseCommandLine(argc, argv);
+  google::protobuf::SetLogHandler(&LogProtobuf);
+  const int drain_seconds = absl::GetFlag(FLAGS_drain_seconds);
+  const int grace_seconds = absl::GetFlag(FLAGS_shutdown_grace_seconds);
+  if (drain_seconds < 0 || grace_seconds < 0) {
+    std::fprintf(stderr, "aadd: --drain_seconds and --shutdown_grace_seconds must be >= 0\n");
+    return 1;
+  }
 
   const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
   // Owned here, declared before the server: it outlives every session.
@@ -102,9 +151,17 @@ int main(int argc, char** argv) {
   }
   int signal = 0;
   sigwait(&signals, &signal);
-  aad::LogInfo("", absl::StrCat("signal ", signal, ": shutting down"));
-  (*server)->Shutdown(std::chrono::system_clock::now() +
-                      std::chrono::seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds)));
+  (*server)->StartDraining();
+  // Logged once draining: a test may wait for this line.
+  aad::LogInfo("", absl::StrCat("signal ", signal, ": draining for ", drain_seconds,
+                                " s (health NOT_SERVING, new work refused; a second signal "
+                                "ends the wait)"));
+  if (int second = WaitForSignal(&signals, std::chrono::seconds(drain_seconds)); second > 0) {
+    aad::LogInfo("", absl::StrCat("signal ", second, ": drain cut short"));
+  }
+  aad::LogInfo("", absl::StrCat("shutting down: calls in flight get up to ", grace_seconds,
+                                " s"));
+  (*server)->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(grace_seconds));
   (*server)->Wait();
   server->reset();
   return 0;

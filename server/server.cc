@@ -71,17 +71,37 @@ AaddServer::~AaddServer() {
   sessions_.reset();
 }
 
+void AaddServer::StartDraining() {
+  if (draining_) return;
+  draining_ = true;
+  server_->GetHealthCheckService()->SetServingStatus(false);
+  // Writes refused on both front doors (UnaryCalls drains for the HTTP
+  // gateway too, whose /healthz answers 503 from now on).
+  service_->StartDraining();
+}
+
 void AaddServer::Shutdown(std::chrono::system_clock::time_point deadline) {
   if (shut_down_) return;
   shut_down_ = true;
-  server_->GetHealthCheckService()->SetServingStatus(false);
-  service_->StartDraining();
-  // Training answers its callers with CANCELLED, so open Train streams end
-  // well before the deadline.
+  StartDraining();
+  CallsInFlight* calls = service_->calls_in_flight();
+  // Every new call UNAVAILABLE from here, and the open streams stopped.
+  calls->Close();
+  // Training answers its callers with CANCELLED: Train streams and label
+  // calls waiting for a model end well before the deadline.
   sessions_->CancelAll("server shutting down");
-  server_->Shutdown(deadline);
-  // After the gRPC calls: /healthz answered NOT_SERVING meanwhile, and
-  // writes were refused (UnaryCalls drains for both front doors).
+  const int64_t in_flight = calls->count();
+  if (in_flight > 0) LogInfo("", absl::StrCat("waiting for ", in_flight, " calls in flight"));
+  if (!calls->WaitUntilNone(deadline)) {
+    LogWarning("", absl::StrCat(calls->count(),
+                                " calls still in flight at the shutdown deadline: cancelled"));
+  }
+  // No call of the service is left. A deadline in the past makes gRPC
+  // cancel what remains (health watches, reflection, calls past the
+  // deadline) and drop the connections now; a later one would also wait
+  // (up to ~5 s) for idle clients to disconnect.
+  server_->Shutdown(std::chrono::system_clock::now());
+  // After the gRPC calls: /healthz answered NOT_SERVING meanwhile.
   if (http_ != nullptr) http_->Stop();
   LogInfo("", "shut down");
 }

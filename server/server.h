@@ -47,10 +47,25 @@ class AaddServer {
   // The bound HTTP port; 0 without a gateway. Thread-safe.
   int http_port() const { return http_ == nullptr ? 0 : http_->port(); }
 
-  // Graceful shutdown: health NOT_SERVING (gRPC and /healthz), new work
-  // refused, training cancelled, calls in flight given until `deadline` to
-  // finish, then the HTTP gateway stopped (its calls in flight answered).
-  // Idempotent; not to be called concurrently with itself.
+  // The drain, first step of a graceful shutdown: health NOT_SERVING (gRPC
+  // and /healthz) and new work refused with UNAVAILABLE, while the server
+  // still accepts calls: health checks are answered, reads served, calls in
+  // flight go on, so that a load balancer can take the server out of
+  // rotation. The caller decides how long (aadd: --drain_seconds), then
+  // calls Shutdown. Idempotent.
+  void StartDraining();
+
+  // Graceful shutdown (after StartDraining, which it does if not done):
+  // every new call refused with UNAVAILABLE; the streams a client keeps
+  // open stopped (Ingest and Import end with UNAVAILABLE after the message
+  // in hand, Train with its run's CANCELLED), training cancelled; calls in
+  // flight given until `deadline` to finish; then, as soon as none is left
+  // (or at `deadline`), gRPC shut down at once, cancelling what remains
+  // (health watches, calls past the deadline) and closing the connections,
+  // so that an idle client connection does not hold the exit; then the
+  // HTTP gateway stopped (its calls in flight answered). Idempotent; neither
+  // it nor StartDraining is to be called concurrently with itself or the
+  // other.
   void Shutdown(std::chrono::system_clock::time_point deadline);
 
   // Blocks until the server has shut down.
@@ -66,6 +81,7 @@ class AaddServer {
   std::unique_ptr<HttpGateway> http_;  // null without --http_port
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
+  bool draining_ = false;
   bool shut_down_ = false;
 };
 

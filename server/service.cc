@@ -9,107 +9,151 @@
 #include "server/call_routing.h"
 #include "server/ingest_reactor.h"
 #include "server/log.h"
+#include "server/request_parsing.h"
 #include "server/status_mapping.h"
 #include "server/train_reactor.h"
 
 namespace aad {
+namespace {
+
+// A unary call that runs `run(id, request, response)` at once, with the
+// call's session id (SessionIdOf).
+template <typename Request, typename Response, typename Run>
+grpc::ServerUnaryReactor* ServeWithId(CallsInFlight* calls, grpc::CallbackServerContext* context,
+                                      const grpc::ByteBuffer* request, grpc::ByteBuffer* response,
+                                      Run run) {
+  return ServeUnary<Request, Response>(
+      calls, request, response, [context, &run](UnaryCall<Request, Response>* call) {
+        absl::StatusOr<std::string> id = SessionIdOf(context, call->request.session_id());
+        call->Reply(id.ok() ? run(*id, call->request, &call->response) : id.status());
+      });
+}
+
+}  // namespace
 
 AadService::AadService(SessionManager* sessions) : sessions_(sessions), calls_(sessions) {}
 
 grpc::ServerUnaryReactor* AadService::CreateSession(grpc::CallbackServerContext* context,
-                                                    const aad::v1::CreateSessionRequest* request,
-                                                    aad::v1::CreateSessionResponse* response) {
+                                                    const grpc::ByteBuffer* request,
+                                                    grpc::ByteBuffer* response) {
   // The id may come as metadata only: a session-affine proxy routes on it.
-  return FinishNow(context,
-                   calls_.CreateSession(SessionIdOf(context, request->session_id()), *request,
-                                        response));
+  return ServeWithId<v1::CreateSessionRequest, v1::CreateSessionResponse>(
+      &in_flight_, context, request, response,
+      [this](const std::string& id, const v1::CreateSessionRequest& r,
+             v1::CreateSessionResponse* out) { return calls_.CreateSession(id, r, out); });
 }
 
 grpc::ServerUnaryReactor* AadService::GetSession(grpc::CallbackServerContext* context,
-                                                 const aad::v1::GetSessionRequest* request,
-                                                 aad::v1::GetSessionResponse* response) {
-  return FinishNow(context, calls_.GetSession(SessionIdOf(context, request->session_id()),
-                                              response));
+                                                 const grpc::ByteBuffer* request,
+                                                 grpc::ByteBuffer* response) {
+  return ServeWithId<v1::GetSessionRequest, v1::GetSessionResponse>(
+      &in_flight_, context, request, response,
+      [this](const std::string& id, const v1::GetSessionRequest&, v1::GetSessionResponse* out) {
+        return calls_.GetSession(id, out);
+      });
 }
 
-grpc::ServerUnaryReactor* AadService::ListSessions(grpc::CallbackServerContext* context,
-                                                   const aad::v1::ListSessionsRequest* request,
-                                                   aad::v1::ListSessionsResponse* response) {
-  return FinishNow(context, calls_.ListSessions(*request, response));
+grpc::ServerUnaryReactor* AadService::ListSessions(grpc::CallbackServerContext*,
+                                                   const grpc::ByteBuffer* request,
+                                                   grpc::ByteBuffer* response) {
+  using Call = UnaryCall<v1::ListSessionsRequest, v1::ListSessionsResponse>;
+  return ServeUnary<v1::ListSessionsRequest, v1::ListSessionsResponse>(
+      &in_flight_, request, response,
+      [this](Call* call) { call->Reply(calls_.ListSessions(call->request, &call->response)); });
 }
 
 grpc::ServerUnaryReactor* AadService::DeleteSession(grpc::CallbackServerContext* context,
-                                                    const aad::v1::DeleteSessionRequest* request,
-                                                    aad::v1::DeleteSessionResponse*) {
-  return FinishNow(context, calls_.DeleteSession(SessionIdOf(context, request->session_id())));
+                                                    const grpc::ByteBuffer* request,
+                                                    grpc::ByteBuffer* response) {
+  return ServeWithId<v1::DeleteSessionRequest, v1::DeleteSessionResponse>(
+      &in_flight_, context, request, response,
+      [this](const std::string& id, const v1::DeleteSessionRequest&, v1::DeleteSessionResponse*) {
+        return calls_.DeleteSession(id);
+      });
 }
 
-grpc::ServerReadReactor<aad::v1::IngestRequest>* AadService::Ingest(
-    grpc::CallbackServerContext* context, aad::v1::IngestResponse* response) {
+grpc::ServerReadReactor<grpc::ByteBuffer>* AadService::Ingest(grpc::CallbackServerContext* context,
+                                                              grpc::ByteBuffer* response) {
   // Draining refuses new rows through the first batch's session lookup.
-  if (calls_.draining()) return new FailedReadReactor<aad::v1::IngestRequest>(DrainingStatus());
-  return NewIngestReactor(context, sessions_, response);
+  if (calls_.draining()) return new FailedReadReactor(&in_flight_, DrainingStatus());
+  return NewIngestReactor(context, sessions_, &in_flight_, response);
 }
 
-grpc::ServerWriteReactor<aad::v1::TrainResponse>* AadService::Train(
-    grpc::CallbackServerContext* context, const aad::v1::TrainRequest* request) {
-  if (calls_.draining()) return new FailedWriteReactor<aad::v1::TrainResponse>(DrainingStatus());
-  auto session = FindSession(sessions_, SessionIdOf(context, request->session_id()));
-  if (!session.ok()) return new FailedWriteReactor<aad::v1::TrainResponse>(session.status());
-  if (request->has_pretrain_epochs() && request->pretrain_epochs() < 0) {
-    return new FailedWriteReactor<aad::v1::TrainResponse>(absl::InvalidArgumentError(
-        absl::StrCat("pretrain_epochs must be >= 0 (unset: the session's setting), got ",
-                     request->pretrain_epochs())));
+grpc::ServerWriteReactor<grpc::ByteBuffer>* AadService::Train(grpc::CallbackServerContext* context,
+                                                              const grpc::ByteBuffer* request) {
+  if (calls_.draining()) return new FailedWriteReactor(&in_flight_, DrainingStatus());
+  v1::TrainRequest train;
+  if (absl::Status parsed = ParseRequest(*request, &train); !parsed.ok()) {
+    return new FailedWriteReactor(&in_flight_, parsed);
+  }
+  auto session = FindCallSession(sessions_, context, train.session_id());
+  if (!session.ok()) return new FailedWriteReactor(&in_flight_, session.status());
+  if (train.has_pretrain_epochs() && train.pretrain_epochs() < 0) {
+    return new FailedWriteReactor(
+        &in_flight_,
+        absl::InvalidArgumentError(
+            absl::StrCat("pretrain_epochs must be >= 0 (unset: the session's setting), got ",
+                         train.pretrain_epochs())));
   }
   return StartTrainReactor(context, *std::move(session),
-                           request->has_pretrain_epochs() ? request->pretrain_epochs() : -1);
+                           train.has_pretrain_epochs() ? train.pretrain_epochs() : -1,
+                           &in_flight_);
 }
 
 grpc::ServerUnaryReactor* AadService::Score(grpc::CallbackServerContext* context,
-                                            const aad::v1::ScoreRequest* request,
-                                            aad::v1::ScoreResponse* response) {
-  return FinishNow(context,
-                   calls_.Score(SessionIdOf(context, request->session_id()), *request, response));
+                                            const grpc::ByteBuffer* request,
+                                            grpc::ByteBuffer* response) {
+  return ServeWithId<v1::ScoreRequest, v1::ScoreResponse>(
+      &in_flight_, context, request, response,
+      [this](const std::string& id, const v1::ScoreRequest& r, v1::ScoreResponse* out) {
+        return calls_.Score(id, r, out);
+      });
 }
 
-grpc::ServerUnaryReactor* AadService::GetQueryCandidates(
-    grpc::CallbackServerContext* context, const aad::v1::GetQueryCandidatesRequest* request,
-    aad::v1::GetQueryCandidatesResponse* response) {
-  return FinishNow(context, calls_.GetQueryCandidates(SessionIdOf(context, request->session_id()),
-                                                      *request, response));
+grpc::ServerUnaryReactor* AadService::GetQueryCandidates(grpc::CallbackServerContext* context,
+                                                         const grpc::ByteBuffer* request,
+                                                         grpc::ByteBuffer* response) {
+  return ServeWithId<v1::GetQueryCandidatesRequest, v1::GetQueryCandidatesResponse>(
+      &in_flight_, context, request, response,
+      [this](const std::string& id, const v1::GetQueryCandidatesRequest& r,
+             v1::GetQueryCandidatesResponse* out) { return calls_.GetQueryCandidates(id, r, out); });
 }
 
 grpc::ServerUnaryReactor* AadService::SubmitLabels(grpc::CallbackServerContext* context,
-                                                   const aad::v1::SubmitLabelsRequest* request,
-                                                   aad::v1::SubmitLabelsResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  // With wait_for_model the reply comes from a training thread; the
-  // reactor and `response` stay valid until Finish.
-  calls_.SubmitLabels(SessionIdOf(context, request->session_id()), *request, response,
-                      [reactor](const absl::Status& status) {
-                        reactor->Finish(ToGrpcStatus(status));
-                      });
-  return reactor;
+                                                   const grpc::ByteBuffer* request,
+                                                   grpc::ByteBuffer* response) {
+  using Call = UnaryCall<v1::SubmitLabelsRequest, v1::SubmitLabelsResponse>;
+  return ServeUnary<v1::SubmitLabelsRequest, v1::SubmitLabelsResponse>(
+      &in_flight_, request, response, [this, context](Call* call) {
+        absl::StatusOr<std::string> id = SessionIdOf(context, call->request.session_id());
+        if (!id.ok()) return call->Reply(id.status());
+        // With wait_for_model the reply comes from a training thread; the
+        // call and its response stay valid until Reply.
+        calls_.SubmitLabels(*id, call->request, &call->response,
+                            [call](const absl::Status& status) { call->Reply(status); });
+      });
 }
 
-grpc::ServerWriteReactor<aad::v1::ExportSessionResponse>* AadService::ExportSession(
-    grpc::CallbackServerContext* context, const aad::v1::ExportSessionRequest* request) {
-  const std::string id = SessionIdOf(context, request->session_id());
+grpc::ServerWriteReactor<grpc::ByteBuffer>* AadService::ExportSession(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) {
+  if (in_flight_.closed()) return new FailedWriteReactor(&in_flight_, DrainingStatus());
+  v1::ExportSessionRequest exported;
+  if (absl::Status parsed = ParseRequest(*request, &exported); !parsed.ok()) {
+    return new FailedWriteReactor(&in_flight_, parsed);
+  }
+  absl::StatusOr<std::string> id = SessionIdOf(context, exported.session_id());
+  if (!id.ok()) return new FailedWriteReactor(&in_flight_, id.status());
   absl::StatusOr<std::string> archive =
-      id.empty() ? FindSession(sessions_, id).status() : sessions_->Export(id);
-  if (!archive.ok()) {
-    return new FailedWriteReactor<aad::v1::ExportSessionResponse>(archive.status());
-  }
-  LogInfo(id, absl::StrCat("exporting ", archive->size(), " archive bytes"));
-  return NewExportReactor(*std::move(archive));
+      id->empty() ? FindSession(sessions_, *id).status() : sessions_->Export(*id);
+  if (!archive.ok()) return new FailedWriteReactor(&in_flight_, archive.status());
+  LogInfo(*id, absl::StrCat("exporting ", archive->size(), " archive bytes"));
+  return NewExportReactor(&in_flight_, *std::move(archive));
 }
 
-grpc::ServerReadReactor<aad::v1::ImportSessionRequest>* AadService::ImportSession(
-    grpc::CallbackServerContext* context, aad::v1::ImportSessionResponse* response) {
-  if (calls_.draining()) {
-    return new FailedReadReactor<aad::v1::ImportSessionRequest>(DrainingStatus());
-  }
-  return NewImportReactor(context, sessions_, response);
+grpc::ServerReadReactor<grpc::ByteBuffer>* AadService::ImportSession(
+    grpc::CallbackServerContext* context, grpc::ByteBuffer* response) {
+  if (calls_.draining()) return new FailedReadReactor(&in_flight_, DrainingStatus());
+  return NewImportReactor(context, sessions_, &in_flight_, response);
 }
 
 }  // namespace aad

@@ -1,64 +1,82 @@
-// The ActiveAnomalyDetection service on gRPC's callback API: it finds each
+// The ActiveAnomalyDetection service on gRPC's callback API. Its methods
+// are raw (bytes in, bytes out): the service parses each request itself, so
+// that one protobuf refuses is INVALID_ARGUMENT naming the field
+// (request_parsing.h) rather than gRPC's UNIMPLEMENTED. It finds each
 // call's session id, runs the unary calls through UnaryCalls (shared with
-// the HTTP gateway) and the streaming ones through their reactors, and maps
-// every absl::Status through ToGrpcStatus.
+// the HTTP gateway) and the streaming ones through their reactors, maps
+// every absl::Status through ToGrpcStatus, and counts every call in flight
+// (CallsInFlight) for the graceful shutdown.
 #ifndef AADD_SERVER_SERVICE_H_
 #define AADD_SERVER_SERVICE_H_
 
-#include <atomic>
-
 #include "aad/v1/aad.grpc.pb.h"
+#include "server/calls_in_flight.h"
 #include "server/session_manager.h"
 #include "server/unary_calls.h"
 
 namespace aad {
 
+namespace service_internal {
+using Aad = aad::v1::ActiveAnomalyDetection;
+// Every method raw, in the generated code's order.
+using RawService = Aad::WithRawCallbackMethod_CreateSession<
+    Aad::WithRawCallbackMethod_GetSession<Aad::WithRawCallbackMethod_ListSessions<
+        Aad::WithRawCallbackMethod_DeleteSession<Aad::WithRawCallbackMethod_Ingest<
+            Aad::WithRawCallbackMethod_Train<Aad::WithRawCallbackMethod_Score<
+                Aad::WithRawCallbackMethod_GetQueryCandidates<
+                    Aad::WithRawCallbackMethod_SubmitLabels<
+                        Aad::WithRawCallbackMethod_ExportSession<
+                            Aad::WithRawCallbackMethod_ImportSession<Aad::Service>>>>>>>>>>>;
+}  // namespace service_internal
+
 // Thread-safe: gRPC calls every handler from its own threads.
-class AadService final : public aad::v1::ActiveAnomalyDetection::CallbackService {
+class AadService final : public service_internal::RawService {
  public:
   // `sessions` must outlive the service and every call in flight.
   explicit AadService(SessionManager* sessions);
 
-  // Refuse new work with UNAVAILABLE (graceful shutdown).
+  // Refuse new work with UNAVAILABLE (graceful shutdown); reads go on.
   void StartDraining() { calls_.StartDraining(); }
 
   // The unary calls, for the HTTP gateway to share.
   UnaryCalls* calls() { return &calls_; }
+  // Every call of the service from its start to its end.
+  CallsInFlight* calls_in_flight() { return &in_flight_; }
 
   grpc::ServerUnaryReactor* CreateSession(grpc::CallbackServerContext* context,
-                                          const aad::v1::CreateSessionRequest* request,
-                                          aad::v1::CreateSessionResponse* response) override;
+                                          const grpc::ByteBuffer* request,
+                                          grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* GetSession(grpc::CallbackServerContext* context,
-                                       const aad::v1::GetSessionRequest* request,
-                                       aad::v1::GetSessionResponse* response) override;
+                                       const grpc::ByteBuffer* request,
+                                       grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* ListSessions(grpc::CallbackServerContext* context,
-                                         const aad::v1::ListSessionsRequest* request,
-                                         aad::v1::ListSessionsResponse* response) override;
+                                         const grpc::ByteBuffer* request,
+                                         grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* DeleteSession(grpc::CallbackServerContext* context,
-                                          const aad::v1::DeleteSessionRequest* request,
-                                          aad::v1::DeleteSessionResponse* response) override;
-  grpc::ServerReadReactor<aad::v1::IngestRequest>* Ingest(
-      grpc::CallbackServerContext* context, aad::v1::IngestResponse* response) override;
-  grpc::ServerWriteReactor<aad::v1::TrainResponse>* Train(
-      grpc::CallbackServerContext* context, const aad::v1::TrainRequest* request) override;
+                                          const grpc::ByteBuffer* request,
+                                          grpc::ByteBuffer* response) override;
+  grpc::ServerReadReactor<grpc::ByteBuffer>* Ingest(grpc::CallbackServerContext* context,
+                                                    grpc::ByteBuffer* response) override;
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* Train(grpc::CallbackServerContext* context,
+                                                    const grpc::ByteBuffer* request) override;
   grpc::ServerUnaryReactor* Score(grpc::CallbackServerContext* context,
-                                  const aad::v1::ScoreRequest* request,
-                                  aad::v1::ScoreResponse* response) override;
-  grpc::ServerUnaryReactor* GetQueryCandidates(
-      grpc::CallbackServerContext* context, const aad::v1::GetQueryCandidatesRequest* request,
-      aad::v1::GetQueryCandidatesResponse* response) override;
+                                  const grpc::ByteBuffer* request,
+                                  grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* GetQueryCandidates(grpc::CallbackServerContext* context,
+                                               const grpc::ByteBuffer* request,
+                                               grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* SubmitLabels(grpc::CallbackServerContext* context,
-                                         const aad::v1::SubmitLabelsRequest* request,
-                                         aad::v1::SubmitLabelsResponse* response) override;
-  grpc::ServerWriteReactor<aad::v1::ExportSessionResponse>* ExportSession(
-      grpc::CallbackServerContext* context,
-      const aad::v1::ExportSessionRequest* request) override;
-  grpc::ServerReadReactor<aad::v1::ImportSessionRequest>* ImportSession(
-      grpc::CallbackServerContext* context, aad::v1::ImportSessionResponse* response) override;
+                                         const grpc::ByteBuffer* request,
+                                         grpc::ByteBuffer* response) override;
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* ExportSession(
+      grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) override;
+  grpc::ServerReadReactor<grpc::ByteBuffer>* ImportSession(grpc::CallbackServerContext* context,
+                                                           grpc::ByteBuffer* response) override;
 
  private:
   SessionManager* const sessions_;
   UnaryCalls calls_;
+  CallsInFlight in_flight_;
 };
 
 }  // namespace aad

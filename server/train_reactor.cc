@@ -8,6 +8,7 @@
 #include <string>
 #include <utility>
 
+#include "aad/v1/aad.pb.h"
 #include "absl/strings/str_cat.h"
 #include "core/util/status_macros.h"
 #include "server/call_routing.h"
@@ -23,16 +24,24 @@ namespace {
 // progress messages are coalesced (only the newest is kept while a write is
 // in flight) so a slow client never slows training down. Finish is called
 // once the run ended and the last write completed.
-class TrainReactor final : public grpc::ServerWriteReactor<aad::v1::TrainResponse>,
-                           public TrainObserver {
+class TrainReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
+                           public TrainObserver,
+                           public CallsInFlight::Stoppable {
  public:
   TrainReactor(grpc::CallbackServerContext* context, std::shared_ptr<Session> session,
-               int pretrain_epochs)
-      : context_(context), session_(std::move(session)), pretrain_epochs_(pretrain_epochs) {}
+               int pretrain_epochs, CallsInFlight* calls)
+      : context_(context),
+        session_(std::move(session)),
+        pretrain_epochs_(pretrain_epochs),
+        calls_(calls) {
+    // Last: from here a shutdown may Stop() it (which touches cancelled_).
+    open_ = calls_->Enter(this);
+  }
 
   // Starts the run; answers at once when it cannot start.
   void Start() {
-    absl::Status status = session_->StartTraining(this, pretrain_epochs_);
+    absl::Status status =
+        open_ ? session_->StartTraining(this, pretrain_epochs_) : DrainingStatus();
     if (!status.ok()) {
       {
         MutexLock lock(&mu_);
@@ -79,7 +88,14 @@ class TrainReactor final : public grpc::ServerWriteReactor<aad::v1::TrainRespons
 
   void OnCancel() override { cancelled_.store(true); }
 
-  void OnDone() override { delete this; }
+  // A shutdown: the run stops at its next check, and the call ends with
+  // the run's CANCELLED.
+  void Stop() override { cancelled_.store(true); }
+
+  void OnDone() override {
+    calls_->Leave(this);
+    delete this;
+  }
 
  private:
   void SetOutcomeLocked(const absl::Status& status, int64_t version)
@@ -110,11 +126,15 @@ class TrainReactor final : public grpc::ServerWriteReactor<aad::v1::TrainRespons
       MutexLock lock(&mu_);
       if (writing_ || finished_) return;
       if (has_next_) {
-        out_ = next_;
         has_next_ = false;
-        writing_ = true;
-        StartWrite(&out_);
-        return;
+        if (grpc::Status s = SerializeTo(next_, &out_); !s.ok()) {
+          final_status_ = s;
+          finish_pending_ = true;
+        } else {
+          writing_ = true;
+          StartWrite(&out_);
+          return;
+        }
       }
       if (!finish_pending_) return;
       finished_ = true;
@@ -126,10 +146,12 @@ class TrainReactor final : public grpc::ServerWriteReactor<aad::v1::TrainRespons
   grpc::CallbackServerContext* const context_;
   const std::shared_ptr<Session> session_;
   const int pretrain_epochs_;
+  CallsInFlight* const calls_;
+  bool open_ = false;  // set once, in the constructor; false: the server no longer takes calls
   std::atomic<bool> cancelled_{false};
   Mutex mu_;
   aad::v1::TrainResponse next_ ABSL_GUARDED_BY(mu_);
-  aad::v1::TrainResponse out_ ABSL_GUARDED_BY(mu_);  // the write in flight
+  grpc::ByteBuffer out_ ABSL_GUARDED_BY(mu_);  // the write in flight, serialized
   bool has_next_ ABSL_GUARDED_BY(mu_) = false;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool finish_pending_ ABSL_GUARDED_BY(mu_) = false;
@@ -139,9 +161,11 @@ class TrainReactor final : public grpc::ServerWriteReactor<aad::v1::TrainRespons
 
 }  // namespace
 
-grpc::ServerWriteReactor<v1::TrainResponse>* StartTrainReactor(
-    grpc::CallbackServerContext* context, std::shared_ptr<Session> session, int pretrain_epochs) {
-  auto* reactor = new TrainReactor(context, std::move(session), pretrain_epochs);
+grpc::ServerWriteReactor<grpc::ByteBuffer>* StartTrainReactor(grpc::CallbackServerContext* context,
+                                                              std::shared_ptr<Session> session,
+                                                              int pretrain_epochs,
+                                                              CallsInFlight* calls) {
+  auto* reactor = new TrainReactor(context, std::move(session), pretrain_epochs, calls);
   reactor->Start();
   return reactor;
 }

@@ -7,16 +7,22 @@
 #include <memory>
 #include <string>
 
-#include "aad/v1/aad.grpc.pb.h"
+#include <grpcpp/grpcpp.h>
+
+#include "server/calls_in_flight.h"
 #include "server/session_manager.h"
 
 namespace aad {
 
 // Starts a full training run of `session` and returns the reactor that
-// streams it (it answers at once when the run cannot start, and deletes
-// itself when the call is done). `pretrain_epochs` < 0: the session's own.
-grpc::ServerWriteReactor<v1::TrainResponse>* StartTrainReactor(
-    grpc::CallbackServerContext* context, std::shared_ptr<Session> session, int pretrain_epochs);
+// streams it (TrainResponse messages, raw). It answers at once when the run
+// cannot start, is counted in `calls` (a shutdown stops the run: CANCELLED)
+// and deletes itself when the call is done. `pretrain_epochs` < 0: the
+// session's own. `calls` must outlive it.
+grpc::ServerWriteReactor<grpc::ByteBuffer>* StartTrainReactor(grpc::CallbackServerContext* context,
+                                                              std::shared_ptr<Session> session,
+                                                              int pretrain_epochs,
+                                                              CallsInFlight* calls);
 
 }  // namespace aad
 

@@ -4,7 +4,9 @@
 // on a full pipe); Start() waits for the "listening on port N" line or for
 // the child's end, never by sleeping. aadd logs "http listening on port N"
 // before it, when its HTTP gateway is on: off (--http_port=0) unless the
-// args name --http_port, so that tests never contend for port 8080.
+// args name --http_port, so that tests never contend for port 8080. The
+// drain window of a shutdown is off (--drain_seconds=0) unless the args
+// name --drain_seconds, so that a SIGTERM does not wait for load balancers.
 #ifndef AADD_TESTS_INTEGRATION_AADD_PROCESS_H_
 #define AADD_TESTS_INTEGRATION_AADD_PROCESS_H_
 
@@ -57,8 +59,13 @@ class AaddProcess {
     std::vector<std::string> argv_storage = {binary};
     argv_storage.insert(argv_storage.end(), args.begin(), args.end());
     bool names_http_port = false;
-    for (const std::string& a : args) names_http_port |= a.rfind("--http_port", 0) == 0;
+    bool names_drain = false;
+    for (const std::string& a : args) {
+      names_http_port |= a.rfind("--http_port", 0) == 0;
+      names_drain |= a.rfind("--drain_seconds", 0) == 0;
+    }
     if (!names_http_port) argv_storage.push_back("--http_port=0");
+    if (!names_drain) argv_storage.push_back("--drain_seconds=0");
     std::vector<char*> argv;
     for (std::string& a : argv_storage) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -94,6 +101,15 @@ class AaddProcess {
     return log_;
   }
 
+  // Waits up to `timeout` for `text` in the log (from the start); false
+  // when it did not come, or the child's stderr closed first.
+  bool WaitForLog(const std::string& text, std::chrono::seconds timeout) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return changed_.wait_for(lock, timeout, [&] {
+      return log_.find(text) != std::string::npos || eof_;
+    }) && log_.find(text) != std::string::npos;
+  }
+
   void Signal(int signal) {
     if (pid_ > 0) kill(pid_, signal);
   }
@@ -121,6 +137,7 @@ class AaddProcess {
       if (n <= 0) break;
       std::lock_guard<std::mutex> lock(mu_);
       log_.append(buffer, static_cast<size_t>(n));
+      changed_.notify_all();  // for WaitForLog
       // Whole lines only; the gRPC line is logged last, once all serves.
       for (size_t end; port_ == 0 && (end = log_.find('\n', parsed_)) != std::string::npos;
            parsed_ = end + 1) {

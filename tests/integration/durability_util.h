@@ -123,8 +123,9 @@ inline std::unique_ptr<AaddProcess> StartAadd(const std::string& data_dir,
   return started.ok() ? std::move(process) : nullptr;
 }
 
-// SIGTERM and a clean exit (status 0). The client goes first: the server's
-// graceful shutdown waits (up to its grace period) for open connections.
+// SIGTERM and a clean exit (status 0). The client goes first, so that no
+// call of it is cut (an idle connection no longer delays the exit; the
+// drain window is off unless the flags name --drain_seconds).
 inline void StopAadd(AaddProcess* process, std::unique_ptr<aad::AadClient>* client) {
   client->reset();
   process->Signal(SIGTERM);
