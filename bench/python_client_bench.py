@@ -33,7 +33,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def start_aadd(binary: str) -> tuple[subprocess.Popen, int]:
-    proc = subprocess.Popen([binary, "--port=0", "--http_port=0", "--in_memory"],
+    proc = subprocess.Popen([binary, "--port=0", "--http_port=0", "--in_memory", "--drain_seconds=0"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     pattern = re.compile(rb"(?<!http )listening on port (\d+)")
     buffer = b""

@@ -56,8 +56,9 @@ stop_server() {
 trap 'stop_server || true' EXIT
 trap 'exit 130' INT TERM
 
+# No load balancer to drain for: SIGTERM stops it at once (--drain_seconds 0).
 "$aadd" --port "${AADD_DEMO_PORT:-0}" --http_port "${AADD_DEMO_HTTP_PORT:--1}" \
-  --data_dir "$data_dir" 2>"$log" &
+  --drain_seconds 0 --data_dir "$data_dir" 2>"$log" &
 server_pid=$!
 
 # The server logs "listening on port N" (gRPC) once everything is bound,

@@ -110,7 +110,8 @@ let httpPort = 0;
 // Starts aadd and resolves once its log names both ports. A safety timer
 // fails the start after 60 s; nothing waits on time otherwise.
 function startAadd(portArgs) {
-  const proc = spawn(args.aadd, [...portArgs, `--data_dir=${dataDir}`, '--training_threads=2'],
+  const proc = spawn(args.aadd, [...portArgs, `--data_dir=${dataDir}`, '--training_threads=2',
+                                 '--drain_seconds=0'],
                      { stdio: ['ignore', 'ignore', 'pipe'] });
   const log = fs.createWriteStream(path.join(outDir, 'aadd.log'), { flags: 'a' });
   const s = { proc, grpc: 0, http: 0, exited: false };

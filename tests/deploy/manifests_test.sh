@@ -66,6 +66,18 @@ for name, s in services.items():
     check(s["spec"]["selector"].items() <= labels.items(), f"Service {name} selects no aadd pod")
     check(all(p["port"] == port for p in s["spec"]["ports"]), f"Service {name} is not on port {port}")
 
+# SIGTERM to SIGKILL must leave aadd its drain and its grace (server/main.cc
+# defaults where the arguments do not set them), with a margin.
+def shutdown_seconds(args):
+    flags = dict(a[2:].split("=", 1) for a in args if a.startswith("--") and "=" in a)
+    return int(flags.get("drain_seconds", 5)) + int(flags.get("shutdown_grace_seconds", 10))
+needed = shutdown_seconds(c.get("args", []))
+check(spec["template"]["spec"].get("terminationGracePeriodSeconds", 30) > needed,
+      f"terminationGracePeriodSeconds does not exceed drain + grace ({needed} s)")
+stop = str(svc.get("stop_grace_period", "10s"))
+check(stop.endswith("s") and int(stop[:-1]) > shutdown_seconds(svc.get("command", [])),
+      f"compose stop_grace_period {stop} does not exceed drain + grace")
+
 nginx = open(f"{src}/deploy/nginx/aadd.conf").read()
 check(re.search(r'hash \$http_x_session_id consistent;', nginx), "nginx upstream does not hash x-session-id consistently")
 check(re.search(r'grpc_pass grpc://', nginx) and re.search(r'listen \S+ http2;', nginx), "nginx does not proxy gRPC over HTTP/2")

@@ -61,8 +61,8 @@ poll() {
 ports=()
 port_of_log() { sed -n 's/.*listening on port \([0-9][0-9]*\).*/\1/p; T; q' "$1"; }
 for r in $(seq 0 $((replicas - 1))); do
-  "$aadd" --port 0 --http_port=0 --data_dir "$tmp/replica$r" --training_threads 1 \
-    2>"$tmp/replica$r.log" &
+  "$aadd" --port 0 --http_port=0 --drain_seconds=0 --data_dir "$tmp/replica$r" \
+    --training_threads 1 2>"$tmp/replica$r.log" &
   pids+=($!)
 done
 for r in $(seq 0 $((replicas - 1))); do

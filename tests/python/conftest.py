@@ -75,6 +75,8 @@ class AaddProcess:
         args = [binary, "--port=0", "--in_memory", *flags]
         if "--http_port" in help_text:
             args.append("--http_port=0")  # no HTTP gateway: not what these tests use
+        if "--drain_seconds" in help_text:
+            args.append("--drain_seconds=0")  # no load balancer to wait for at SIGTERM
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         self.log: list[str] = []
         self.port = self._wait_for_port(timeout=60)
