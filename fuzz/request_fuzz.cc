@@ -1,8 +1,9 @@
 // libFuzzer target: the request path without a transport. The first byte
 // picks IngestRequest, ScoreRequest or SubmitLabelsRequest; the rest is
-// parsed as that message and sent, as the service does, into a trained
-// session on an in-memory store. Whatever arrives, the session answers
-// with a status and stays consistent.
+// parsed as that message the way the service parses it (ParseRequest, which
+// names what protobuf refuses: INVALID_ARGUMENT with a message, always) and
+// sent, as the service does, into a trained session on an in-memory store.
+// Whatever arrives, the session answers with a status and stays consistent.
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -13,6 +14,7 @@
 #include "google/protobuf/stubs/logging.h"
 #include "server/log.h"
 #include "server/proto_convert.h"
+#include "server/request_parsing.h"
 #include "server/session.h"
 #include "server/storage/memory_session_store.h"
 #include "tests/testing/manual_training_pool.h"
@@ -54,6 +56,19 @@ struct Fixture {
   }
 };
 
+// `body` into `message` as the service parses a request; a refusal must be
+// INVALID_ARGUMENT with a message.
+bool Parse(const std::string& body, google::protobuf::Message* message) {
+  grpc::Slice slice(body.data(), body.size());
+  const grpc::ByteBuffer bytes(&slice, 1);
+  const absl::Status parsed = aad::ParseRequest(bytes, message);
+  if (!parsed.ok() &&
+      (parsed.code() != absl::StatusCode::kInvalidArgument || parsed.message().empty())) {
+    __builtin_trap();
+  }
+  return parsed.ok();
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -64,7 +79,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   switch (data[0] % 3) {
     case 0: {
       aad::v1::IngestRequest r;
-      if (!r.ParseFromString(body)) return 0;
+      if (!Parse(body, &r)) return 0;
       auto result = f->session->Append(
           r.batch_id(), r.feature_count(),
           absl::MakeConstSpan(r.values().data(), static_cast<size_t>(r.values().size())));
@@ -76,7 +91,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     case 1: {
       aad::v1::ScoreRequest r;
-      if (!r.ParseFromString(body)) return 0;
+      if (!Parse(body, &r)) return 0;
       if (r.row_ids_size() > 0) {
         auto s = f->session->ScorePoolRows(
             absl::MakeConstSpan(r.row_ids().data(), static_cast<size_t>(r.row_ids().size())));
@@ -94,7 +109,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     default: {
       aad::v1::SubmitLabelsRequest r;
-      if (!r.ParseFromString(body)) return 0;
+      if (!Parse(body, &r)) return 0;
       f->session->SubmitLabels(aad::FromProto(r.labels()), false,
                                [](absl::StatusOr<aad::LabelResult>) {});
       f->pool.RunAll();
