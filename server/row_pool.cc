@@ -1,11 +1,9 @@
 #include "server/row_pool.h"
 
-namespace aad {
+#include <algorithm>
+#include <utility>
 
-const RowPool::BatchSpan* RowPool::FindBatch(const std::string& batch_id) const {
-  auto it = batches_.find(batch_id);
-  return it == batches_.end() ? nullptr : &it->second;
-}
+namespace aad {
 
 void RowPool::Append(int64_t feature_count, absl::Span<const float> values) {
   feature_count_ = feature_count;
@@ -23,7 +21,9 @@ void RowPool::Gather(absl::Span<const int64_t> ids, std::vector<float>* out) con
 
 std::shared_ptr<const Matrix> RowPool::AsMatrix() {
   if (matrix_ == nullptr || matrix_->rows() != rows_) {
-    matrix_ = std::make_shared<const Matrix>(ConstMatrixMap(values_.data(), rows_, feature_count_));
+    auto matrix = std::make_shared<Matrix>(rows_, feature_count_);
+    std::copy(values_.begin(), values_.end(), matrix->data());
+    matrix_ = std::move(matrix);
   }
   return matrix_;
 }

@@ -55,7 +55,6 @@ absl::StatusOr<std::shared_ptr<Session>> Session::Restore(const SessionRecord& r
   MutexLock train_lock(&s.train_mu_);
   MutexLock write_lock(&s.write_mu_);
   MutexLock lock(&s.mu_);
-  s.rows_.Reserve(record.row_count());
   for (const BatchRecord& b : record.batches) {
     s.rows_.Append(b.feature_count, b.values);
     if (b.batch_id.empty() || b.batch_id[0] != kReservedBatchIdPrefix) {
@@ -163,7 +162,8 @@ absl::StatusOr<IngestResult> Session::Append(const std::string& batch_id, int64_
   bool new_names = false;
   {
     MutexLock lock(&mu_);
-    if (const RowPool::BatchSpan* known = batch_id.empty() ? nullptr : rows_.FindBatch(batch_id)) {
+    if (const std::optional<RowPool::BatchSpan> known =
+            batch_id.empty() ? std::nullopt : rows_.FindBatch(batch_id)) {
       const int64_t rows =
           feature_count > 0 ? static_cast<int64_t>(values.size()) / feature_count : -1;
       if (rows != known->row_count) {

@@ -9,16 +9,17 @@
 #include "format/feature_names.h"
 
 namespace aad {
-namespace {
 
-// The session's width: its first batch's, or the one fixed at creation (0
-// while neither exists).
-int64_t StoredFeatureCount(const SessionRecord& record) {
-  return record.batches.empty() ? record.options.feature_count
-                                : record.batches.front().feature_count;
+int64_t MemorySessionStore::StoredFeatureCount(const Stored& stored) {
+  return stored.rows == 0 ? stored.record.options.feature_count : stored.feature_count;
 }
 
-}  // namespace
+void MemorySessionStore::AppendRows(Stored* stored, const BatchRecord& batch) {
+  stored->batches.Insert(batch.batch_id, {batch.first_row_id, batch.row_count});
+  stored->values.insert(stored->values.end(), batch.values.begin(), batch.values.end());
+  stored->rows += batch.row_count;
+  stored->feature_count = batch.feature_count;
+}
 
 absl::StatusOr<MemorySessionStore::Stored*> MemorySessionStore::FindLocked(const std::string& id) {
   auto it = sessions_.find(id);
@@ -50,12 +51,14 @@ absl::Status MemorySessionStore::PutSession(const SessionRecord& record) {
     return absl::AlreadyExistsError(absl::StrCat("session '", record.id, "' is already stored"));
   }
   Stored& stored = sessions_[record.id];
-  stored.record = record;
-  stored.record.labels.clear();
-  stored.record.interrupted_training.clear();
-  for (size_t i = 0; i < record.batches.size(); ++i) {
-    stored.batch_index[record.batches[i].batch_id] = i;
-  }
+  // Every field but the rows (kept below), the current labels (derived on
+  // load) and interrupted runs (not stored).
+  stored.record.id = record.id;
+  stored.record.created_micros = record.created_micros;
+  stored.record.options = record.options;
+  stored.record.label_history = record.label_history;
+  stored.record.model = record.model;
+  for (const BatchRecord& batch : record.batches) AppendRows(&stored, batch);
   return absl::OkStatus();
 }
 
@@ -72,34 +75,30 @@ absl::StatusOr<AppendResult> MemorySessionStore::AppendBatch(const std::string& 
   RETURN_IF_ERROR(ValidateBatch(batch));
   MutexLock lock(&mu_);
   ASSIGN_OR_RETURN(Stored * stored, FindLocked(session));
-  auto it = stored->batch_index.find(batch.batch_id);
-  if (it != stored->batch_index.end()) {
-    const BatchRecord& old = stored->record.batches[it->second];
-    if (old.row_count != batch.row_count || old.feature_count != batch.feature_count) {
+  if (std::optional<BatchIndex::Span> old = stored->batches.Find(batch.batch_id)) {
+    // Every stored batch has the session's width.
+    if (old->row_count != batch.row_count || stored->feature_count != batch.feature_count) {
       return absl::AlreadyExistsError(absl::StrCat(
           "session '", session, "': batch id '", batch.batch_id, "' was stored with ",
-          old.row_count, "x", old.feature_count, " values, now sent with ", batch.row_count, "x",
-          batch.feature_count));
+          old->row_count, "x", stored->feature_count, " values, now sent with ", batch.row_count,
+          "x", batch.feature_count));
     }
-    return AppendResult{old.first_row_id, old.row_count, true};
+    return AppendResult{old->first_row_id, old->row_count, true};
   }
-  const int64_t next_row = stored->record.row_count();
+  const int64_t next_row = stored->rows;
   if (batch.first_row_id != next_row) {
     return absl::FailedPreconditionError(
         absl::StrCat("session '", session, "': batch '", batch.batch_id, "' starts at row ",
                      batch.first_row_id, " but the store holds ", next_row, " rows"));
   }
   // The session's fixed width (options) or the first batch's.
-  const int64_t width = !stored->record.batches.empty()
-                            ? stored->record.batches.front().feature_count
-                            : stored->record.options.feature_count;
+  const int64_t width = StoredFeatureCount(*stored);
   if (width != 0 && width != batch.feature_count) {
     return absl::InvalidArgumentError(absl::StrCat("session '", session, "': batch '",
                                                    batch.batch_id, "' has ", batch.feature_count,
                                                    " features, stored rows have ", width));
   }
-  stored->batch_index[batch.batch_id] = stored->record.batches.size();
-  stored->record.batches.push_back(batch);
+  AppendRows(stored, batch);
   return AppendResult{batch.first_row_id, batch.row_count, false};
 }
 
@@ -113,7 +112,7 @@ absl::Status MemorySessionStore::SetFeatureNames(const std::string& session,
   ASSIGN_OR_RETURN(Stored * stored, FindLocked(session));
   SessionOptions& options = stored->record.options;
   absl::Status check =
-      CheckFeatureNamesUpdate(options.feature_names, StoredFeatureCount(stored->record), names);
+      CheckFeatureNamesUpdate(options.feature_names, StoredFeatureCount(*stored), names);
   if (!check.ok()) {
     return absl::Status(check.code(), absl::StrCat("session '", session, "': ", check.message()));
   }
@@ -127,7 +126,7 @@ absl::Status MemorySessionStore::PutLabels(const std::string& session,
                                            absl::Span<const LabelRecord> labels) {
   MutexLock lock(&mu_);
   ASSIGN_OR_RETURN(Stored * stored, FindLocked(session));
-  const int64_t rows = stored->record.row_count();
+  const int64_t rows = stored->rows;
   for (const LabelRecord& label : labels) {
     if (label.row_id < 0 || label.row_id >= rows) {
       return absl::NotFoundError(absl::StrCat("session '", session, "': label names row ",
@@ -202,7 +201,7 @@ absl::StatusOr<std::vector<SessionSummary>> MemorySessionStore::ListSessions() {
   std::vector<SessionSummary> out;
   out.reserve(sessions_.size());
   for (const auto& [id, stored] : sessions_) {
-    out.push_back(SessionSummary{id, stored.record.created_micros, stored.record.row_count(),
+    out.push_back(SessionSummary{id, stored.record.created_micros, stored.rows,
                                  stored.record.model ? stored.record.model->version : 0});
   }
   return out;
@@ -212,6 +211,17 @@ absl::StatusOr<SessionRecord> MemorySessionStore::LoadSession(const std::string&
   MutexLock lock(&mu_);
   ASSIGN_OR_RETURN(Stored * stored, FindLocked(id));
   SessionRecord out = stored->record;
+  out.batches.reserve(stored->batches.size());
+  const int64_t width = stored->feature_count;
+  stored->batches.ForEach([&](absl::string_view id, BatchIndex::Span span) {
+    BatchRecord& b = out.batches.emplace_back();
+    b.batch_id = std::string(id);
+    b.first_row_id = span.first_row_id;
+    b.row_count = span.row_count;
+    b.feature_count = width;
+    const auto begin = stored->values.begin() + span.first_row_id * width;
+    b.values.assign(begin, begin + span.row_count * width);
+  });
   out.labels = CurrentLabels(out.label_history);
   for (const auto& [run, record] : stored->open_runs) out.interrupted_training.push_back(record);
   return out;

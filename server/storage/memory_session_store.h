@@ -5,13 +5,14 @@
 #ifndef AADD_SERVER_STORAGE_MEMORY_SESSION_STORE_H_
 #define AADD_SERVER_STORAGE_MEMORY_SESSION_STORE_H_
 
+#include <deque>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/container/flat_hash_map.h"
 #include "server/mutex.h"
+#include "server/storage/batch_index.h"
 #include "server/storage/session_store.h"
 
 namespace aad {
@@ -43,12 +44,29 @@ class MemorySessionStore final : public SessionStore {
   absl::StatusOr<SessionRecord> LoadSession(const std::string& id) override;
 
  private:
+  // A session's rows are kept as one deque of floats (fixed blocks: no
+  // spare capacity of a doubling vector) and its batches as a BatchIndex,
+  // not as one BatchRecord each: with batches of 1-6 rows a record (its
+  // struct, its own values and id allocations and an index entry) cost
+  // ~250 bytes a batch on top of the rows. LoadSession cuts the rows back
+  // into the batches, ids and order as stored.
   struct Stored {
-    SessionRecord record;  // labels is left empty: derived from the history on load
-    absl::flat_hash_map<std::string, size_t> batch_index;  // batch id -> index
-    std::map<int64_t, TrainingRunRecord> open_runs;        // begun, not finished
+    // batches and labels are left empty: the rows are in `values`, the
+    // batches in `batches`, the labels derived from the history on load.
+    SessionRecord record;
+    std::deque<float> values;    // every stored row, row-major
+    int64_t rows = 0;            // values.size() / feature_count
+    int64_t feature_count = 0;   // of the stored rows; 0 before the first batch
+    BatchIndex batches;          // batch id -> its rows, in row order
+    std::map<int64_t, TrainingRunRecord> open_runs;  // begun, not finished
     int64_t next_run_id = 1;
   };
+
+  // Appends a validated batch at the end of the stored rows.
+  static void AppendRows(Stored* stored, const BatchRecord& batch);
+  // The session's width: its batches', or the one fixed at creation (0
+  // while neither exists).
+  static int64_t StoredFeatureCount(const Stored& stored);
 
   // NOT_FOUND naming the session when unknown.
   absl::StatusOr<Stored*> FindLocked(const std::string& id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

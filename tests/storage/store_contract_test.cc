@@ -124,6 +124,57 @@ TYPED_TEST(StoreContractTest, BatchIdsAreIdempotent) {
   EXPECT_EQ(loaded->row_count(), 6);
 }
 
+// Small batches (1-6 rows, as a client sending rows as they come does):
+// every batch comes back with its id, rows and values, in order, after a
+// reopen and through PutSession, and every one of them answers a retry
+// with its own first row id.
+TYPED_TEST(StoreContractTest, ManySmallBatchesRoundTripAndAnswerRetries) {
+  ASSERT_TRUE(this->store_->CreateSession("s", SessionOptions{}, 0).ok());
+  std::vector<BatchRecord> batches;
+  int64_t row = 0;
+  for (int n = 0; n < 300; ++n) {
+    batches.push_back(MakeBatch(absl::StrCat("0123456789abcdef-", n), row, 1 + n % 6, 3, n));
+    auto result = this->store_->AppendBatch("s", batches.back());
+    ASSERT_TRUE(result.ok()) << result.status();
+    EXPECT_EQ(result->first_row_id, row);
+    EXPECT_FALSE(result->duplicate);
+    row += batches.back().row_count;
+  }
+  this->store_ = TypeParam::Reopen(this->dir_.path(), std::move(this->store_));
+  SessionStore& store = *this->store_;
+  auto loaded = store.LoadSession("s");
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  ExpectBatchesEqual(loaded->batches, batches);
+  EXPECT_EQ(loaded->row_count(), row);
+  for (int n = 0; n < 300; n += 7) {
+    BatchRecord retry = batches[static_cast<size_t>(n)];
+    retry.first_row_id = row;  // where the caller would put it now
+    auto again = store.AppendBatch("s", retry);
+    ASSERT_TRUE(again.ok()) << again.status();
+    EXPECT_TRUE(again->duplicate);
+    EXPECT_EQ(again->first_row_id, batches[static_cast<size_t>(n)].first_row_id);
+    EXPECT_EQ(again->row_count, batches[static_cast<size_t>(n)].row_count);
+    BatchRecord wider = MakeBatch(retry.batch_id, row, retry.row_count, 4, 0);
+    EXPECT_EQ(store.AppendBatch("s", wider).status().code(), absl::StatusCode::kAlreadyExists);
+  }
+  SessionRecord copy = *loaded;
+  copy.id = "copy";
+  ASSERT_TRUE(store.PutSession(copy).ok());
+  auto copied = store.LoadSession("copy");
+  ASSERT_TRUE(copied.ok()) << copied.status();
+  ExpectBatchesEqual(copied->batches, batches);
+  auto retried = store.AppendBatch("copy", MakeBatch("0123456789abcdef-299", row, 6, 3, 299));
+  ASSERT_TRUE(retried.ok()) << retried.status();
+  EXPECT_TRUE(retried->duplicate);
+  EXPECT_EQ(retried->first_row_id, batches.back().first_row_id);
+  auto next = store.AppendBatch("copy", MakeBatch("new", row, 2, 3, 1));
+  ASSERT_TRUE(next.ok()) << next.status();
+  EXPECT_FALSE(next->duplicate);
+  EXPECT_EQ(next->first_row_id, row);
+  EXPECT_EQ(store.LoadSession("copy")->row_count(), row + 2);
+  EXPECT_EQ(store.LoadSession("s")->row_count(), row);
+}
+
 TYPED_TEST(StoreContractTest, RejectsBatchesOutOfOrderOrMalformed) {
   SessionStore& store = *this->store_;
   ASSERT_TRUE(store.CreateSession("s", SessionOptions{}, 0).ok());
