@@ -74,6 +74,12 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
     calls_->Leave();
     delete this;
   }
+  // OnDone (an uncontended lock and a delete) and OnCancel (nothing) may
+  // run on the thread that completed the call, as for gRPC's own default
+  // reactor: scheduled on an executor instead, each unary call paid a
+  // thread hop (single-row Score p50 +11 us in bench/score_bench).
+  // gRPC marks this hook as internal; it is stable across its 1.x releases.
+  bool InternalInlineable() override { return true; }
 
   Request request;
   Response response;
