@@ -2,15 +2,14 @@
 // client batch ids they arrived with (so a retried batch is answered with
 // its first ids; kept compact, BatchIndex, as small batches make them a
 // large part of the pool), and a matrix copy for training that is reused
-// while no rows arrive. The floats are kept in a deque's fixed blocks, not a
-// vector: a growing vector held up to twice the rows' bytes (its spare
-// capacity, and the buffers it left behind as it doubled, which stay
-// resident). Not thread-safe: the owning Session guards it.
+// while no rows arrive. The floats are kept in blocks that never move
+// (FloatBlocks), not a vector: a growing vector held up to twice the rows'
+// bytes (its spare capacity, and the buffers it left behind as it doubled,
+// which stay resident). Not thread-safe: the owning Session guards it.
 #ifndef AADD_SERVER_ROW_POOL_H_
 #define AADD_SERVER_ROW_POOL_H_
 
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -20,6 +19,7 @@
 #include "absl/types/span.h"
 #include "core/nn/tensor.h"
 #include "server/storage/batch_index.h"
+#include "server/storage/float_blocks.h"
 
 namespace aad {
 
@@ -60,7 +60,7 @@ class RowPool {
  private:
   int64_t feature_count_;
   int64_t rows_ = 0;
-  std::deque<float> values_;  // rows_ x feature_count_
+  FloatBlocks values_;  // rows_ x feature_count_
   BatchIndex batches_;
   std::shared_ptr<const Matrix> matrix_;
 };

@@ -16,7 +16,7 @@ int64_t MemorySessionStore::StoredFeatureCount(const Stored& stored) {
 
 void MemorySessionStore::AppendRows(Stored* stored, const BatchRecord& batch) {
   stored->batches.Insert(batch.batch_id, {batch.first_row_id, batch.row_count});
-  stored->values.insert(stored->values.end(), batch.values.begin(), batch.values.end());
+  stored->values.Append(batch.values);
   stored->rows += batch.row_count;
   stored->feature_count = batch.feature_count;
 }
@@ -219,8 +219,9 @@ absl::StatusOr<SessionRecord> MemorySessionStore::LoadSession(const std::string&
     b.first_row_id = span.first_row_id;
     b.row_count = span.row_count;
     b.feature_count = width;
-    const auto begin = stored->values.begin() + span.first_row_id * width;
-    b.values.assign(begin, begin + span.row_count * width);
+    b.values.resize(static_cast<size_t>(span.row_count * width));
+    stored->values.CopyOut(static_cast<size_t>(span.first_row_id * width), b.values.size(),
+                           b.values.data());
   });
   out.labels = CurrentLabels(out.label_history);
   for (const auto& [run, record] : stored->open_runs) out.interrupted_training.push_back(record);

@@ -5,7 +5,6 @@
 #ifndef AADD_SERVER_STORAGE_MEMORY_SESSION_STORE_H_
 #define AADD_SERVER_STORAGE_MEMORY_SESSION_STORE_H_
 
-#include <deque>
 #include <map>
 #include <string>
 #include <vector>
@@ -13,6 +12,7 @@
 #include "absl/base/thread_annotations.h"
 #include "server/mutex.h"
 #include "server/storage/batch_index.h"
+#include "server/storage/float_blocks.h"
 #include "server/storage/session_store.h"
 
 namespace aad {
@@ -44,17 +44,17 @@ class MemorySessionStore final : public SessionStore {
   absl::StatusOr<SessionRecord> LoadSession(const std::string& id) override;
 
  private:
-  // A session's rows are kept as one deque of floats (fixed blocks: no
-  // spare capacity of a doubling vector) and its batches as a BatchIndex,
-  // not as one BatchRecord each: with batches of 1-6 rows a record (its
-  // struct, its own values and id allocations and an index entry) cost
-  // ~250 bytes a batch on top of the rows. LoadSession cuts the rows back
-  // into the batches, ids and order as stored.
+  // A session's rows are kept in one FloatBlocks (blocks that never move:
+  // no spare capacity or left-behind buffers of a doubling vector) and its
+  // batches as a BatchIndex, not as one BatchRecord each: with batches of
+  // 1-6 rows a record (its struct, its own values and id allocations and an
+  // index entry) cost ~250 bytes a batch on top of the rows. LoadSession
+  // cuts the rows back into the batches, ids and order as stored.
   struct Stored {
     // batches and labels are left empty: the rows are in `values`, the
     // batches in `batches`, the labels derived from the history on load.
     SessionRecord record;
-    std::deque<float> values;    // every stored row, row-major
+    FloatBlocks values;          // every stored row, row-major
     int64_t rows = 0;            // values.size() / feature_count
     int64_t feature_count = 0;   // of the stored rows; 0 before the first batch
     BatchIndex batches;          // batch id -> its rows, in row order
