@@ -3,6 +3,7 @@
 #include <httplib.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -21,6 +22,12 @@ namespace {
 // a page or a client in a loop keeps its connection.
 constexpr time_t kKeepAliveSeconds = 2;
 constexpr size_t kKeepAliveRequests = 1000;
+
+// A chunked body over the limit is read on, unstored, for up to this much
+// more before the 413 goes out: a connection closed with bytes unread ends
+// in a TCP reset, which can reach the client before the reply and lose it
+// (cpp-httplib likewise skips a declared Content-Length it refuses).
+constexpr int64_t kMinDrainBytes = 1 << 20;
 
 HttpRequest FromHttplib(const httplib::Request& req, absl::string_view body) {
   HttpRequest request;
@@ -120,13 +127,21 @@ absl::StatusOr<std::unique_ptr<HttpGateway>> HttpGateway::Start(
                               const httplib::ContentReader& read) {
         std::string body;
         bool over_limit = false;
+        int64_t drained = 0;
+        const int64_t drain_limit = std::max(max_body_bytes, kMinDrainBytes);
         const bool complete = read([&](const char* data, size_t size) {
-          over_limit = static_cast<int64_t>(body.size() + size) > max_body_bytes;
-          if (over_limit) return false;
-          body.append(data, size);
-          return true;
+          if (!over_limit) {
+            over_limit = static_cast<int64_t>(body.size() + size) > max_body_bytes;
+            if (!over_limit) {
+              body.append(data, size);
+              return true;
+            }
+            body.clear();
+          }
+          drained += static_cast<int64_t>(size);
+          return drained <= drain_limit;
         });
-        if (!complete) {
+        if (!complete || over_limit) {
           // Over the limit: cpp-httplib's check (413, from Content-Length) or
           // ours (a chunked body); else a malformed body (cpp-httplib's 400).
           const int status = over_limit ? 413 : res.status > 0 ? res.status : 400;
