@@ -10,6 +10,9 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libeigen3-dev libabsl-dev libsqlite3-dev zlib1g-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  # TLS (issue 14): OpenSSL checks the certificate files at start; the tests
+  # and the bench make their certificates with the openssl command.
+  libssl-dev openssl
 )
 # Extra packages for optional parts, selected by flags:
 #   --bench   PyTorch and OpenBLAS for bench/vs_pytorch.sh, scikit-learn for

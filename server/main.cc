@@ -13,12 +13,14 @@
 #include "cli/command_line.h"
 #include "google/protobuf/stubs/logging.h"
 #include "absl/strings/str_cat.h"
+#include "server/listen_address.h"
 #include "server/log.h"
 #include "server/server.h"
+#include "server/tls/tls_files.h"
 #include "server/storage/memory_session_store.h"
 #include "server/storage/sqlite_session_store.h"
 
-ABSL_FLAG(int, port, 50051, "TCP port to listen on (all interfaces); 0 picks a free port");
+ABSL_FLAG(int, port, 50051, "TCP port to listen on (on --listen_address); 0 picks a free port");
 ABSL_FLAG(int, http_port, 8080,
           "HTTP port of the JSON API and the labelling page (same interfaces as --port); "
           "0: no HTTP; -1 picks a free port, which the log names (http listening on port N)");
@@ -55,6 +57,16 @@ ABSL_FLAG(int, drain_seconds, 5,
 ABSL_FLAG(int, shutdown_grace_seconds, 10,
           "on SIGTERM/SIGINT, after the drain, how long calls in flight get to finish before "
           "they are cut");
+ABSL_FLAG(std::string, listen_address, "0.0.0.0",
+          "interface both ports (--port, --http_port) listen on: 0.0.0.0 (all IPv4), "
+          "127.0.0.1 (this machine only), :: (all, IPv6 too), or a host name");
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM certificate (chain, leaf first) to serve TLS with on both ports (gRPC, and "
+          "HTTPS on --http_port); needs --tls_key. Read and checked at start");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert (unencrypted)");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "PEM CA certificate(s): with it, every client (gRPC and HTTPS) must present a "
+          "certificate it signed (mutual TLS); needs --tls_cert");
 
 namespace {
 
@@ -105,6 +117,21 @@ int main(int argc, char** argv) {
     return 1;
   }
 
+  // Checked before the store is opened, so that a bad flag leaves no trace.
+  auto listen_address =
+      aad::ListenAddress(absl::GetFlag(FLAGS_listen_address), absl::GetFlag(FLAGS_port));
+  if (!listen_address.ok()) {
+    std::fprintf(stderr, "aadd: %s\n", std::string(listen_address.status().message()).c_str());
+    return 1;
+  }
+  // Certificates are read once, here: a bad file stops aadd now, naming it.
+  auto tls = aad::LoadTlsFiles({absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key),
+                                absl::GetFlag(FLAGS_tls_client_ca)});
+  if (!tls.ok()) {
+    std::fprintf(stderr, "aadd: %s\n", std::string(tls.status().message()).c_str());
+    return 1;
+  }
+
   const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
   // Owned here, declared before the server: it outlives every session.
   std::unique_ptr<aad::SessionStore> store;
@@ -133,7 +160,8 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   aad::ServerOptions options;
-  options.address = absl::StrCat("0.0.0.0:", absl::GetFlag(FLAGS_port));
+  options.address = *std::move(listen_address);
+  options.tls = *std::move(tls);
   options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   options.http_port = absl::GetFlag(FLAGS_http_port);
   options.http_max_body_bytes = absl::GetFlag(FLAGS_http_max_body_bytes);

@@ -24,6 +24,28 @@ std::string HostOf(const std::string& address) {
   return host;
 }
 
+// The gRPC credentials of `tls`: TLS with its certificate, and client
+// certificates required and verified against its client CA when it has one.
+std::shared_ptr<grpc::ServerCredentials> Credentials(const std::optional<TlsFiles>& tls) {
+  if (!tls.has_value()) return grpc::InsecureServerCredentials();
+  grpc::SslServerCredentialsOptions ssl(
+      tls->require_client_certificate()
+          ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
+          : GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+  ssl.pem_key_cert_pairs.push_back({tls->key_pem, tls->cert_pem});
+  ssl.pem_root_certs = tls->client_ca_pem;
+  return grpc::SslServerCredentials(ssl);
+}
+
+void LogTls(const std::optional<TlsFiles>& tls) {
+  if (!tls.has_value()) return;
+  LogInfo("", absl::StrCat(
+      "TLS on (gRPC and HTTPS), certificate ", tls->paths.cert_file, "; client certificates ",
+      tls->require_client_certificate()
+          ? absl::StrCat("required (mTLS), signed by ", tls->paths.client_ca_file)
+          : std::string("not requested")));
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<AaddServer>> AaddServer::Start(const ServerOptions& options) {
@@ -35,7 +57,7 @@ absl::StatusOr<std::unique_ptr<AaddServer>> AaddServer::Start(const ServerOption
   if (absl::Status restored = s->sessions_->Restore(); !restored.ok()) return restored;
   s->service_ = std::make_unique<AadService>(s->sessions_.get());
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.address, grpc::InsecureServerCredentials(), &s->port_);
+  builder.AddListeningPort(options.address, Credentials(options.tls), &s->port_);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   builder.SetMaxSendMessageSize(-1);
   builder.RegisterService(s->service_.get());
@@ -49,12 +71,15 @@ absl::StatusOr<std::unique_ptr<AaddServer>> AaddServer::Start(const ServerOption
     http.port = options.http_port == -1 ? 0 : options.http_port;  // others < 0: refused
     http.max_body_bytes = options.http_max_body_bytes;
     http.threads = options.http_threads;
+    http.tls = options.tls;
     auto gateway = HttpGateway::Start(s->service_->calls(), http);
     // ~AaddServer, as `s` goes, shuts the gRPC server down.
     if (!gateway.ok()) return gateway.status();
     s->http_ = *std::move(gateway);
     LogInfo("", absl::StrCat("http listening on port ", s->http_->port()));
   }
+  s->tls_enabled_ = options.tls.has_value();
+  LogTls(options.tls);
   s->server_->GetHealthCheckService()->SetServingStatus(true);
   // Logged last: the line scripts and tests wait for means everything serves.
   LogInfo("", absl::StrCat("listening on port ", s->port_));

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <grpcpp/server.h>
@@ -15,6 +16,7 @@
 #include "server/http/http_gateway.h"
 #include "server/service.h"
 #include "server/session_manager.h"
+#include "server/tls/tls_files.h"
 
 namespace aad {
 
@@ -31,6 +33,9 @@ struct ServerOptions {
   // HTTP server threads (HttpGatewayOptions::threads).
   int http_threads = 16;
   SessionManagerOptions sessions;
+  // TLS on both ports (gRPC and the HTTP gateway's HTTPS), with client
+  // certificates required when it has a client CA; unset: plaintext.
+  std::optional<TlsFiles> tls;
 };
 
 class AaddServer {
@@ -46,6 +51,8 @@ class AaddServer {
   int port() const { return port_; }
   // The bound HTTP port; 0 without a gateway. Thread-safe.
   int http_port() const { return http_ == nullptr ? 0 : http_->port(); }
+  // Whether both ports serve TLS (ServerOptions::tls). Thread-safe.
+  bool tls_enabled() const { return tls_enabled_; }
 
   // The drain, first step of a graceful shutdown: health NOT_SERVING (gRPC
   // and /healthz) and new work refused with UNAVAILABLE, while the server
@@ -81,6 +88,7 @@ class AaddServer {
   std::unique_ptr<HttpGateway> http_;  // null without --http_port
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
+  bool tls_enabled_ = false;
   bool draining_ = false;
   bool shut_down_ = false;
 };

@@ -72,10 +72,25 @@ HttpReply RefusalReply(int status, int64_t max_body_bytes) {
   return reply;
 }
 
+// Plain HTTP, or HTTPS with the TLS files, which cpp-httplib reads itself
+// (LoadTlsFiles has checked them); is_valid() tells whether it could.
+std::unique_ptr<httplib::Server> MakeServer(const HttpGatewayOptions& options) {
+  if (!options.tls.has_value()) return std::make_unique<httplib::Server>();
+  const TlsPaths& paths = options.tls->paths;
+  // With a client CA, cpp-httplib requires and verifies client certificates
+  // (SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT).
+  auto server = std::make_unique<httplib::SSLServer>(
+      paths.cert_file.c_str(), paths.key_file.c_str(),
+      paths.client_ca_file.empty() ? nullptr : paths.client_ca_file.c_str());
+  // cpp-httplib 0.11 allows TLS 1.1; gRPC's floor is 1.2.
+  if (server->is_valid()) SSL_CTX_set_min_proto_version(server->ssl_context(), TLS1_2_VERSION);
+  return server;
+}
+
 }  // namespace
 
 HttpGateway::HttpGateway(UnaryCalls* calls, const HttpGatewayOptions& options)
-    : options_(options), api_(calls), server_(std::make_unique<httplib::Server>()) {}
+    : options_(options), api_(calls), server_(MakeServer(options)) {}
 
 absl::StatusOr<std::unique_ptr<HttpGateway>> HttpGateway::Start(
     UnaryCalls* calls, const HttpGatewayOptions& options) {
@@ -87,6 +102,12 @@ absl::StatusOr<std::unique_ptr<HttpGateway>> HttpGateway::Start(
   }
   std::unique_ptr<HttpGateway> gateway(new HttpGateway(calls, options));
   httplib::Server& server = *gateway->server_;
+  if (!server.is_valid()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "HTTPS cannot load --tls_cert '", options.tls->paths.cert_file, "', --tls_key '",
+        options.tls->paths.key_file, "' or --tls_client_ca '", options.tls->paths.client_ca_file,
+        "'"));
+  }
   const size_t threads = static_cast<size_t>(options.threads);
   server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   server.set_payload_max_length(static_cast<size_t>(options.max_body_bytes));

@@ -9,11 +9,13 @@
 #include <cstdint>
 #include <future>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
 #include "absl/status/statusor.h"
 #include "server/http/http_api.h"
+#include "server/tls/tls_files.h"
 #include "server/unary_calls.h"
 
 namespace httplib {
@@ -33,6 +35,9 @@ struct HttpGatewayOptions {
   // holds one while it is idle (up to 2 s), and a labels call that waits for
   // the model holds one until the model is published.
   int threads = 16;
+  // HTTPS with this certificate (and client certificates required and
+  // verified when it has a client CA); unset: plain HTTP.
+  std::optional<TlsFiles> tls;
 };
 
 class HttpGateway {
