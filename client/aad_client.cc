@@ -12,17 +12,30 @@
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "client/channel_credentials.h"
 
 namespace aad {
 namespace {
 
 constexpr char kSessionMetadata[] = "x-session-id";
 
-std::shared_ptr<grpc::Channel> MakeChannel(const ClientOptions& options) {
+std::shared_ptr<grpc::Channel> MakeChannel(const ClientOptions& options,
+                                           std::shared_ptr<grpc::ChannelCredentials> credentials) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
   args.SetMaxSendMessageSize(-1);
-  return grpc::CreateCustomChannel(options.target, grpc::InsecureChannelCredentials(), args);
+  if (!options.tls_server_name.empty()) {
+    args.SetSslTargetNameOverride(options.tls_server_name);
+  }
+  // Null credentials (unreadable TLS files) give a channel whose every
+  // call fails.
+  return grpc::CreateCustomChannel(options.target, credentials, args);
+}
+
+std::shared_ptr<grpc::Channel> MakeChannel(const ClientOptions& options) {
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+      ChannelCredentials(options);
+  return MakeChannel(options, credentials.ok() ? *credentials : nullptr);
 }
 
 }  // namespace
@@ -30,6 +43,13 @@ std::shared_ptr<grpc::Channel> MakeChannel(const ClientOptions& options) {
 absl::Status FromGrpcStatus(const grpc::Status& status) {
   if (status.ok()) return absl::OkStatus();
   return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
+}
+
+absl::StatusOr<std::unique_ptr<AadClient>> AadClient::Create(const ClientOptions& options) {
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+      ChannelCredentials(options);
+  if (!credentials.ok()) return credentials.status();
+  return std::make_unique<AadClient>(MakeChannel(options, *credentials), options);
 }
 
 AadClient::AadClient(const ClientOptions& options) : AadClient(MakeChannel(options), options) {}

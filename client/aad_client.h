@@ -39,6 +39,18 @@ struct ClientOptions {
   int64_t ingest_batch_rows = 4096;
   // Largest reply accepted (candidates carry rows).
   int max_receive_message_bytes = 256 << 20;
+
+  // TLS (aadd --tls_cert): on when use_tls or any file below is given.
+  bool use_tls = false;
+  // PEM CA file that signed the server's certificate; empty: the system's roots.
+  std::string tls_ca_file;
+  // Client certificate and its key (PEM), for a server that requires them
+  // (aadd --tls_client_ca, mutual TLS); both or neither.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  // The name checked against the server's certificate instead of the
+  // target's host (e.g. the certificate's DNS name when dialling an IP).
+  std::string tls_server_name;
 };
 
 // grpc::Status -> absl::Status, same code and message. Pure.
@@ -47,7 +59,14 @@ absl::Status FromGrpcStatus(const grpc::Status& status);
 // Thread-safe: the stub and channel are; the class holds no other state.
 class AadClient {
  public:
-  // Opens a channel to options.target (connects lazily).
+  // Opens a channel to options.target (connects lazily), reading the TLS
+  // files first: INVALID_ARGUMENT naming the option and file when one
+  // cannot be read, or when tls_cert_file and tls_key_file are not both
+  // given or both empty.
+  static absl::StatusOr<std::unique_ptr<AadClient>> Create(const ClientOptions& options);
+  // Opens a channel to options.target (connects lazily). When the TLS
+  // files cannot be read, every call fails (INVALID_ARGUMENT, gRPC's
+  // "Invalid credentials"): use Create to learn why.
   explicit AadClient(const ClientOptions& options);
   // Uses an existing channel (tests, in-process servers).
   AadClient(std::shared_ptr<grpc::Channel> channel, const ClientOptions& options);

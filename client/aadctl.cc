@@ -31,7 +31,8 @@ int main(int argc, char** argv) {
       "  aadctl simulate --data FILE.csv [--label-column label] [--anomaly-value anomaly]\n"
       "                  --budget B [--strategy S] [--seed S] [--runs R] [--json]\n"
       "  aadctl simulate --synthetic clustered|low_density --rows N --dims D --budget B ...\n"
-      "Every subcommand takes --server host:port (default localhost:50051).");
+      "Every subcommand takes --server host:port (default localhost:50051); TLS:\n"
+      "--tls_ca CA.pem [--tls_cert client.pem --tls_key client.key] [--tls_server_name N].");
   std::vector<std::string> storage;
   std::vector<char*> args = aad::NormaliseFlagNames(argc, argv, &storage);
   std::vector<char*> positional = absl::ParseCommandLine(static_cast<int>(args.size()), args.data());
@@ -50,6 +51,21 @@ int main(int argc, char** argv) {
   options.target = absl::GetFlag(FLAGS_server);
   options.timeout = std::chrono::seconds(absl::GetFlag(FLAGS_timeout_s));
   options.ingest_batch_rows = absl::GetFlag(FLAGS_batch_rows);
-  aad::AadClient client(options);
-  return run->run(&client, rest);
+  options.tls_ca_file = absl::GetFlag(FLAGS_tls_ca);
+  options.tls_cert_file = absl::GetFlag(FLAGS_tls_cert);
+  options.tls_key_file = absl::GetFlag(FLAGS_tls_key);
+  options.tls_server_name = absl::GetFlag(FLAGS_tls_server_name);
+  options.use_tls = !options.tls_server_name.empty();
+  if (options.tls_cert_file.empty() != options.tls_key_file.empty()) {
+    std::cerr << "aadctl: --tls_cert and --tls_key go together (got --tls_cert='"
+              << options.tls_cert_file << "' --tls_key='" << options.tls_key_file << "')\n";
+    return 2;
+  }
+  auto client = aad::AadClient::Create(options);
+  if (!client.ok()) {
+    std::cerr << "aadctl: TLS (--tls_ca, --tls_cert, --tls_key): " << client.status().message()
+              << "\n";
+    return 1;
+  }
+  return run->run(client->get(), rest);
 }

@@ -36,3 +36,13 @@ ABSL_FLAG(int, runs, 1, "simulate: independent runs (different seeds)");
 ABSL_FLAG(int64_t, batch_rows, 4096, "ingest: rows per Ingest message");
 ABSL_FLAG(bool, wait, false, "label: wait until the model includes the labels");
 ABSL_FLAG(int, timeout_s, 600, "deadline of each call in seconds (train: none)");
+
+// TLS (issue 14): aadd --tls_cert turns it on; --tls_client_ca asks for
+// --tls_cert/--tls_key here.
+ABSL_FLAG(std::string, tls_ca, "",
+          "PEM CA file that signed the server's certificate: connects with TLS");
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM client certificate, for a server that requires one (mutual TLS); with --tls_key");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
+ABSL_FLAG(std::string, tls_server_name, "",
+          "name to check the server's certificate against, instead of --server's host");
