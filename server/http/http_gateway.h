@@ -59,7 +59,9 @@ class HttpGateway {
   // is answered and the threads are joined (a labels call waiting for its
   // model keeps it waiting: cancel training first). An idle keep-alive
   // connection delays it by up to 2 s (cpp-httplib 0.11 polls it until its
-  // timeout). Idempotent; not to be called concurrently with itself.
+  // timeout); with TLS, a connection that has not finished its handshake
+  // by up to 5 s (cpp-httplib's read timeout bounds SSL_accept).
+  // Idempotent; not to be called concurrently with itself.
   void Stop();
 
  private:
