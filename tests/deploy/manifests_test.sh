@@ -78,6 +78,33 @@ stop = str(svc.get("stop_grace_period", "10s"))
 check(stop.endswith("s") and int(stop[:-1]) > shutdown_seconds(svc.get("command", [])),
       f"compose stop_grace_period {stop} does not exceed drain + grace")
 
+# The TLS overlay (issue 14): the flags' files lie in mounted Secrets, and
+# the probes (the kubelet's gRPC probe has no TLS) run aadctl health over TLS.
+tls_dir = f"{src}/deploy/kubernetes-tls"
+tls_kust = yaml.safe_load(open(f"{tls_dir}/kustomization.yaml"))
+check(tls_kust["resources"] == ["../kubernetes"], f"TLS overlay is not over the base: {tls_kust['resources']}")
+for patch_file in ("tls-patch.yaml", "mtls-patch.yaml"):
+    patch = yaml.safe_load(open(f"{tls_dir}/{patch_file}"))
+    (pc,) = patch["spec"]["template"]["spec"]["containers"]
+    mounted = [m["mountPath"] for m in pc.get("volumeMounts", [])]
+    if patch_file == "mtls-patch.yaml":
+        mounted += ["/etc/aadd/tls"]  # tls-patch.yaml's, which it comes on top of
+    secrets = {v["name"] for v in patch["spec"]["template"]["spec"]["volumes"] if "secret" in v}
+    check({m["name"] for m in pc["volumeMounts"]} <= secrets, f"{patch_file} mounts a volume that is no Secret")
+    files = [a.split("=", 1)[1] for a in pc["args"] if a.startswith("--tls_")]
+    check(files and all(any(f.startswith(m + "/") for m in mounted) for f in files),
+          f"{patch_file}: TLS files {files} not under the mounted Secrets {mounted}")
+    check(shutdown_seconds(pc["args"]) == needed, f"{patch_file} changes the drain or grace")
+    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+        command = pc[probe]["exec"]["command"]
+        check(command[:2] == ["aadctl", "health"] and any(a.startswith("--tls_ca=") for a in command)
+              and f"--server=localhost:{port}" in command,
+              f"{patch_file} {probe} is not aadctl health over TLS on port {port}: {command}")
+        if patch_file == "tls-patch.yaml":
+            check(pc[probe].get("grpc", "absent") is None, f"{patch_file} {probe} keeps the plaintext gRPC probe")
+compose_tls = yaml.safe_load(open(f"{src}/deploy/compose.tls.yaml"))["services"]["aadd"]
+check("--tls_ca" in compose_tls["healthcheck"]["test"], "compose.tls.yaml health check is not over TLS")
+
 nginx = open(f"{src}/deploy/nginx/aadd.conf").read()
 check(re.search(r'hash \$http_x_session_id consistent;', nginx), "nginx upstream does not hash x-session-id consistently")
 check(re.search(r'grpc_pass grpc://', nginx) and re.search(r'listen \S+ http2;', nginx), "nginx does not proxy gRPC over HTTP/2")
