@@ -1,9 +1,8 @@
 """What the client puts on the wire, seen by a stand-in server written with
 grpcio in this test: x-session-id and the token on every call, deadlines,
 retries of idempotent calls only (a retried ingest stream sends the same
-batch ids), and TLS with the client's certificate.  aadd itself checks
-neither tokens nor TLS until issue 14; against aadd these options are
-untested."""
+batch ids), and TLS with the client's certificate.  The TLS options
+against aadd itself are in test_tls.py."""
 
 import shutil
 import subprocess
