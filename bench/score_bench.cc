@@ -6,6 +6,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <memory>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -17,11 +20,20 @@
 #include "core/data/synthetic.h"
 #include "server/log.h"
 #include "server/server.h"
+#include "server/tls/tls_files.h"
 
 ABSL_FLAG(int64_t, rows, 20000, "pool rows (synthetic, low-density anomalies)");
 ABSL_FLAG(int, dims, 16, "features per row");
 ABSL_FLAG(int64_t, rows_per_size, 200000, "rows scored per batch size and path");
 ABSL_FLAG(int, pretrain_epochs, 5, "pre-training epochs of the model scored");
+// TLS cost (issue 14, bench/README.md "TLS cost"): with --tls_cert, a
+// plaintext and a TLS server side by side instead of the table above.
+ABSL_FLAG(std::string, tls_cert, "", "TLS comparison: the server's certificate (PEM)");
+ABSL_FLAG(std::string, tls_key, "", "TLS comparison: its private key");
+ABSL_FLAG(std::string, tls_ca, "", "TLS comparison: the CA the client trusts");
+ABSL_FLAG(int, tls_rounds, 7, "TLS comparison: interleaved rounds (order alternates)");
+ABSL_FLAG(int64_t, tls_single_calls, 3000, "TLS comparison: single-row calls a round and path");
+ABSL_FLAG(int64_t, tls_batch_calls, 25, "TLS comparison: 4096-row calls a round and path");
 
 namespace {
 
@@ -55,6 +67,113 @@ Stats Run(int64_t batch, int64_t total_rows, const aad::Dataset& data, F score) 
   return Summarise(std::move(ms), calls * batch, seconds);
 }
 
+// --- TLS cost (issue 14) -----------------------------------------------------
+
+// A server (plaintext when `tls` is unset) with one session trained on
+// `data` with seed 1: the same model on every such server.
+struct Served {
+  std::unique_ptr<aad::AaddServer> server;
+  std::unique_ptr<aad::AadClient> client;
+  std::string session_id;
+};
+
+absl::StatusOr<Served> Serve(const aad::Dataset& data, std::optional<aad::TlsFiles> tls,
+                             const std::string& ca) {
+  Served served;
+  aad::ServerOptions options;
+  options.address = "127.0.0.1:0";
+  const bool with_tls = tls.has_value();
+  options.tls = std::move(tls);
+  auto server = aad::AaddServer::Start(options);
+  if (!server.ok()) return server.status();
+  served.server = *std::move(server);
+  aad::ClientOptions co;
+  co.target = absl::StrCat("127.0.0.1:", served.server->port());
+  if (with_tls) {
+    co.tls_ca_file = ca;
+    co.tls_server_name = "localhost";
+  }
+  auto client = aad::AadClient::Create(co);
+  if (!client.ok()) return client.status();
+  served.client = *std::move(client);
+  aad::v1::CreateSessionRequest create;
+  create.mutable_config()->set_pretrain_epochs(absl::GetFlag(FLAGS_pretrain_epochs));
+  create.mutable_config()->set_seed(1);
+  auto info = served.client->CreateSession(create);
+  if (!info.ok()) return info.status();
+  served.session_id = info->session_id();
+  const auto values = absl::MakeConstSpan(data.features.data(), data.features.size());
+  if (absl::Status s = served.client->Ingest(served.session_id, values, data.dims()).status();
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = served.client->Train(served.session_id).status(); !s.ok()) return s;
+  return served;
+}
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.size() % 2 == 1 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+}
+
+// Plaintext and TLS servers in this process, scored in turn: each round runs
+// single-row calls and then 4096-row calls on each path, the order of the
+// paths alternating between rounds, so that the machine's noise falls on
+// both alike. Prints each round and the medians of the TLS/plaintext ratios.
+int CompareTls(const aad::Dataset& data) {
+  auto tls = aad::LoadTlsFiles({absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key), ""});
+  if (!tls.ok()) return std::fprintf(stderr, "%s\n", tls.status().ToString().c_str()), 1;
+  auto plain = Serve(data, std::nullopt, "");
+  if (!plain.ok()) return std::fprintf(stderr, "%s\n", plain.status().ToString().c_str()), 1;
+  auto secure = Serve(data, *std::move(tls), absl::GetFlag(FLAGS_tls_ca));
+  if (!secure.ok()) return std::fprintf(stderr, "%s\n", secure.status().ToString().c_str()), 1;
+  Served* paths[2] = {&*plain, &*secure};
+  const char* names[2] = {"plaintext", "TLS"};
+  const int dims = data.dims();
+  const int64_t single_calls = absl::GetFlag(FLAGS_tls_single_calls);
+  const int64_t batch_calls = absl::GetFlag(FLAGS_tls_batch_calls);
+  // [path][round]
+  std::vector<double> p50[2], p99[2], rows_per_second[2];
+  std::printf("| round | path | single-row p50 ms | p99 ms | batch-4096 rows/s |\n"
+              "|---:|---|---:|---:|---:|\n");
+  for (int round = 0; round < absl::GetFlag(FLAGS_tls_rounds); ++round) {
+    for (int i = 0; i < 2; ++i) {
+      const int path = (round % 2 == 0) ? i : 1 - i;
+      Served& s = *paths[path];
+      const auto score = [&](const float* rows, int64_t n) {
+        auto r = s.client->ScoreRows(s.session_id, absl::MakeConstSpan(rows, n * dims), dims);
+        if (!r.ok()) std::fprintf(stderr, "%s\n", r.status().ToString().c_str());
+      };
+      const Stats single = Run(1, single_calls, data, score);
+      const Stats batch = Run(4096, batch_calls * 4096, data, score);
+      p50[path].push_back(single.p50_ms);
+      p99[path].push_back(single.p99_ms);
+      rows_per_second[path].push_back(batch.rows_per_second);
+      std::printf("| %d | %s | %.3f | %.3f | %.0f |\n", round + 1, names[path], single.p50_ms,
+                  single.p99_ms, batch.rows_per_second);
+      std::fflush(stdout);
+    }
+  }
+  std::vector<double> r50, r99, rrows;
+  for (size_t r = 0; r < p50[0].size(); ++r) {
+    r50.push_back(p50[1][r] / p50[0][r]);
+    r99.push_back(p99[1][r] / p99[0][r]);
+    rrows.push_back(rows_per_second[1][r] / rows_per_second[0][r]);
+  }
+  std::printf("\n| median over rounds | single-row p50 ms | p99 ms | batch-4096 rows/s |\n"
+              "|---|---:|---:|---:|\n");
+  for (int path = 0; path < 2; ++path) {
+    std::printf("| %s | %.3f | %.3f | %.0f |\n", names[path], Median(p50[path]),
+                Median(p99[path]), Median(rows_per_second[path]));
+  }
+  std::printf("| TLS / plaintext (median of the rounds' ratios) | %.2f | %.2f | %.2f |\n",
+              Median(r50), Median(r99), Median(rrows));
+  for (Served* s : paths) {
+    s->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -65,6 +184,7 @@ int main(int argc, char** argv) {
   so.dims = absl::GetFlag(FLAGS_dims);
   auto data = aad::MakeLowDensityAnomalies(so);
   if (!data.ok()) return std::fprintf(stderr, "%s\n", data.status().ToString().c_str()), 1;
+  if (!absl::GetFlag(FLAGS_tls_cert).empty()) return CompareTls(*data);
 
   aad::ServerOptions options;
   options.address = "127.0.0.1:0";
