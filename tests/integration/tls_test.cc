@@ -460,6 +460,13 @@ TEST(ListenAddressTest, InvalidAddressFailsStartNamingIt) {
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << aadd.log();
     EXPECT_THAT(aadd.log(), HasSubstr("--listen_address '" + bad + "'"));
   }
+  // An address, but none of this machine's (TEST-NET-1): the bind fails.
+  AaddProcess elsewhere;
+  EXPECT_FALSE(elsewhere.Start(AADD_BINARY, {"--in_memory", "--port=0",
+                                             "--listen_address=192.0.2.1"}).ok());
+  const int status = elsewhere.WaitExit();
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << elsewhere.log();
+  EXPECT_THAT(elsewhere.log(), HasSubstr("cannot listen on 192.0.2.1:0"));
 }
 
 TEST(ListenAddressTest, FormsTheGrpcAddress) {
