@@ -184,6 +184,22 @@ TEST_F(TlsTest, HttpsKeepsTheGatewayLimits) {
   EXPECT_EQ(reply->get_header_value("Content-Type"), "application/json");
 }
 
+TEST_F(TlsTest, ASecondServerOnTheHttpsPortIsRefused) {
+  // SO_REUSEADDR without cpp-httplib's SO_REUSEPORT, as for plain HTTP.
+  auto tls = LoadTlsFiles({certs_.server_cert, certs_.server_key, ""});
+  ASSERT_TRUE(tls.ok()) << tls.status();
+  MemorySessionStore store;
+  ServerOptions options;
+  options.address = "127.0.0.1:0";
+  options.http_port = server_->http_port();
+  options.sessions.store = &store;
+  options.tls = *std::move(tls);
+  auto second = AaddServer::Start(options);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable) << second.status();
+  EXPECT_THAT(second.status().message(), HasSubstr(absl::StrCat(server_->http_port())));
+}
+
 TEST_F(TlsTest, ShutdownIsNotHeldByAConnectionThatNeverHandshakes) {
   // A TCP connection that sends nothing holds an HTTPS thread in the
   // handshake until cpp-httplib's read timeout; Shutdown still returns
