@@ -263,7 +263,9 @@ TEST_F(TlsTest, UnreadableClientFilesAreNamed) {
   options = Trusting(false);
   options.tls_ca_file = dir_.path() + "/missing-ca.pem";
   AadClient constructed(options);
-  EXPECT_FALSE(constructed.Health().ok());
+  auto health = constructed.Health();
+  ASSERT_FALSE(health.ok());
+  EXPECT_EQ(health.status().code(), absl::StatusCode::kInvalidArgument) << health.status();
 }
 
 TEST_F(MtlsTest, WithoutAClientCertificateFails) {
