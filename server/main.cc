@@ -106,6 +106,8 @@ int main(int argc, char** argv) {
       "grpc.health.v1 health checking and server reflection; the same calls as JSON over\n"
       "HTTP and the labelling page on --http_port).\n"
       "  aadd [--port 50051] [--http_port 8080] [--data_dir DIR] [--training_threads 2] [limits...]\n"
+      "  TLS on both ports: --tls_cert FILE --tls_key FILE [--tls_client_ca FILE (mTLS)];\n"
+      "  --listen_address 127.0.0.1 (default 0.0.0.0) for this machine only.\n"
       "SIGTERM or SIGINT shut it down gracefully (exit status 0): --drain_seconds of\n"
       "NOT_SERVING, then calls in flight get --shutdown_grace_seconds.");
   absl::ParseCommandLine(argc, argv);
