@@ -1,0 +1,31 @@
+// The gRPC metrics of every call, counted in one place: a server
+// interceptor, so that each handler, and each call refused before a
+// handler's own code runs (a refusal inside a handler ends with a status
+// like any other), counts the same way. A call counts as started when gRPC
+// creates its interceptors and as handled when its status is sent (or, for
+// a call that ends without one, as Canceled when gRPC destroys it).
+#ifndef AADD_SERVER_METRICS_GRPC_METRICS_INTERCEPTOR_H_
+#define AADD_SERVER_METRICS_GRPC_METRICS_INTERCEPTOR_H_
+
+#include <grpcpp/support/server_interceptor.h>
+
+#include "server/metrics/metrics.h"
+
+namespace aad {
+
+class GrpcMetricsInterceptorFactory final
+    : public grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  // `metrics` must outlive the server; its methods are registered before.
+  explicit GrpcMetricsInterceptorFactory(Metrics* metrics) : metrics_(metrics) {}
+
+  grpc::experimental::Interceptor* CreateServerInterceptor(
+      grpc::experimental::ServerRpcInfo* info) override;
+
+ private:
+  Metrics* const metrics_;
+};
+
+}  // namespace aad
+
+#endif  // AADD_SERVER_METRICS_GRPC_METRICS_INTERCEPTOR_H_
