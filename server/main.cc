@@ -55,6 +55,10 @@ ABSL_FLAG(int, drain_seconds, 5,
 ABSL_FLAG(int, shutdown_grace_seconds, 10,
           "on SIGTERM/SIGINT, after the drain, how long calls in flight get to finish before "
           "they are cut");
+// Issue 14, metrics.
+ABSL_FLAG(bool, metrics, true,
+          "count Prometheus metrics (gRPC calls, sessions, training, store, HTTP) and serve "
+          "them as GET /metrics on --http_port; --nometrics turns counting off");
 
 namespace {
 
@@ -144,6 +148,7 @@ int main(int argc, char** argv) {
   options.sessions.limits.max_features = absl::GetFlag(FLAGS_max_features);
   options.sessions.max_import_bytes = absl::GetFlag(FLAGS_max_import_bytes);
   options.sessions.store = store.get();
+  options.metrics = absl::GetFlag(FLAGS_metrics);
   auto server = aad::AaddServer::Start(options);
   if (!server.ok()) {
     std::fprintf(stderr, "aadd: %s\n", std::string(server.status().message()).c_str());

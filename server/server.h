@@ -13,6 +13,8 @@
 
 #include "absl/status/statusor.h"
 #include "server/http/http_gateway.h"
+#include "server/metrics/grpc_metrics_interceptor.h"
+#include "server/metrics/metrics.h"
 #include "server/service.h"
 #include "server/session_manager.h"
 
@@ -31,6 +33,10 @@ struct ServerOptions {
   // HTTP server threads (HttpGatewayOptions::threads).
   int http_threads = 16;
   SessionManagerOptions sessions;
+  // Prometheus metrics (issue 14): counted, and served as GET /metrics on
+  // the HTTP port. Off: no interceptor, no counting (benchmarks compare).
+  // sessions.metrics is set by Start when on.
+  bool metrics = true;
 };
 
 class AaddServer {
@@ -75,7 +81,8 @@ class AaddServer {
   AaddServer() = default;
 
   // Declaration order matters: the servers (which call into the service)
-  // are destroyed first, the sessions last.
+  // are destroyed first, the sessions, then the metrics they report to, last.
+  std::unique_ptr<Metrics> metrics_;  // null with metrics off
   std::unique_ptr<SessionManager> sessions_;
   std::unique_ptr<AadService> service_;
   std::unique_ptr<HttpGateway> http_;  // null without --http_port

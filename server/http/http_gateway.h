@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "server/http/http_api.h"
+#include "server/metrics/metrics.h"
 #include "server/unary_calls.h"
 
 namespace httplib {
@@ -33,6 +34,9 @@ struct HttpGatewayOptions {
   // holds one while it is idle (up to 2 s), and a labels call that waits for
   // the model holds one until the model is published.
   int threads = 16;
+  // Counts every request by route and status, and serves GET /metrics (not
+  // owned, must outlive the gateway); null: neither.
+  Metrics* metrics = nullptr;
 };
 
 class HttpGateway {
