@@ -1,5 +1,7 @@
 #include "server/metrics/grpc_metrics_interceptor.h"
 
+#include <grpcpp/server_context.h>
+
 #include <chrono>
 
 namespace aad {
@@ -9,8 +11,8 @@ using grpc::experimental::InterceptionHookPoints;
 
 class GrpcMetricsInterceptor final : public grpc::experimental::Interceptor {
  public:
-  explicit GrpcMetricsInterceptor(GrpcMethodMetrics* method)
-      : method_(method), start_(std::chrono::steady_clock::now()) {
+  GrpcMetricsInterceptor(grpc::experimental::ServerRpcInfo* info, GrpcMethodMetrics* method)
+      : info_(info), method_(method), start_(std::chrono::steady_clock::now()) {
     method_->Started();
   }
   // A call destroyed without sending a status (gRPC cancelled it before
@@ -22,7 +24,12 @@ class GrpcMetricsInterceptor final : public grpc::experimental::Interceptor {
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
     if (!handled_ && methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
-      Handle(methods->GetSendStatus().error_code());
+      // A call gRPC ended already (the client cancelled, its deadline
+      // passed, or gRPC refused a stream's message over
+      // --max_message_bytes, after which the handler sees the stream end
+      // and answers OK) never delivers the handler's status: Canceled.
+      Handle(info_->server_context()->IsCancelled() ? grpc::StatusCode::CANCELLED
+                                                    : methods->GetSendStatus().error_code());
     }
     methods->Proceed();
   }
@@ -34,6 +41,7 @@ class GrpcMetricsInterceptor final : public grpc::experimental::Interceptor {
     method_->Handled(code, elapsed.count());
   }
 
+  grpc::experimental::ServerRpcInfo* const info_;
   GrpcMethodMetrics* const method_;
   const std::chrono::steady_clock::time_point start_;
   // gRPC runs one call's hooks one at a time.
@@ -44,7 +52,7 @@ class GrpcMetricsInterceptor final : public grpc::experimental::Interceptor {
 
 grpc::experimental::Interceptor* GrpcMetricsInterceptorFactory::CreateServerInterceptor(
     grpc::experimental::ServerRpcInfo* info) {
-  return new GrpcMetricsInterceptor(metrics_->ForGrpcMethod(info->method(), info->type()));
+  return new GrpcMetricsInterceptor(info, metrics_->ForGrpcMethod(info->method(), info->type()));
 }
 
 }  // namespace aad

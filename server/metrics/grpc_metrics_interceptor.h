@@ -4,6 +4,13 @@
 // like any other), counts the same way. A call counts as started when gRPC
 // creates its interceptors and as handled when its status is sent (or, for
 // a call that ends without one, as Canceled when gRPC destroys it).
+//
+// What gRPC core refuses before a call reaches the service never gets
+// here: a unary request over --max_message_bytes is read with the call's
+// start, fails there, and is answered RESOURCE_EXHAUSTED by gRPC alone
+// (tests/metrics/metrics_test.cc checks that it stays uncounted). A stream
+// message over the limit comes later, on a call counted already: gRPC
+// answers RESOURCE_EXHAUSTED and the call counts as Canceled.
 #ifndef AADD_SERVER_METRICS_GRPC_METRICS_INTERCEPTOR_H_
 #define AADD_SERVER_METRICS_GRPC_METRICS_INTERCEPTOR_H_
 
