@@ -2,10 +2,13 @@
 // server in-process, a client on a loopback channel) against the core
 // scoring the same model on the same rows in-process. The server and the
 // in-process learner train with the same configuration and seed, so the
-// models are identical (checked: the scores must match).
+// models are identical (checked: the scores must match). --metrics_cost
+// compares a server with metrics on against one with them off instead.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <memory>
+#include <string>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -22,6 +25,11 @@ ABSL_FLAG(int64_t, rows, 20000, "pool rows (synthetic, low-density anomalies)");
 ABSL_FLAG(int, dims, 16, "features per row");
 ABSL_FLAG(int64_t, rows_per_size, 200000, "rows scored per batch size and path");
 ABSL_FLAG(int, pretrain_epochs, 5, "pre-training epochs of the model scored");
+// Issue 14: the cost of the metrics (the gRPC interceptor) on Score.
+ABSL_FLAG(bool, metrics_cost, false,
+          "instead of the table above: two servers, metrics on and off, the same model; "
+          "single-row latency and batch-4096 rows/s, interleaved repetitions, and the ratios");
+ABSL_FLAG(int, repetitions, 5, "--metrics_cost: interleaved repetitions (order alternates)");
 
 namespace {
 
@@ -55,6 +63,90 @@ Stats Run(int64_t batch, int64_t total_rows, const aad::Dataset& data, F score) 
   return Summarise(std::move(ms), calls * batch, seconds);
 }
 
+// A server (metrics on or off) holding one trained session; the client
+// scores on it.
+struct Served {
+  std::unique_ptr<aad::AaddServer> server;
+  std::unique_ptr<aad::AadClient> client;
+  std::string session;
+};
+
+absl::StatusOr<Served> Serve(bool metrics, const aad::Dataset& data) {
+  aad::ServerOptions options;
+  options.address = "127.0.0.1:0";
+  options.metrics = metrics;
+  Served out;
+  auto server = aad::AaddServer::Start(options);
+  if (!server.ok()) return server.status();
+  out.server = *std::move(server);
+  aad::ClientOptions co;
+  co.target = absl::StrCat("127.0.0.1:", out.server->port());
+  out.client = std::make_unique<aad::AadClient>(co);
+  aad::v1::CreateSessionRequest create;
+  create.mutable_config()->set_pretrain_epochs(absl::GetFlag(FLAGS_pretrain_epochs));
+  create.mutable_config()->set_seed(1);
+  auto info = out.client->CreateSession(create);
+  if (!info.ok()) return info.status();
+  out.session = info->session_id();
+  const auto values = absl::MakeConstSpan(data.features.data(), data.features.size());
+  if (absl::Status s = out.client->Ingest(out.session, values, data.dims()).status(); !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = out.client->Train(out.session).status(); !s.ok()) return s;
+  return out;
+}
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.size() % 2 == 1 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+}
+
+// Metrics on against off, side by side: each repetition runs both servers
+// on each size, in alternating order, so that the machine's drift falls on
+// both alike; the ratios (on / off) are per repetition, then their median.
+int MetricsCost(const aad::Dataset& data) {
+  auto on = Serve(true, data);
+  auto off = Serve(false, data);
+  if (!on.ok() || !off.ok()) {
+    return std::fprintf(stderr, "%s\n", (on.ok() ? off.status() : on.status()).ToString().c_str()), 1;
+  }
+  const int dims = data.dims();
+  const int64_t total = absl::GetFlag(FLAGS_rows_per_size);
+  auto run = [&](Served& s, int64_t batch) {
+    // Single rows: as many calls as for 64-row batches (a latency figure).
+    const int64_t rows = batch == 1 ? std::max<int64_t>(1, total / 64) : total;
+    return Run(batch, rows, data, [&](const float* r, int64_t n) {
+      auto reply = s.client->ScoreRows(s.session, absl::MakeConstSpan(r, n * dims), dims);
+      if (!reply.ok()) std::fprintf(stderr, "%s\n", reply.status().ToString().c_str());
+    });
+  };
+  std::printf("| rep | metrics | 1-row p50 ms | 1-row p99 ms | 4096-row rows/s |\n"
+              "|---:|---|---:|---:|---:|\n");
+  std::vector<double> p50_ratio, p99_ratio, rate_ratio;
+  const int reps = std::max(1, absl::GetFlag(FLAGS_repetitions));
+  for (int rep = 0; rep < reps; ++rep) {
+    Stats single[2], batch[2];  // [0] on, [1] off
+    for (int k = 0; k < 2; ++k) {
+      const int which = (rep + k) % 2;  // on first in even repetitions
+      single[which] = run(which == 0 ? *on : *off, 1);
+      batch[which] = run(which == 0 ? *on : *off, 4096);
+    }
+    for (int which = 0; which < 2; ++which) {
+      std::printf("| %d | %s | %.3f | %.3f | %.0f |\n", rep + 1, which == 0 ? "on" : "off",
+                  single[which].p50_ms, single[which].p99_ms, batch[which].rows_per_second);
+    }
+    std::fflush(stdout);
+    p50_ratio.push_back(single[0].p50_ms / single[1].p50_ms);
+    p99_ratio.push_back(single[0].p99_ms / single[1].p99_ms);
+    rate_ratio.push_back(batch[0].rows_per_second / batch[1].rows_per_second);
+  }
+  std::printf("\nmedian of %d ratios, on / off: 1-row p50 %.3f, 1-row p99 %.3f, 4096-row rows/s %.3f\n",
+              reps, Median(p50_ratio), Median(p99_ratio), Median(rate_ratio));
+  on->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  off->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -65,6 +157,7 @@ int main(int argc, char** argv) {
   so.dims = absl::GetFlag(FLAGS_dims);
   auto data = aad::MakeLowDensityAnomalies(so);
   if (!data.ok()) return std::fprintf(stderr, "%s\n", data.status().ToString().c_str()), 1;
+  if (absl::GetFlag(FLAGS_metrics_cost)) return MetricsCost(*data);
 
   aad::ServerOptions options;
   options.address = "127.0.0.1:0";
