@@ -116,7 +116,7 @@ absl::StatusOr<std::unique_ptr<HttpGateway>> HttpGateway::Start(
                                std::chrono::steady_clock::time_point start) {
     if (metrics == nullptr) return;
     const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
-    metrics->HttpRequest(route.empty() ? kUnmatchedRoute : route, status, elapsed.count());
+    metrics->CountHttpRequest(route.empty() ? kUnmatchedRoute : route, status, elapsed.count());
   };
   const auto serve = [api, count](const httplib::Request& req, absl::string_view body,
                                   httplib::Response& res) {

@@ -175,7 +175,7 @@ GrpcMethodMetrics* Metrics::ForGrpcMethod(absl::string_view path, GrpcCallType t
   return unknown_[static_cast<int>(type)].get();
 }
 
-void Metrics::HttpRequest(absl::string_view path_template, int status, double seconds) {
+void Metrics::CountHttpRequest(absl::string_view path_template, int status, double seconds) {
   const std::string path(path_template);
   http_requests_->Add({{"path_template", path}, {"code", absl::StrCat(status)}}).Increment();
   http_seconds_->Add({{"path_template", path}}, RequestBuckets()).Observe(seconds);

@@ -84,7 +84,7 @@ class Metrics final : public SessionMetrics {
 
   // One HTTP request answered: `path_template` is the router's pattern of
   // its path ("/v1/sessions/{id}/candidates") or "unmatched". Thread-safe.
-  void HttpRequest(absl::string_view path_template, int status, double seconds);
+  void CountHttpRequest(absl::string_view path_template, int status, double seconds);
 
   // Every series in the text exposition format 0.0.4. Thread-safe.
   std::string Scrape() const;
