@@ -17,6 +17,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/metrics/grpc_code_names.h"
+#include "tests/integration/aadd_process.h"
 #include "tests/integration/server_fixture.h"
 #include "tests/metrics/exposition.h"
 // Last: through <resolv.h> it defines the macro _res, a parameter name in
@@ -266,6 +267,34 @@ TEST_F(MetricsOffTest, NoMetricsRoute) {
   auto r = http.Get("/metrics");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 404);
+}
+
+// The aadd binary: metrics on by default, counting its calls; --nometrics
+// takes the route away.
+TEST(MetricsProcess, AaddFlagTurnsMetricsOnAndOff) {
+  for (const bool on : {true, false}) {
+    AaddProcess aadd;
+    std::vector<std::string> args = {"--port=0", "--http_port=-1", "--in_memory"};
+    if (!on) args.push_back("--nometrics");
+    ASSERT_TRUE(aadd.Start(AADD_BINARY, args).ok()) << aadd.log();
+    aad::ClientOptions co;
+    co.target = absl::StrCat("127.0.0.1:", aadd.port());
+    aad::AadClient client(co);
+    EXPECT_EQ(client.GetSession("no-such-session").status().code(), absl::StatusCode::kNotFound);
+    httplib::Client http("127.0.0.1", aadd.http_port());
+    auto r = http.Get("/metrics");
+    ASSERT_TRUE(r) << "no HTTP reply";
+    if (!on) {
+      EXPECT_EQ(r->status, 404) << r->body;
+      continue;
+    }
+    ASSERT_EQ(r->status, 200);
+    auto m = Exposition::Parse(r->body);
+    ASSERT_TRUE(m.ok()) << m.status();
+    EXPECT_EQ(m->Value("grpc_server_handled_total",
+                       WithCode(Method("GetSession", "unary"), "NotFound")), 1);
+    EXPECT_EQ(m->Value("aadd_sessions"), 0);
+  }
 }
 
 TEST(GrpcCodeNameTest, GoNames) {
