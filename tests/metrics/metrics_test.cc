@@ -30,6 +30,7 @@ namespace {
 constexpr char kService[] = "aad.v1.ActiveAnomalyDetection";
 constexpr int kFeatures = 4;
 constexpr int kMaxMessageBytes = 1 << 20;
+constexpr int kMaxHttpBody = 64 << 10;
 
 // `rows` x kFeatures values, varied enough to train on.
 std::vector<float> Rows(int rows, int seed) {
@@ -67,6 +68,7 @@ class MetricsTest : public ServerFixture {
   void Configure(aad::ServerOptions* options) override {
     options->http_port = -1;
     options->max_message_bytes = kMaxMessageBytes;
+    options->http_max_body_bytes = kMaxHttpBody;
   }
   void SetUp() override {
     ServerFixture::SetUp();
@@ -149,6 +151,11 @@ TEST_F(MetricsTest, ScrapeHoldsTheWorkloadsExactCounts) {
   ASSERT_EQ(http_->Get(absl::StrCat("/v1/sessions/", a).c_str())->status, 200);
   ASSERT_EQ(http_->Get("/v1/sessions/no-such-session")->status, 404);
   ASSERT_EQ(http_->Get("/no/such/path")->status, 404);
+  // Refused by cpp-httplib before any handler, still by its route.
+  ASSERT_EQ(http_->Post(absl::StrCat("/v1/sessions/", a, ":score").c_str(),
+                        std::string(kMaxHttpBody + 1, ' '), "application/json")
+                ->status,
+            413);
 
   // gRPC answers the stream over the limit at once; its handler counts
   // the call when it sees the stream end, which may come after.
@@ -215,6 +222,8 @@ TEST_F(MetricsTest, ScrapeHoldsTheWorkloadsExactCounts) {
                                                  {"code", "404"}}), 1);
   EXPECT_EQ(m.Value("aadd_http_requests_total", {{"path_template", "unmatched"},
                                                  {"code", "404"}}), 1);
+  EXPECT_EQ(m.Value("aadd_http_requests_total", {{"path_template", "/v1/sessions/{id}:score"},
+                                                 {"code", "413"}}), 1);
   // Each scrape counts after its reply: this one is not in its own text.
   EXPECT_EQ(m.Value("aadd_http_requests_total", {{"path_template", "/metrics"},
                                                  {"code", "200"}}),
@@ -224,6 +233,39 @@ TEST_F(MetricsTest, ScrapeHoldsTheWorkloadsExactCounts) {
   const int before = scrapes_;
   EXPECT_EQ(Scrape().Value("aadd_http_requests_total",
                            {{"path_template", "/metrics"}, {"code", "200"}}), before);
+}
+
+// Sessions that join otherwise than by CreateSession count too: an import,
+// and every stored session at a restart (the counters start over).
+TEST_F(MetricsTest, ImportAndRestartCountSessionsAndRows) {
+  const std::string a = NewSession(2);
+  ASSERT_TRUE(client_->IngestMessages(a, {Batch(a, "a1", 100, 0)}).ok());
+  ASSERT_TRUE(client_->SubmitLabels(a, {{3, true}}, false).ok());
+  auto archive = client_->ExportSession(a);
+  ASSERT_TRUE(archive.ok()) << archive.status();
+  ASSERT_TRUE(client_->ImportSession(*archive, "copy").ok());
+  Exposition m = Scrape();
+  EXPECT_EQ(m.Value("aadd_sessions"), 2);
+  EXPECT_EQ(m.Value("aadd_pool_rows"), 200);
+  EXPECT_EQ(m.Value("aadd_labels_total"), 1);  // the import stores none anew
+
+  // A restart on the same store.
+  client_.reset();
+  server_->Shutdown(std::chrono::system_clock::now());
+  server_.reset();
+  aad::ServerOptions options;
+  options.address = "127.0.0.1:0";
+  options.sessions.store = store_.get();
+  Configure(&options);
+  auto restarted = aad::AaddServer::Start(options);
+  ASSERT_TRUE(restarted.ok()) << restarted.status();
+  server_ = *std::move(restarted);
+  http_ = std::make_unique<httplib::Client>("127.0.0.1", server_->http_port());
+  m = Scrape();
+  EXPECT_EQ(m.Value("aadd_sessions"), 2);
+  EXPECT_EQ(m.Value("aadd_pool_rows"), 200);
+  EXPECT_EQ(m.Value("aadd_labels_total"), 0);
+  EXPECT_EQ(m.Value("grpc_server_started_total", Method("CreateSession", "unary")), 0);
 }
 
 // A method no service registered: counted, under "unknown" (bounded).
