@@ -15,21 +15,26 @@ class GrpcMetricsInterceptor final : public grpc::experimental::Interceptor {
       : info_(info), method_(method), start_(std::chrono::steady_clock::now()) {
     method_->Started();
   }
-  // A call destroyed without sending a status (gRPC cancelled it before
-  // the handler finished) was still handled: as go-grpc-prometheus would
-  // see its context cancelled.
+  // A call that gRPC destroys before its close was seen (no hook ran for
+  // it): the status it sent, or Canceled when it sent none.
   ~GrpcMetricsInterceptor() override {
-    if (!handled_) Handle(grpc::StatusCode::CANCELLED);
+    if (!handled_) Handle(sent_ ? code_ : grpc::StatusCode::CANCELLED);
   }
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
-    if (!handled_ && methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
-      // A call gRPC ended already (the client cancelled, its deadline
-      // passed, or gRPC refused a stream's message over
-      // --max_message_bytes, after which the handler sees the stream end
-      // and answers OK) never delivers the handler's status: Canceled.
-      Handle(info_->server_context()->IsCancelled() ? grpc::StatusCode::CANCELLED
-                                                    : methods->GetSendStatus().error_code());
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
+      sent_ = true;
+      code_ = methods->GetSendStatus().error_code();
+      elapsed_ = std::chrono::steady_clock::now() - start_;
+    }
+    // The call's end, when gRPC knows whether the client got the handler's
+    // status: not when gRPC ended the call first (the client cancelled, its
+    // deadline passed, or gRPC refused a stream's message over
+    // --max_message_bytes, after which the handler sees the stream end and
+    // answers what it will): Canceled, whatever the handler then sent.
+    if (!handled_ && methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_CLOSE)) {
+      const bool cancelled = info_->server_context()->IsCancelled();
+      Handle(cancelled || !sent_ ? grpc::StatusCode::CANCELLED : code_);
     }
     methods->Proceed();
   }
@@ -37,14 +42,17 @@ class GrpcMetricsInterceptor final : public grpc::experimental::Interceptor {
  private:
   void Handle(grpc::StatusCode code) {
     handled_ = true;
-    const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start_;
-    method_->Handled(code, elapsed.count());
+    if (!sent_) elapsed_ = std::chrono::steady_clock::now() - start_;
+    method_->Handled(code, elapsed_.count());
   }
 
   grpc::experimental::ServerRpcInfo* const info_;
   GrpcMethodMetrics* const method_;
   const std::chrono::steady_clock::time_point start_;
   // gRPC runs one call's hooks one at a time.
+  bool sent_ = false;  // PRE_SEND_STATUS seen: code_ and elapsed_ hold
+  grpc::StatusCode code_ = grpc::StatusCode::OK;
+  std::chrono::duration<double> elapsed_{0};  // until the status went out
   bool handled_ = false;
 };
 

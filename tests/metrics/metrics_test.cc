@@ -157,11 +157,13 @@ TEST_F(MetricsTest, ScrapeHoldsTheWorkloadsExactCounts) {
                 ->status,
             413);
 
-  // gRPC answers the stream over the limit at once; its handler counts
-  // the call when it sees the stream end, which may come after.
+  // A call counts at its end, just after the client has its reply: wait
+  // for all of them (every started call handled).
   const Exposition m = ScrapeUntil([](const Exposition& e) {
-    return e.Value("grpc_server_handled_total",
-                   WithCode(Method("Ingest", "client_stream"), "Canceled")) == 1;
+    double started = 0, handled = 0;
+    for (const Sample& s : e.All("grpc_server_started_total")) started += s.value;
+    for (const Sample& s : e.All("grpc_server_handled_total")) handled += s.value;
+    return started == handled;
   });
 
   // gRPC: every handled series there is, and nothing else.
@@ -290,10 +292,12 @@ TEST_F(MetricsTest, UnregisteredMethodCountsAsUnknown) {
     while (!done) cv.Wait(&mu);
   }
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED);
-  const Exposition m = Scrape();
-  EXPECT_EQ(m.Value("grpc_server_handled_total",
-                    WithCode(Method("unknown", "bidi_stream", "unknown"), "Unimplemented")),
-            1);
+  const MetricLabels unknown = Method("unknown", "bidi_stream", "unknown");
+  const Exposition m = ScrapeUntil([&](const Exposition& e) {
+    return e.Value("grpc_server_handled_total", WithCode(unknown, "Unimplemented")).has_value();
+  });
+  EXPECT_EQ(m.Value("grpc_server_handled_total", WithCode(unknown, "Unimplemented")), 1);
+  EXPECT_EQ(m.Value("grpc_server_started_total", unknown), 1);
 }
 
 class MetricsOffTest : public ServerFixture {
@@ -330,11 +334,22 @@ TEST(MetricsProcess, AaddFlagTurnsMetricsOnAndOff) {
       EXPECT_EQ(r->status, 404) << r->body;
       continue;
     }
-    ASSERT_EQ(r->status, 200);
-    auto m = Exposition::Parse(r->body);
-    ASSERT_TRUE(m.ok()) << m.status();
-    EXPECT_EQ(m->Value("grpc_server_handled_total",
-                       WithCode(Method("GetSession", "unary"), "NotFound")), 1);
+    // The call counts just after its reply: scrape until it is there.
+    const MetricLabels not_found = WithCode(Method("GetSession", "unary"), "NotFound");
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    absl::StatusOr<Exposition> m;
+    for (;;) {
+      ASSERT_EQ(r->status, 200);
+      m = Exposition::Parse(r->body);
+      ASSERT_TRUE(m.ok()) << m.status();
+      if (m->Value("grpc_server_handled_total", not_found).has_value() ||
+          std::chrono::steady_clock::now() > deadline) {
+        break;
+      }
+      r = http.Get("/metrics");
+      ASSERT_TRUE(r) << "no HTTP reply";
+    }
+    EXPECT_EQ(m->Value("grpc_server_handled_total", not_found), 1);
     EXPECT_EQ(m->Value("aadd_sessions"), 0);
   }
 }
