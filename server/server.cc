@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/log.h"
+#include "server/metrics/grpc_metrics_interceptor.h"
 
 namespace aad {
 namespace {

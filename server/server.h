@@ -13,7 +13,6 @@
 
 #include "absl/status/statusor.h"
 #include "server/http/http_gateway.h"
-#include "server/metrics/grpc_metrics_interceptor.h"
 #include "server/metrics/metrics.h"
 #include "server/service.h"
 #include "server/session_manager.h"
