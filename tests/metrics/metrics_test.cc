@@ -270,6 +270,40 @@ TEST_F(MetricsTest, ImportAndRestartCountSessionsAndRows) {
   EXPECT_EQ(m.Value("grpc_server_started_total", Method("CreateSession", "unary")), 0);
 }
 
+// A Train stream the client cancels: the handler's status never reaches
+// it, so the call counts as Canceled; the run it cut short is still a run.
+TEST_F(MetricsTest, CallTheClientCancelsCountsAsCanceled) {
+  aad::v1::CreateSessionRequest create;
+  create.mutable_config()->set_pretrain_epochs(10000);  // stopped long before
+  create.mutable_config()->set_hidden_units(8);
+  create.mutable_config()->set_latent_units(2);
+  auto info = client_->CreateSession(create);
+  ASSERT_TRUE(info.ok()) << info.status();
+  const std::string id = info->session_id();
+  ASSERT_TRUE(client_->IngestMessages(id, {Batch(id, "a", 500, 0)}).ok());
+  grpc::ClientContext* context = nullptr;
+  bool cancelled = false;
+  auto r = client_->Train(
+      id,
+      [&](const aad::v1::TrainResponse& m) {
+        if (!cancelled && m.epoch() > 0) {
+          cancelled = true;
+          context->TryCancel();
+        }
+      },
+      [&](grpc::ClientContext* c) { context = c; });
+  ASSERT_EQ(r.status().code(), absl::StatusCode::kCancelled) << r.status();
+  const MetricLabels train = Method("Train", "server_stream");
+  const Exposition m = ScrapeUntil([&](const Exposition& e) {
+    return e.Value("grpc_server_handled_total", WithCode(train, "Canceled")).has_value() &&
+           e.Value("aadd_training_seconds_count", {{"kind", "full"}}) == 1;
+  });
+  EXPECT_EQ(m.Value("grpc_server_handled_total", WithCode(train, "Canceled")), 1);
+  EXPECT_EQ(m.Value("grpc_server_handled_total", WithCode(train, "OK")), std::nullopt);
+  EXPECT_EQ(m.Value("grpc_server_handling_seconds_count", train), 1);
+  EXPECT_EQ(m.Value("aadd_training_seconds_count", {{"kind", "full"}}), 1);
+}
+
 // A method no service registered: counted, under "unknown" (bounded).
 TEST_F(MetricsTest, UnregisteredMethodCountsAsUnknown) {
   grpc::GenericStub stub(client_->channel());
