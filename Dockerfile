@@ -22,11 +22,13 @@ FROM debian:bookworm-slim
 # Runtime libraries only: one package for each shared library that aadd and
 # aadctl load (ldd), including those the base image already has; libsqlite3-0
 # holds the durable session store, libcpp-httplib0.11 (with libbrotli1) the
-# HTTP server (tests/deploy/dockerfile_test.sh checks).
+# HTTP server, libprometheus-cpp-core1.0 the /metrics registry
+# (tests/deploy/dockerfile_test.sh checks).
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       libgrpc++1.51 libgrpc29 libprotobuf32 libabsl20220623 \
       libssl3 libc-ares2 libre2-9 zlib1g libsqlite3-0 libcpp-httplib0.11 libbrotli1 \
+      libprometheus-cpp-core1.0 \
       libstdc++6 libgcc-s1 libc6 \
  && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system --gid 10001 aadd \

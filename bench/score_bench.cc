@@ -2,7 +2,8 @@
 // server in-process, a client on a loopback channel) against the core
 // scoring the same model on the same rows in-process. The server and the
 // in-process learner train with the same configuration and seed, so the
-// models are identical (checked: the scores must match).
+// models are identical (checked: the scores must match). --metrics_cost
+// compares a server with metrics on against one with them off instead.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -34,6 +35,11 @@ ABSL_FLAG(std::string, tls_ca, "", "TLS comparison: the CA the client trusts");
 ABSL_FLAG(int, tls_rounds, 7, "TLS comparison: interleaved rounds (order alternates)");
 ABSL_FLAG(int64_t, tls_single_calls, 3000, "TLS comparison: single-row calls a round and path");
 ABSL_FLAG(int64_t, tls_batch_calls, 25, "TLS comparison: 4096-row calls a round and path");
+// Issue 14: the cost of the metrics (the gRPC interceptor) on Score.
+ABSL_FLAG(bool, metrics_cost, false,
+          "instead of the table above: two servers, metrics on and off, the same model; "
+          "single-row latency and batch-4096 rows/s, interleaved repetitions, and the ratios");
+ABSL_FLAG(int, repetitions, 5, "--metrics_cost: interleaved repetitions (order alternates)");
 
 namespace {
 
@@ -69,8 +75,9 @@ Stats Run(int64_t batch, int64_t total_rows, const aad::Dataset& data, F score) 
 
 // --- TLS cost (issue 14) -----------------------------------------------------
 
-// A server (plaintext when `tls` is unset) with one session trained on
-// `data` with seed 1: the same model on every such server.
+// A server (plaintext when `tls` is unset; metrics on or off) with one
+// session trained on `data` with seed 1: the same model on every such
+// server.
 struct Served {
   std::unique_ptr<aad::AaddServer> server;
   std::unique_ptr<aad::AadClient> client;
@@ -78,12 +85,13 @@ struct Served {
 };
 
 absl::StatusOr<Served> Serve(const aad::Dataset& data, std::optional<aad::TlsFiles> tls,
-                             const std::string& ca) {
+                             const std::string& ca, bool metrics = true) {
   Served served;
   aad::ServerOptions options;
   options.address = "127.0.0.1:0";
   const bool with_tls = tls.has_value();
   options.tls = std::move(tls);
+  options.metrics = metrics;
   auto server = aad::AaddServer::Start(options);
   if (!server.ok()) return server.status();
   served.server = *std::move(server);
@@ -171,6 +179,49 @@ int CompareTls(const aad::Dataset& data) {
   for (Served* s : paths) {
     s->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   }
+// Metrics on against off, side by side: each repetition runs both servers
+// on each size, in alternating order, so that the machine's drift falls on
+// both alike; the ratios (on / off) are per repetition, then their median.
+int MetricsCost(const aad::Dataset& data) {
+  auto on = Serve(data, std::nullopt, "", /*metrics=*/true);
+  auto off = Serve(data, std::nullopt, "", /*metrics=*/false);
+  if (!on.ok() || !off.ok()) {
+    return std::fprintf(stderr, "%s\n", (on.ok() ? off.status() : on.status()).ToString().c_str()), 1;
+  }
+  const int dims = data.dims();
+  const int64_t total = absl::GetFlag(FLAGS_rows_per_size);
+  auto run = [&](Served& s, int64_t batch) {
+    // Single rows: as many calls as for 64-row batches (a latency figure).
+    const int64_t rows = batch == 1 ? std::max<int64_t>(1, total / 64) : total;
+    return Run(batch, rows, data, [&](const float* r, int64_t n) {
+      auto reply = s.client->ScoreRows(s.session_id, absl::MakeConstSpan(r, n * dims), dims);
+      if (!reply.ok()) std::fprintf(stderr, "%s\n", reply.status().ToString().c_str());
+    });
+  };
+  std::printf("| rep | metrics | 1-row p50 ms | 1-row p99 ms | 4096-row rows/s |\n"
+              "|---:|---|---:|---:|---:|\n");
+  std::vector<double> p50_ratio, p99_ratio, rate_ratio;
+  const int reps = std::max(1, absl::GetFlag(FLAGS_repetitions));
+  for (int rep = 0; rep < reps; ++rep) {
+    Stats single[2], batch[2];  // [0] on, [1] off
+    for (int k = 0; k < 2; ++k) {
+      const int which = (rep + k) % 2;  // on first in even repetitions
+      single[which] = run(which == 0 ? *on : *off, 1);
+      batch[which] = run(which == 0 ? *on : *off, 4096);
+    }
+    for (int which = 0; which < 2; ++which) {
+      std::printf("| %d | %s | %.3f | %.3f | %.0f |\n", rep + 1, which == 0 ? "on" : "off",
+                  single[which].p50_ms, single[which].p99_ms, batch[which].rows_per_second);
+    }
+    std::fflush(stdout);
+    p50_ratio.push_back(single[0].p50_ms / single[1].p50_ms);
+    p99_ratio.push_back(single[0].p99_ms / single[1].p99_ms);
+    rate_ratio.push_back(batch[0].rows_per_second / batch[1].rows_per_second);
+  }
+  std::printf("\nmedian of %d ratios, on / off: 1-row p50 %.3f, 1-row p99 %.3f, 4096-row rows/s %.3f\n",
+              reps, Median(p50_ratio), Median(p99_ratio), Median(rate_ratio));
+  on->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  off->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   return 0;
 }
 
@@ -185,6 +236,7 @@ int main(int argc, char** argv) {
   auto data = aad::MakeLowDensityAnomalies(so);
   if (!data.ok()) return std::fprintf(stderr, "%s\n", data.status().ToString().c_str()), 1;
   if (!absl::GetFlag(FLAGS_tls_cert).empty()) return CompareTls(*data);
+  if (absl::GetFlag(FLAGS_metrics_cost)) return MetricsCost(*data);
 
   aad::ServerOptions options;
   options.address = "127.0.0.1:0";

@@ -9,6 +9,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libeigen3-dev libabsl-dev libsqlite3-dev zlib1g-dev libcpp-httplib-dev
+  prometheus-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # TLS (issue 14): OpenSSL checks the certificate files at start; the tests
   # and the bench make their certificates with the openssl command.

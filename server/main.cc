@@ -67,6 +67,10 @@ ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert (unencrypted)
 ABSL_FLAG(std::string, tls_client_ca, "",
           "PEM CA certificate(s): with it, every client (gRPC and HTTPS) must present a "
           "certificate it signed (mutual TLS); needs --tls_cert");
+// Issue 14, metrics.
+ABSL_FLAG(bool, metrics, true,
+          "count Prometheus metrics (gRPC calls, sessions, training, store, HTTP) and serve "
+          "them as GET /metrics on --http_port; --nometrics turns counting off");
 
 namespace {
 
@@ -174,6 +178,7 @@ int main(int argc, char** argv) {
   options.sessions.limits.max_features = absl::GetFlag(FLAGS_max_features);
   options.sessions.max_import_bytes = absl::GetFlag(FLAGS_max_import_bytes);
   options.sessions.store = store.get();
+  options.metrics = absl::GetFlag(FLAGS_metrics);
   auto server = aad::AaddServer::Start(options);
   if (!server.ok()) {
     std::fprintf(stderr, "aadd: %s\n", std::string(server.status().message()).c_str());

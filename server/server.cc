@@ -1,15 +1,19 @@
 #include "server/server.h"
 
+#include <google/protobuf/descriptor.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
 
+#include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "server/log.h"
+#include "server/metrics/grpc_metrics_interceptor.h"
 
 namespace aad {
 namespace {
@@ -46,13 +50,34 @@ void LogTls(const std::optional<TlsFiles>& tls) {
           : std::string("not requested")));
 }
 
+// The gRPC metrics of every method served (the service's, health
+// checking's and reflection's), counted by one interceptor.
+void AddMetricsInterceptor(Metrics* metrics, grpc::ServerBuilder* builder) {
+  const google::protobuf::DescriptorPool& pool = *google::protobuf::DescriptorPool::generated_pool();
+  for (const char* name : {aad::v1::ActiveAnomalyDetection::service_full_name(),
+                           "grpc.reflection.v1alpha.ServerReflection"}) {
+    if (const auto* service = pool.FindServiceByName(name)) metrics->AddGrpcService(*service);
+  }
+  // Health checking is not a protobuf service in grpc++ (no descriptor).
+  metrics->AddGrpcMethod("grpc.health.v1.Health", "Check", GrpcCallType::UNARY);
+  metrics->AddGrpcMethod("grpc.health.v1.Health", "Watch", GrpcCallType::SERVER_STREAMING);
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
+  creators.push_back(std::make_unique<GrpcMetricsInterceptorFactory>(metrics));
+  builder->experimental().SetInterceptorCreators(std::move(creators));
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<AaddServer>> AaddServer::Start(const ServerOptions& options) {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   std::unique_ptr<AaddServer> s(new AaddServer());
-  s->sessions_ = std::make_unique<SessionManager>(options.sessions);
+  SessionManagerOptions sessions = options.sessions;
+  if (options.metrics) {
+    s->metrics_ = std::make_unique<Metrics>();
+    sessions.metrics = s->metrics_.get();
+  }
+  s->sessions_ = std::make_unique<SessionManager>(sessions);
   // Every stored session is back before the first call is served.
   if (absl::Status restored = s->sessions_->Restore(); !restored.ok()) return restored;
   s->service_ = std::make_unique<AadService>(s->sessions_.get());
@@ -61,6 +86,7 @@ absl::StatusOr<std::unique_ptr<AaddServer>> AaddServer::Start(const ServerOption
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   builder.SetMaxSendMessageSize(-1);
   builder.RegisterService(s->service_.get());
+  if (s->metrics_ != nullptr) AddMetricsInterceptor(s->metrics_.get(), &builder);
   s->server_ = builder.BuildAndStart();
   if (s->server_ == nullptr || s->port_ == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", options.address));
@@ -72,6 +98,7 @@ absl::StatusOr<std::unique_ptr<AaddServer>> AaddServer::Start(const ServerOption
     http.max_body_bytes = options.http_max_body_bytes;
     http.threads = options.http_threads;
     http.tls = options.tls;
+    http.metrics = s->metrics_.get();
     auto gateway = HttpGateway::Start(s->service_->calls(), http);
     // ~AaddServer, as `s` goes, shuts the gRPC server down.
     if (!gateway.ok()) return gateway.status();

@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "server/http/http_gateway.h"
+#include "server/metrics/metrics.h"
 #include "server/service.h"
 #include "server/session_manager.h"
 #include "server/tls/tls_files.h"
@@ -36,6 +37,10 @@ struct ServerOptions {
   // TLS on both ports (gRPC and the HTTP gateway's HTTPS), with client
   // certificates required when it has a client CA; unset: plaintext.
   std::optional<TlsFiles> tls;
+  // Prometheus metrics (issue 14): counted, and served as GET /metrics on
+  // the HTTP port. Off: no interceptor, no counting (benchmarks compare).
+  // sessions.metrics is set by Start when on.
+  bool metrics = true;
 };
 
 class AaddServer {
@@ -82,7 +87,8 @@ class AaddServer {
   AaddServer() = default;
 
   // Declaration order matters: the servers (which call into the service)
-  // are destroyed first, the sessions last.
+  // are destroyed first, the sessions, then the metrics they report to, last.
+  std::unique_ptr<Metrics> metrics_;  // null with metrics off
   std::unique_ptr<SessionManager> sessions_;
   std::unique_ptr<AadService> service_;
   std::unique_ptr<HttpGateway> http_;  // null without --http_port

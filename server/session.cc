@@ -32,13 +32,14 @@ std::string StoreBatchId(const std::string& batch_id, int64_t first_row_id) {
 int64_t Session::NowMicros() { return absl::ToUnixMicros(absl::Now()); }
 
 Session::Session(std::string id, SessionOptions options, SessionLimits limits, TrainingPool* pool,
-                 SessionStore* store)
+                 SessionStore* store, SessionMetrics* metrics)
     : id_(std::move(id)),
       limits_(limits),
       pool_(pool),
       config_(options.config),
       strategy_(options.strategy),
       store_(store),
+      metrics_(metrics),
       rows_(options.feature_count),
       feature_names_(std::move(options.feature_names)) {}
 
@@ -47,10 +48,12 @@ Session::~Session() = default;
 absl::StatusOr<std::shared_ptr<Session>> Session::Restore(const SessionRecord& record,
                                                           SessionLimits limits,
                                                           TrainingPool* pool,
-                                                          SessionStore* store) {
+                                                          SessionStore* store,
+                                                          SessionMetrics* metrics) {
   SessionOptions options = record.options;
   if (!record.batches.empty()) options.feature_count = record.batches.front().feature_count;
-  auto session = std::make_shared<Session>(record.id, std::move(options), limits, pool, store);
+  auto session =
+      std::make_shared<Session>(record.id, std::move(options), limits, pool, store, metrics);
   Session& s = *session;
   MutexLock train_lock(&s.train_mu_);
   MutexLock write_lock(&s.write_mu_);
@@ -212,6 +215,8 @@ absl::StatusOr<IngestResult> Session::Append(const std::string& batch_id, int64_
   }
   IngestResult result{rows_.rows(), record.row_count, false, rows_.rows() + record.row_count};
   rows_.Append(feature_count, values);
+  // Under write_mu_, as a deletion's count of the rows is.
+  if (metrics_ != nullptr) metrics_->RowsAdded(record.row_count);
   if (!batch_id.empty()) rows_.RememberBatch(batch_id, {result.first_row_id, record.row_count});
   return result;
 }
@@ -417,13 +422,18 @@ void Session::SubmitLabels(absl::Span<const LabelChange> labels, bool wait_for_m
     last_label_micros_ = time;
 
     MutexLock lock(&mu_);
+    int64_t verdicts = 0, anomalies_found = 0;
     for (const LabelChange& l : labels) {
       if (l.withdraw) {
         labels_.Withdraw(l.row);
       } else {
+        const int64_t anomalies = labels_.anomalies();
         labels_.Apply({l.row, l.anomaly});
+        ++verdicts;
+        if (labels_.anomalies() > anomalies) ++anomalies_found;  // the row became one
       }
     }
+    if (metrics_ != nullptr) metrics_->LabelsStored(verdicts, anomalies_found);
     labels_revision_ += static_cast<int64_t>(labels.size());
     result.labels = labels_.size();
     result.model_version = snapshot_ ? snapshot_->version : 0;
@@ -432,6 +442,7 @@ void Session::SubmitLabels(absl::Span<const LabelChange> labels, bool wait_for_m
                               running_ == TrainingState::kTraining;
     ++label_rounds_;  // also before any model: the count must follow from the store
     if (result.update_scheduled) {
+      if (metrics_ != nullptr) pending_rounds_.push_back({labels_revision_, NowMicros()});
       if (wait_for_model) {
         waiters_.push_back({labels_revision_, std::move(done)});
         done = nullptr;

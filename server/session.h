@@ -31,6 +31,7 @@
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "server/label_book.h"
+#include "server/metrics/session_metrics.h"
 #include "server/mutex.h"
 #include "server/row_pool.h"
 #include "server/storage/session_store.h"
@@ -108,8 +109,9 @@ class Session : public std::enable_shared_from_this<Session> {
   // `pool` must outlive every job this session schedules (SessionManager
   // owns both and drains the pool last); `store` (not owned) must outlive
   // the session and hold a stored session `id` (SessionManager creates it).
+  // `metrics` (not owned; null: none) must outlive the session.
   Session(std::string id, SessionOptions options, SessionLimits limits, TrainingPool* pool,
-          SessionStore* store);
+          SessionStore* store, SessionMetrics* metrics = nullptr);
   ~Session();
 
   // Rebuilds a session from its stored record (after a restart): rows,
@@ -122,7 +124,8 @@ class Session : public std::enable_shared_from_this<Session> {
   static absl::StatusOr<std::shared_ptr<Session>> Restore(const SessionRecord& record,
                                                           SessionLimits limits,
                                                           TrainingPool* pool,
-                                                          SessionStore* store);
+                                                          SessionStore* store,
+                                                          SessionMetrics* metrics = nullptr);
 
   // Removes the session from the store and refuses every later write
   // (waits for a write in flight). NOT_FOUND when already deleted; a store
@@ -215,6 +218,11 @@ class Session : public std::enable_shared_from_this<Session> {
     int64_t revision;
     std::function<void(absl::StatusOr<LabelResult>)> done;
   };
+  // A label submission waiting for a model that holds it.
+  struct PendingRound {
+    int64_t revision;       // labels_revision_ once it was stored
+    int64_t stored_micros;  // when it was stored
+  };
   // One unit of the worker's work, taken under mu_ and run outside it.
   struct Job {
     TrainingState kind = TrainingState::kIdle;
@@ -264,6 +272,10 @@ class Session : public std::enable_shared_from_this<Session> {
   absl::StatusOr<bool> CheckIngestNamesLocked(absl::Span<const std::string> names,
                                               int64_t feature_count) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Takes the pending rounds up to `revision` (a model holding them is
+  // published, or their update failed).
+  std::vector<PendingRound> TakePendingRoundsLocked(int64_t revision)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Answers waiters up to `revision` with `result` (outside the lock).
   std::vector<Waiter> TakeWaitersLocked(int64_t revision) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
@@ -274,6 +286,7 @@ class Session : public std::enable_shared_from_this<Session> {
   const aad::ActiveConfig config_;
   const aad::StrategyKind strategy_;
   SessionStore* const store_;
+  SessionMetrics* const metrics_;  // null: no metrics
 
   // Set once by Cancel(); read by training without a lock.
   std::atomic<bool> cancelled_{false};
@@ -314,6 +327,10 @@ class Session : public std::enable_shared_from_this<Session> {
   TrainObserver* pending_train_ ABSL_GUARDED_BY(mu_) = nullptr;
   int pending_epochs_ ABSL_GUARDED_BY(mu_) = -1;
   std::vector<Waiter> waiters_ ABSL_GUARDED_BY(mu_);
+  // Label submissions that scheduled an update and are in no published
+  // model yet: their labels_revision_ and when they were stored, for
+  // aadd_feedback_round_seconds (with metrics only).
+  std::vector<PendingRound> pending_rounds_ ABSL_GUARDED_BY(mu_);
   std::string last_error_ ABSL_GUARDED_BY(mu_);
   std::string cancel_reason_ ABSL_GUARDED_BY(mu_);
 };

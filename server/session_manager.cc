@@ -44,8 +44,15 @@ absl::Status ValidateSessionId(const std::string& id) {
 SessionManager::SessionManager(const SessionManagerOptions& options)
     : options_(options),
       owned_store_(options.store == nullptr ? std::make_unique<MemorySessionStore>() : nullptr),
-      store_(options.store != nullptr ? options.store : owned_store_.get()),
-      pool_(options.training_threads) {}
+      timed_store_(options.metrics == nullptr
+                       ? nullptr
+                       : std::make_unique<TimedSessionStore>(
+                             options.store != nullptr ? options.store : owned_store_.get(),
+                             options.metrics)),
+      store_(timed_store_ != nullptr    ? timed_store_.get()
+             : options.store != nullptr ? options.store
+                                        : owned_store_.get()),
+      pool_(options.training_threads, options.metrics) {}
 
 absl::Status SessionManager::Restore() {
   ASSIGN_OR_RETURN(std::vector<SessionSummary> stored, store_->ListSessions());
@@ -72,12 +79,13 @@ absl::Status SessionManager::Restore() {
 
 absl::Status SessionManager::RestoreOne(const std::string& id) {
   ASSIGN_OR_RETURN(SessionRecord record, store_->LoadSession(id));
-  auto session = Session::Restore(record, options_.limits, &pool_, store_);
+  auto session = Session::Restore(record, options_.limits, &pool_, store_, options_.metrics);
   if (!session.ok()) {
     return absl::Status(session.status().code(), absl::StrCat("cannot restore session ", id, ": ",
                                                               session.status().message()));
   }
   const SessionInfo status = (*session)->Info();
+  if (options_.metrics != nullptr) options_.metrics->SessionAdded(status.rows);
   LogInfo(id, absl::StrCat("restored: ", status.rows, " rows, ", status.labels,
                            " labels, model version ", status.model_version,
                            status.last_training_error.empty() ? "" : "; ",
@@ -123,9 +131,10 @@ absl::StatusOr<std::shared_ptr<Session>> SessionManager::Create(SessionOptions o
   MutexLock lock(&mu_);
   creating_.erase(id);
   RETURN_IF_ERROR(stored);
-  auto session =
-      std::make_shared<Session>(id, std::move(options), options_.limits, &pool_, store_);
+  auto session = std::make_shared<Session>(id, std::move(options), options_.limits, &pool_,
+                                           store_, options_.metrics);
   sessions_[id] = session;
+  if (options_.metrics != nullptr) options_.metrics->SessionAdded(0);
   LogInfo(id, "created");
   return session;
 }
@@ -194,7 +203,7 @@ absl::StatusOr<std::shared_ptr<Session>> SessionManager::Import(absl::string_vie
   absl::Status stored = store_->PutSession(record);
   const absl::Time put = absl::Now();
   absl::StatusOr<std::shared_ptr<Session>> session =
-      stored.ok() ? Session::Restore(record, options_.limits, &pool_, store_)
+      stored.ok() ? Session::Restore(record, options_.limits, &pool_, store_, options_.metrics)
                   : absl::StatusOr<std::shared_ptr<Session>>(stored);
   if (stored.ok() && !session.ok()) {
     const absl::Status undone = store_->DeleteSession(reserved);
@@ -211,6 +220,7 @@ absl::StatusOr<std::shared_ptr<Session>> SessionManager::Import(absl::string_vie
   RETURN_IF_ERROR(session.status());
   const absl::Time end = absl::Now();
   const SessionInfo status = (*session)->Info();
+  if (options_.metrics != nullptr) options_.metrics->SessionAdded(status.rows);
   LogInfo(reserved,
           absl::StrCat("imported from ", source, ": ", status.rows, " rows, ", status.labels,
                        " labels, model version ", status.model_version, " in ",
@@ -245,6 +255,8 @@ absl::Status SessionManager::Delete(const std::string& id) {
   ASSIGN_OR_RETURN(std::shared_ptr<Session> session, Get(id));
   // From the store first: a store error leaves the session whole.
   RETURN_IF_ERROR(session->DeleteFromStore());
+  // Final: a deleted session takes no more rows.
+  if (options_.metrics != nullptr) options_.metrics->SessionRemoved(session->Info().rows);
   {
     MutexLock lock(&mu_);
     auto it = sessions_.find(id);

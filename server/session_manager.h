@@ -15,6 +15,8 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "server/metrics/session_metrics.h"
+#include "server/metrics/timed_session_store.h"
 #include "server/mutex.h"
 #include "server/session.h"
 #include "server/storage/session_store.h"
@@ -31,6 +33,9 @@ struct SessionManagerOptions {
   // Where sessions are stored; not owned, must outlive the manager. Null: an
   // in-memory store owned by the manager (nothing survives the process).
   SessionStore* store = nullptr;
+  // Where sessions, the training pool and the store's writes report (not
+  // owned, must outlive the manager); null: no metrics.
+  SessionMetrics* metrics = nullptr;
 };
 
 // OK for 1-64 characters of [A-Za-z0-9_-]; INVALID_ARGUMENT naming the id
@@ -86,6 +91,8 @@ class SessionManager {
   // Constant after construction.
   const SessionManagerOptions options_;
   std::unique_ptr<SessionStore> owned_store_;  // when options.store is null
+  // The store, timed when metrics are on.
+  std::unique_ptr<TimedSessionStore> timed_store_;
   SessionStore* const store_;
   // Declared before sessions_: destroyed after them, once its jobs drained.
   ThreadTrainingPool pool_;

@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "core/util/status_macros.h"
 #include "server/log.h"
 #include "server/session.h"
@@ -92,7 +94,13 @@ void Session::RunWorker() {
       }
       return;
     }
-    FinishJob(job, RunJob(job));
+    const absl::Time start = absl::Now();
+    auto scores = RunJob(job);
+    if (metrics_ != nullptr) {
+      metrics_->TrainingRun(job.kind == TrainingState::kTraining,
+                            absl::ToDoubleSeconds(absl::Now() - start));
+    }
+    FinishJob(job, scores);
   }
 }
 
@@ -176,6 +184,7 @@ void Session::FinishJob(const Job& job,
   std::vector<Waiter> answered;
   int64_t version = 0;
   LabelResult label_result;
+  std::vector<PendingRound> rounds;  // published with this model
   {
     MutexLock lock(&mu_);
     running_ = TrainingState::kIdle;
@@ -190,11 +199,13 @@ void Session::FinishJob(const Job& job,
       last_error_.clear();
       answered = TakeWaitersLocked(job.revision);
       label_result = {labels_.size(), version, true};
+      rounds = TakePendingRoundsLocked(job.revision);
     } else {
       last_error_ = std::string(scores.status().message());
       if (job.kind == TrainingState::kUpdating) {
         failed_revision_ = job.revision;
         answered = TakeWaitersLocked(job.revision);
+        TakePendingRoundsLocked(job.revision);  // no model holds them: not a round
       }
     }
   }
@@ -206,6 +217,12 @@ void Session::FinishJob(const Job& job,
     LogWarning(id_, absl::StrCat(full ? "training" : "label update", " failed: ",
                                  scores.status().ToString()));
   }
+  if (metrics_ != nullptr) {
+    const int64_t now = NowMicros();
+    for (const PendingRound& round : rounds) {
+      metrics_->FeedbackRound(static_cast<double>(now - round.stored_micros) * 1e-6);
+    }
+  }
   if (job.observer != nullptr) job.observer->OnTrainingDone(scores.status(), version);
   for (Waiter& w : answered) {
     if (scores.ok()) {
@@ -214,6 +231,15 @@ void Session::FinishJob(const Job& job,
       w.done(scores.status());
     }
   }
+}
+
+std::vector<Session::PendingRound> Session::TakePendingRoundsLocked(int64_t revision) {
+  std::vector<PendingRound> taken, rest;
+  for (const PendingRound& r : pending_rounds_) {
+    (r.revision <= revision ? taken : rest).push_back(r);
+  }
+  pending_rounds_ = std::move(rest);
+  return taken;
 }
 
 absl::StatusOr<int64_t> Session::BeginRun(TrainingState kind) {

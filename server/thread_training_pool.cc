@@ -4,7 +4,7 @@
 
 namespace aad {
 
-ThreadTrainingPool::ThreadTrainingPool(int threads) {
+ThreadTrainingPool::ThreadTrainingPool(int threads, SessionMetrics* metrics) : metrics_(metrics) {
   if (threads < 1) threads = 1;
   for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Work(); });
 }
@@ -22,6 +22,8 @@ void ThreadTrainingPool::Schedule(std::function<void()> job) {
   {
     MutexLock lock(&mu_);
     queue_.push_back(std::move(job));
+    // Under mu_: the depths reach the gauge in the order they happened.
+    if (metrics_ != nullptr) metrics_->TrainingQueueDepth(static_cast<int64_t>(queue_.size()));
   }
   ready_.Signal();
 }
@@ -39,6 +41,7 @@ void ThreadTrainingPool::Work() {
       if (queue_.empty()) return;
       job = std::move(queue_.front());
       queue_.pop_front();
+      if (metrics_ != nullptr) metrics_->TrainingQueueDepth(static_cast<int64_t>(queue_.size()));
     }
     job();
   }

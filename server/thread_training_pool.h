@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "server/metrics/session_metrics.h"
 #include "server/mutex.h"
 #include "server/training_pool.h"
 
@@ -17,8 +18,9 @@ namespace aad {
 
 class ThreadTrainingPool final : public TrainingPool {
  public:
-  // Starts `threads` (at least 1) worker threads.
-  explicit ThreadTrainingPool(int threads);
+  // Starts `threads` (at least 1) worker threads. `metrics` (not owned;
+  // null: none) is told the queue's depth whenever it changes.
+  explicit ThreadTrainingPool(int threads, SessionMetrics* metrics = nullptr);
   // Runs every queued job, then joins the threads.
   ~ThreadTrainingPool() override;
   ThreadTrainingPool(const ThreadTrainingPool&) = delete;
@@ -35,6 +37,7 @@ class ThreadTrainingPool final : public TrainingPool {
   std::deque<std::function<void()>> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   // Constant after construction.
+  SessionMetrics* const metrics_;
   std::vector<std::thread> threads_;
 };
 

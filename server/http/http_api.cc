@@ -87,9 +87,19 @@ HttpReply Asset(absl::string_view name, const std::string& path) {
 
 }  // namespace
 
-HttpApi::HttpApi(UnaryCalls* calls) : calls_(calls) {
+HttpApi::HttpApi(UnaryCalls* calls, const Metrics* metrics) : calls_(calls) {
   AddApiRoutes();
   AddPageRoutes();
+  if (metrics != nullptr) AddMetricsRoute(metrics);
+}
+
+void HttpApi::AddMetricsRoute(const Metrics* metrics) {
+  router_.Add("GET", "/metrics", [metrics](const HttpRequest&) {
+    HttpReply reply;
+    reply.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    reply.body = metrics->Scrape();
+    return reply;
+  });
 }
 
 void HttpApi::AddApiRoutes() {

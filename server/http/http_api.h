@@ -14,11 +14,16 @@
 //   POST   /v1/sessions/{id}/labels        SubmitLabelsRequest -> SubmitLabelsResponse
 //   POST   /v1/sessions/{id}:score         ScoreRequest -> ScoreResponse
 //   GET    /, /sessions/{id}, /static/{name}   the page (index.html, session.html, files)
+//   GET    /metrics                        Prometheus text format 0.0.4 (with metrics on)
 #ifndef AADD_SERVER_HTTP_HTTP_API_H_
 #define AADD_SERVER_HTTP_HTTP_API_H_
 
 #include "server/http/http_exchange.h"
+#include <string>
+
+#include "absl/strings/string_view.h"
 #include "server/http/http_router.h"
+#include "server/metrics/metrics.h"
 #include "server/unary_calls.h"
 
 namespace aad {
@@ -26,17 +31,21 @@ namespace aad {
 // Thread-safe: Handle may run on every server thread at once.
 class HttpApi {
  public:
-  // `calls` must outlive this object and every request in flight.
-  explicit HttpApi(UnaryCalls* calls);
+  // `calls` must outlive this object and every request in flight; so must
+  // `metrics`, whose series GET /metrics serves (null: no such route).
+  explicit HttpApi(UnaryCalls* calls, const Metrics* metrics = nullptr);
 
   // The reply to `request` (its id is set on the way). A labels request
   // with waitForModel blocks until the model is published (or training is
   // cancelled, as at shutdown).
   HttpReply Handle(HttpRequest* request) const { return router_.Handle(request); }
+  // The route pattern `path` matches; empty when none does.
+  std::string RouteOf(absl::string_view path) const { return router_.RouteOf(path); }
 
  private:
   void AddApiRoutes();
   void AddPageRoutes();
+  void AddMetricsRoute(const Metrics* metrics);
 
   UnaryCalls* const calls_;
   HttpRouter router_;  // constant after construction

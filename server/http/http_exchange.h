@@ -22,6 +22,9 @@ struct HttpRequest {
   std::multimap<std::string, std::string> query;  // decoded parameters
   absl::string_view body;  // valid while the request is served
   std::string id;  // the path's {id}, set by the router
+  // The pattern of the route the path matched ("/v1/sessions/{id}"), set by
+  // the router; empty when none did.
+  std::string route;
 };
 
 struct HttpReply {

@@ -29,6 +29,9 @@ constexpr size_t kKeepAliveRequests = 1000;
 // (cpp-httplib likewise skips a declared Content-Length it refuses).
 constexpr int64_t kMinDrainBytes = 1 << 20;
 
+// aadd_http_requests_total's path_template for a path no route matches.
+constexpr char kUnmatchedRoute[] = "unmatched";
+
 HttpRequest FromHttplib(const httplib::Request& req, absl::string_view body) {
   HttpRequest request;
   // cpp-httplib serves HEAD with the GET handlers and drops the body.
@@ -90,7 +93,7 @@ std::unique_ptr<httplib::Server> MakeServer(const HttpGatewayOptions& options) {
 }  // namespace
 
 HttpGateway::HttpGateway(UnaryCalls* calls, const HttpGatewayOptions& options)
-    : options_(options), api_(calls), server_(MakeServer(options)) {}
+    : options_(options), api_(calls, options.metrics), server_(MakeServer(options)) {}
 
 absl::StatusOr<std::unique_ptr<HttpGateway>> HttpGateway::Start(
     UnaryCalls* calls, const HttpGatewayOptions& options) {
@@ -127,10 +130,21 @@ absl::StatusOr<std::unique_ptr<HttpGateway>> HttpGateway::Start(
 
   const HttpApi* api = &gateway->api_;
   const int64_t max_body_bytes = options.max_body_bytes;
-  const auto serve = [api](const httplib::Request& req, absl::string_view body,
-                           httplib::Response& res) {
+  Metrics* const metrics = options.metrics;
+  // Each reply counted by the route its path matched: a bounded label,
+  // where the path itself holds session ids.
+  const auto count = [metrics](const std::string& route, int status,
+                               std::chrono::steady_clock::time_point start) {
+    if (metrics == nullptr) return;
+    const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
+    metrics->CountHttpRequest(route.empty() ? kUnmatchedRoute : route, status, elapsed.count());
+  };
+  const auto serve = [api, count](const httplib::Request& req, absl::string_view body,
+                                  httplib::Response& res) {
+    const auto start = std::chrono::steady_clock::now();
     HttpRequest request = FromHttplib(req, body);
     HttpReply reply = api->Handle(&request);
+    count(request.route, reply.status, start);
     if (reply.status >= 500) {
       LogWarning(request.id, absl::StrCat("HTTP ", request.method, " ", request.path, ": ",
                                           reply.status, " ", reply.body));
@@ -144,8 +158,9 @@ absl::StatusOr<std::unique_ptr<HttpGateway>> HttpGateway::Start(
   // (curl -d sends JSON so) into the query parameters, and refuse one over
   // 8 KiB.
   const httplib::Server::HandlerWithContentReader with_body =
-      [serve, max_body_bytes](const httplib::Request& req, httplib::Response& res,
-                              const httplib::ContentReader& read) {
+      [serve, count, api, max_body_bytes](const httplib::Request& req, httplib::Response& res,
+                                          const httplib::ContentReader& read) {
+        const auto start = std::chrono::steady_clock::now();
         std::string body;
         bool over_limit = false;
         int64_t drained = 0;
@@ -167,6 +182,7 @@ absl::StatusOr<std::unique_ptr<HttpGateway>> HttpGateway::Start(
           // ours (a chunked body); else a malformed body (cpp-httplib's 400).
           const int status = over_limit ? 413 : res.status > 0 ? res.status : 400;
           ToHttplib(RefusalReply(status, max_body_bytes), &res);
+          count(api->RouteOf(req.path), status, start);
           return;
         }
         serve(req, body, res);
@@ -185,9 +201,10 @@ absl::StatusOr<std::unique_ptr<HttpGateway>> HttpGateway::Start(
   // What cpp-httplib refuses before any handler (a body over the limit, a
   // malformed request line) gets the same JSON error body as the API's.
   server.set_error_handler(httplib::Server::HandlerWithResponse(
-      [max_body_bytes](const httplib::Request&, httplib::Response& res) {
+      [max_body_bytes, count, api](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;  // a reply of ours
     ToHttplib(RefusalReply(res.status, max_body_bytes), &res);
+    count(api->RouteOf(req.path), res.status, std::chrono::steady_clock::now());
     return httplib::Server::HandlerResponse::Handled;
   }));
   server.set_exception_handler(

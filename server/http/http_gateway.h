@@ -16,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "server/http/http_api.h"
 #include "server/tls/tls_files.h"
+#include "server/metrics/metrics.h"
 #include "server/unary_calls.h"
 
 namespace httplib {
@@ -38,6 +39,9 @@ struct HttpGatewayOptions {
   // HTTPS with this certificate (and client certificates required and
   // verified when it has a client CA); unset: plain HTTP.
   std::optional<TlsFiles> tls;
+  // Counts every request by route and status, and serves GET /metrics (not
+  // owned, must outlive the gateway); null: neither.
+  Metrics* metrics = nullptr;
 };
 
 class HttpGateway {

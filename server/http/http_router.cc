@@ -15,6 +15,7 @@ void HttpRouter::Add(absl::string_view method, absl::string_view pattern, HttpHa
   route.has_id = at != absl::string_view::npos;
   route.prefix = std::string(pattern.substr(0, at));
   if (route.has_id) route.suffix = std::string(pattern.substr(at + 4));
+  route.pattern = std::string(pattern);
   for (Route& r : routes_) {
     if (r.prefix == route.prefix && r.suffix == route.suffix && r.has_id == route.has_id) {
       r.by_method[std::string(method)] = std::move(handler);
@@ -42,6 +43,7 @@ HttpReply HttpRouter::Handle(HttpRequest* request) const {
   for (const Route& route : routes_) {
     std::string id;
     if (!Matches(route, request->path, &id)) continue;
+    request->route = route.pattern;
     const auto handler = route.by_method.find(request->method);
     if (handler == route.by_method.end()) {
       std::vector<std::string> allowed;
@@ -59,6 +61,14 @@ HttpReply HttpRouter::Handle(HttpRequest* request) const {
   }
   return ErrorReply(
       absl::NotFoundError(absl::StrCat("no such path: ", absl::CHexEscape(request->path))));
+}
+
+std::string HttpRouter::RouteOf(absl::string_view path) const {
+  for (const Route& route : routes_) {
+    std::string id;
+    if (Matches(route, path, &id)) return route.pattern;
+  }
+  return "";
 }
 
 }  // namespace aad

@@ -34,10 +34,14 @@ class HttpRouter {
   // matching one has no handler for the method.
   HttpReply Handle(HttpRequest* request) const;
 
+  // The pattern of the route `path` matches; empty when none does.
+  std::string RouteOf(absl::string_view path) const;
+
  private:
   struct Route {
     std::string prefix;  // before {id} (the whole pattern when it has none)
     std::string suffix;  // after {id}
+    std::string pattern;  // as added
     bool has_id = false;
     std::map<std::string, HttpHandler> by_method;
   };

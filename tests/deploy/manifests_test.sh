@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Checks deploy/'s YAML: it parses, and the pieces agree with each other and
-# with the Dockerfile (data directory, port, probes, health check, Services).
+# with the Dockerfile (data directory, port, probes, health check, Services),
+# and the metrics scraping and dashboard with the server (issue 14).
 # Exits 77 (skipped) where python3's yaml module is missing.
 #   manifests_test.sh SOURCE_DIR
 set -euo pipefail
@@ -64,7 +65,9 @@ check(any(s["spec"].get("type", "ClusterIP") == "ClusterIP" and s["spec"].get("c
           for s in services.values()), "no ClusterIP Service")
 for name, s in services.items():
     check(s["spec"]["selector"].items() <= labels.items(), f"Service {name} selects no aadd pod")
-    check(all(p["port"] == port for p in s["spec"]["ports"]), f"Service {name} is not on port {port}")
+    check(any(p["port"] == port for p in s["spec"]["ports"]), f"Service {name} is not on port {port}")
+    check(all(p["port"] in ports for p in s["spec"]["ports"]),
+          f"Service {name} has a port the container does not expose: {s['spec']['ports']}")
 
 # SIGTERM to SIGKILL must leave aadd its drain and its grace (server/main.cc
 # defaults where the arguments do not set them), with a margin.
@@ -110,7 +113,41 @@ check(re.search(r'hash \$http_x_session_id consistent;', nginx), "nginx upstream
 check(re.search(r'grpc_pass grpc://', nginx) and re.search(r'listen \S+ http2;', nginx), "nginx does not proxy gRPC over HTTP/2")
 check(len(re.findall(r'^\s*server \S+:%d' % port, nginx, re.M)) >= 2, "nginx upstream lists fewer than two replicas")
 
+# Metrics (issue 14): the scrape configs point at aadd's HTTP port and
+# /metrics, and the dashboard parses and uses only metrics the server exports.
+http_port = int(re.search(r'ABSL_FLAG\(int, http_port, (\d+)', open(f"{src}/server/main.cc").read()).group(1))
+check(http_port in ports, f"container does not expose the HTTP port {http_port}: {ports}")
+flags = dict(a[2:].split("=", 1) for a in c.get("args", []) if a.startswith("--") and "=" in a)
+check(int(flags.get("http_port", http_port)) == http_port, f"container's --http_port is not {http_port}")
+for what, meta in [("pod template", spec["template"]["metadata"]),
+                   ("Service aadd-headless", services.get("aadd-headless", {}).get("metadata", {}))]:
+    notes = meta.get("annotations") or {}
+    check(notes.get("prometheus.io/scrape") == "true", f"{what}: no prometheus.io/scrape: \"true\"")
+    check(notes.get("prometheus.io/port") == str(http_port), f"{what}: prometheus.io/port is not {http_port}")
+    check(notes.get("prometheus.io/path") == "/metrics", f"{what}: prometheus.io/path is not /metrics")
+prom = yaml.safe_load(open(f"{src}/deploy/prometheus/prometheus.yml"))
+jobs = [j for j in prom["scrape_configs"]
+        if any(f"aadd:{http_port}" in t for sc in j.get("static_configs", []) for t in sc["targets"])]
+check(len(jobs) == 1 and jobs[0].get("metrics_path", "/metrics") == "/metrics",
+      f"prometheus.yml has no job scraping aadd:{http_port}/metrics")
+check("prometheus" in compose["services"], "compose runs no prometheus service")
+prom_mounts = " ".join(compose["services"].get("prometheus", {}).get("volumes", []))
+check("prometheus/prometheus.yml:/etc/prometheus/prometheus.yml" in prom_mounts,
+      "compose's prometheus does not mount deploy/prometheus/prometheus.yml")
+import json
+dashboard = json.load(open(f"{src}/deploy/grafana/aadd-dashboard.json"))
+exported = set(re.findall(r'\.Name\("([a-z_]+)"\)', open(f"{src}/server/metrics/metrics.cc").read()))
+check(exported, "no metric names found in server/metrics/metrics.cc")
+used = set()
+for panel in dashboard["panels"]:
+    for target in panel.get("targets", []):
+        used |= set(re.findall(r'\b((?:grpc_server|aadd)_[a-z_]+)', target["expr"]))
+check(used, "the dashboard queries no aadd metric")
+for name in sorted(used):
+    base = re.sub(r'_(bucket|count|sum)$', '', name)
+    check(name in exported or base in exported, f"the dashboard uses {name}, which aadd does not export")
+
 for f in failures: print("FAIL:", f, file=sys.stderr)
 if failures: sys.exit(1)
-print("manifests_test: compose, Kubernetes and nginx agree with the Dockerfile")
+print("manifests_test: compose, Kubernetes, nginx, Prometheus and the dashboard agree with the Dockerfile and the server")
 PY

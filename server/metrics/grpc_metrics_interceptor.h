@@ -1,0 +1,42 @@
+// The gRPC metrics of every call, counted in one place: a server
+// interceptor, so that each handler, and each call refused before a
+// handler's own code runs (a refusal inside a handler ends with a status
+// like any other), counts the same way. A call counts as started when gRPC
+// creates its interceptors and as handled at its end (POST_RECV_CLOSE),
+// with the status its handler sent, or Canceled when gRPC had ended the call
+// before (ServerContext::IsCancelled), since the client then never got that
+// status; its handling time runs until the status went out. The count lands
+// just after the client has its reply, not before.
+//
+// What gRPC core refuses before a call reaches the service never gets
+// here: a unary request over --max_message_bytes is read with the call's
+// start, fails there, and is answered RESOURCE_EXHAUSTED by gRPC alone
+// (tests/metrics/metrics_test.cc checks that it stays uncounted). A stream
+// message over the limit comes later, on a call counted already: gRPC
+// answers RESOURCE_EXHAUSTED, the handler sees the stream end (and answers
+// OK or INVALID_ARGUMENT, by a race), and the call counts as Canceled.
+#ifndef AADD_SERVER_METRICS_GRPC_METRICS_INTERCEPTOR_H_
+#define AADD_SERVER_METRICS_GRPC_METRICS_INTERCEPTOR_H_
+
+#include <grpcpp/support/server_interceptor.h>
+
+#include "server/metrics/metrics.h"
+
+namespace aad {
+
+class GrpcMetricsInterceptorFactory final
+    : public grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  // `metrics` must outlive the server; its methods are registered before.
+  explicit GrpcMetricsInterceptorFactory(Metrics* metrics) : metrics_(metrics) {}
+
+  grpc::experimental::Interceptor* CreateServerInterceptor(
+      grpc::experimental::ServerRpcInfo* info) override;
+
+ private:
+  Metrics* const metrics_;
+};
+
+}  // namespace aad
+
+#endif  // AADD_SERVER_METRICS_GRPC_METRICS_INTERCEPTOR_H_
