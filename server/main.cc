@@ -56,6 +56,19 @@ ABSL_FLAG(int, shutdown_grace_seconds, 10,
           "on SIGTERM/SIGINT, after the drain, how long calls in flight get to finish before "
           "they are cut");
 
+// Tokens and tenants (issue 14).
+ABSL_FLAG(std::string, auth_tokens, "",
+          "bearer-token file: lines 'TOKEN TENANT' (blank lines and # comments allowed; tokens "
+          "of 16+ printable characters, tenants 1-64 of [A-Za-z0-9_-]); it must not be "
+          "world-readable. Every aad.v1 call (gRPC and /v1 HTTP) then needs "
+          "'authorization: Bearer TOKEN' and sees only its tenant's sessions; health checks, "
+          "reflection, /healthz and the page stay open. SIGHUP reloads it. Empty: no tokens");
+ABSL_FLAG(int64_t, max_sessions_per_tenant, 0,
+          "most sessions one tenant may hold; beyond it RESOURCE_EXHAUSTED. 0: no limit");
+ABSL_FLAG(int64_t, max_rows_per_tenant, 0,
+          "most rows all sessions of one tenant may hold together; beyond it "
+          "RESOURCE_EXHAUSTED. 0: no limit");
+
 namespace {
 
 // protobuf's own log lines as aadd's (one line, timestamped): it logs one
@@ -82,6 +95,21 @@ int WaitForSignal(const sigset_t* signals, std::chrono::seconds timeout) {
     const int got = sigtimedwait(signals, nullptr, &wait);
     if (got > 0) return got;
     if (errno != EINTR) return 0;  // EAGAIN: the time is up
+  }
+}
+
+// Waits for SIGTERM or SIGINT (its number), reloading the token file on
+// each SIGHUP meanwhile: calls in flight go on through a reload.
+int WaitForShutdownSignal(const sigset_t* waited, aad::AaddServer* server) {
+  for (;;) {
+    int signal = 0;
+    sigwait(waited, &signal);
+    if (signal != SIGHUP) return signal;
+    // ReloadTokens logs its outcome; without a token file there is none.
+    absl::Status reloaded = server->ReloadTokens();
+    if (absl::IsFailedPrecondition(reloaded)) {
+      aad::LogWarning("", absl::StrCat("SIGHUP: ", reloaded.message()));
+    }
   }
 }
 
@@ -131,6 +159,11 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // SIGHUP reloads --auth_tokens: blocked too, taken only while serving
+  // (during the drain it waits, ignored).
+  sigset_t waited = signals;
+  sigaddset(&waited, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &waited, nullptr);
 
   aad::ServerOptions options;
   options.address = absl::StrCat("0.0.0.0:", absl::GetFlag(FLAGS_port));
@@ -144,13 +177,15 @@ int main(int argc, char** argv) {
   options.sessions.limits.max_features = absl::GetFlag(FLAGS_max_features);
   options.sessions.max_import_bytes = absl::GetFlag(FLAGS_max_import_bytes);
   options.sessions.store = store.get();
+  options.auth_tokens_file = absl::GetFlag(FLAGS_auth_tokens);
+  options.sessions.max_sessions_per_tenant = absl::GetFlag(FLAGS_max_sessions_per_tenant);
+  options.sessions.max_rows_per_tenant = absl::GetFlag(FLAGS_max_rows_per_tenant);
   auto server = aad::AaddServer::Start(options);
   if (!server.ok()) {
     std::fprintf(stderr, "aadd: %s\n", std::string(server.status().message()).c_str());
     return 1;
   }
-  int signal = 0;
-  sigwait(&signals, &signal);
+  const int signal = WaitForShutdownSignal(&waited, server->get());
   (*server)->StartDraining();
   // Logged once draining: a test may wait for this line.
   aad::LogInfo("", absl::StrCat("signal ", signal, ": draining for ", drain_seconds,

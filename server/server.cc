@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "server/auth/plaintext_warning.h"
 #include "server/log.h"
 
 namespace aad {
@@ -33,7 +34,17 @@ absl::StatusOr<std::unique_ptr<AaddServer>> AaddServer::Start(const ServerOption
   s->sessions_ = std::make_unique<SessionManager>(options.sessions);
   // Every stored session is back before the first call is served.
   if (absl::Status restored = s->sessions_->Restore(); !restored.ok()) return restored;
-  s->service_ = std::make_unique<AadService>(s->sessions_.get());
+  if (!options.auth_tokens_file.empty()) {
+    absl::StatusOr<std::unique_ptr<Authenticator>> auth =
+        Authenticator::Load(options.auth_tokens_file);
+    if (!auth.ok()) return auth.status();
+    s->auth_ = *std::move(auth);
+    LogInfo("", absl::StrCat("auth tokens loaded: ", s->auth_->Describe()));
+    // TLS comes with another change (issue 14, TLS): until then every
+    // listener is plaintext.
+    WarnIfTokensInPlaintext(/*tls=*/false);
+  }
+  s->service_ = std::make_unique<AadService>(s->sessions_.get(), s->auth_.get());
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.address, grpc::InsecureServerCredentials(), &s->port_);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
@@ -49,6 +60,7 @@ absl::StatusOr<std::unique_ptr<AaddServer>> AaddServer::Start(const ServerOption
     http.port = options.http_port == -1 ? 0 : options.http_port;  // others < 0: refused
     http.max_body_bytes = options.http_max_body_bytes;
     http.threads = options.http_threads;
+    http.auth = s->auth_.get();
     auto gateway = HttpGateway::Start(s->service_->calls(), http);
     // ~AaddServer, as `s` goes, shuts the gRPC server down.
     if (!gateway.ok()) return gateway.status();
@@ -107,5 +119,18 @@ void AaddServer::Shutdown(std::chrono::system_clock::time_point deadline) {
 }
 
 void AaddServer::Wait() { server_->Wait(); }
+
+absl::Status AaddServer::ReloadTokens() {
+  if (auth_ == nullptr) {
+    return absl::FailedPreconditionError("no token file to reload: aadd runs without --auth_tokens");
+  }
+  if (absl::Status reloaded = auth_->Reload(); !reloaded.ok()) {
+    LogError("", absl::StrCat("auth tokens not reloaded, the previous ones stay: ",
+                              reloaded.message()));
+    return reloaded;
+  }
+  LogInfo("", absl::StrCat("auth tokens reloaded: ", auth_->Describe()));
+  return absl::OkStatus();
+}
 
 }  // namespace aad

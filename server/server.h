@@ -12,6 +12,7 @@
 #include <grpcpp/server.h>
 
 #include "absl/status/statusor.h"
+#include "server/auth/authenticator.h"
 #include "server/http/http_gateway.h"
 #include "server/service.h"
 #include "server/session_manager.h"
@@ -31,6 +32,10 @@ struct ServerOptions {
   // HTTP server threads (HttpGatewayOptions::threads).
   int http_threads = 16;
   SessionManagerOptions sessions;
+  // Bearer tokens and tenants (issue 14): the --auth_tokens file, read at
+  // start (an error in it stops the start, naming the file) and again on
+  // ReloadTokens. Empty: no tokens, every call the anonymous tenant's.
+  std::string auth_tokens_file;
 };
 
 class AaddServer {
@@ -71,12 +76,19 @@ class AaddServer {
   // Blocks until the server has shut down.
   void Wait();
 
+  // Reads the token file again (aadd: on SIGHUP); calls in flight go on,
+  // new ones check the new table. Logs "auth tokens reloaded: N tokens for
+  // M tenants from PATH" on success; an error (naming the file) keeps the
+  // old table. FAILED_PRECONDITION without --auth_tokens. Thread-safe.
+  absl::Status ReloadTokens();
+
  private:
   AaddServer() = default;
 
   // Declaration order matters: the servers (which call into the service)
   // are destroyed first, the sessions last.
   std::unique_ptr<SessionManager> sessions_;
+  std::unique_ptr<Authenticator> auth_;  // null without auth_tokens_file
   std::unique_ptr<AadService> service_;
   std::unique_ptr<HttpGateway> http_;  // null without --http_port
   std::unique_ptr<grpc::Server> server_;

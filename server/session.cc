@@ -32,8 +32,9 @@ std::string StoreBatchId(const std::string& batch_id, int64_t first_row_id) {
 int64_t Session::NowMicros() { return absl::ToUnixMicros(absl::Now()); }
 
 Session::Session(std::string id, SessionOptions options, SessionLimits limits, TrainingPool* pool,
-                 SessionStore* store)
+                 SessionStore* store, std::string tenant)
     : id_(std::move(id)),
+      tenant_(std::move(tenant)),
       limits_(limits),
       pool_(pool),
       config_(options.config),
@@ -50,7 +51,8 @@ absl::StatusOr<std::shared_ptr<Session>> Session::Restore(const SessionRecord& r
                                                           SessionStore* store) {
   SessionOptions options = record.options;
   if (!record.batches.empty()) options.feature_count = record.batches.front().feature_count;
-  auto session = std::make_shared<Session>(record.id, std::move(options), limits, pool, store);
+  auto session = std::make_shared<Session>(record.id, std::move(options), limits, pool, store,
+                                           record.tenant);
   Session& s = *session;
   MutexLock train_lock(&s.train_mu_);
   MutexLock write_lock(&s.write_mu_);

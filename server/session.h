@@ -108,8 +108,10 @@ class Session : public std::enable_shared_from_this<Session> {
   // `pool` must outlive every job this session schedules (SessionManager
   // owns both and drains the pool last); `store` (not owned) must outlive
   // the session and hold a stored session `id` (SessionManager creates it).
+  // `tenant` owns the session ("": the anonymous tenant, without
+  // --auth_tokens).
   Session(std::string id, SessionOptions options, SessionLimits limits, TrainingPool* pool,
-          SessionStore* store);
+          SessionStore* store, std::string tenant = "");
   ~Session();
 
   // Rebuilds a session from its stored record (after a restart): rows,
@@ -130,6 +132,8 @@ class Session : public std::enable_shared_from_this<Session> {
   absl::Status DeleteFromStore();
 
   const std::string& id() const { return id_; }
+  // The tenant that created (or imported) the session; only it may see it.
+  const std::string& tenant() const { return tenant_; }
   // The names of the rows' columns (may be empty): given at creation or by
   // the first ingest that sent them. A copy: an ingest may set them while
   // the caller holds it.
@@ -269,6 +273,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // Constant after construction.
   const std::string id_;
+  const std::string tenant_;
   const SessionLimits limits_;
   TrainingPool* const pool_;
   const aad::ActiveConfig config_;

@@ -14,9 +14,15 @@
 //   POST   /v1/sessions/{id}/labels        SubmitLabelsRequest -> SubmitLabelsResponse
 //   POST   /v1/sessions/{id}:score         ScoreRequest -> ScoreResponse
 //   GET    /, /sessions/{id}, /static/{name}   the page (index.html, session.html, files)
+//
+// With --auth_tokens every /v1 route takes "Authorization: Bearer TOKEN"
+// (401 with WWW-Authenticate: Bearer otherwise) and serves the token's
+// tenant its own sessions only, as the gRPC service does; /healthz and the
+// page stay open (the page asks the expert for a token).
 #ifndef AADD_SERVER_HTTP_HTTP_API_H_
 #define AADD_SERVER_HTTP_HTTP_API_H_
 
+#include "server/auth/authenticator.h"
 #include "server/http/http_exchange.h"
 #include "server/http/http_router.h"
 #include "server/unary_calls.h"
@@ -26,8 +32,9 @@ namespace aad {
 // Thread-safe: Handle may run on every server thread at once.
 class HttpApi {
  public:
-  // `calls` must outlive this object and every request in flight.
-  explicit HttpApi(UnaryCalls* calls);
+  // `calls` must outlive this object and every request in flight; so must
+  // `auth` (not owned; null: no tokens, the anonymous tenant).
+  explicit HttpApi(UnaryCalls* calls, const Authenticator* auth = nullptr);
 
   // The reply to `request` (its id is set on the way). A labels request
   // with waitForModel blocks until the model is published (or training is
@@ -39,6 +46,7 @@ class HttpApi {
   void AddPageRoutes();
 
   UnaryCalls* const calls_;
+  const Authenticator* const auth_;
   HttpRouter router_;  // constant after construction
 };
 

@@ -5,6 +5,7 @@
 #define AADD_SERVER_HTTP_HTTP_EXCHANGE_H_
 
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -22,6 +23,8 @@ struct HttpRequest {
   std::multimap<std::string, std::string> query;  // decoded parameters
   absl::string_view body;  // valid while the request is served
   std::string id;  // the path's {id}, set by the router
+  // The Authorization header; nullopt when the request has none.
+  std::optional<std::string> authorization;
 };
 
 struct HttpReply {

@@ -36,6 +36,7 @@ HttpRequest FromHttplib(const httplib::Request& req, absl::string_view body) {
   request.path = req.path;  // cpp-httplib has percent-decoded it
   request.query = req.params;  // the URL's: bodies are read apart
   request.body = body;
+  if (req.has_header("Authorization")) request.authorization = req.get_header_value("Authorization");
   return request;
 }
 
@@ -75,7 +76,7 @@ HttpReply RefusalReply(int status, int64_t max_body_bytes) {
 }  // namespace
 
 HttpGateway::HttpGateway(UnaryCalls* calls, const HttpGatewayOptions& options)
-    : options_(options), api_(calls), server_(std::make_unique<httplib::Server>()) {}
+    : options_(options), api_(calls, options.auth), server_(std::make_unique<httplib::Server>()) {}
 
 absl::StatusOr<std::unique_ptr<HttpGateway>> HttpGateway::Start(
     UnaryCalls* calls, const HttpGatewayOptions& options) {

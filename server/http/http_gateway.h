@@ -33,6 +33,9 @@ struct HttpGatewayOptions {
   // holds one while it is idle (up to 2 s), and a labels call that waits for
   // the model holds one until the model is published.
   int threads = 16;
+  // Checks every /v1 request's bearer token (not owned; must outlive the
+  // gateway). Null: no tokens.
+  const Authenticator* auth = nullptr;
 };
 
 class HttpGateway {
