@@ -33,6 +33,7 @@
 #include "server/label_book.h"
 #include "server/mutex.h"
 #include "server/row_pool.h"
+#include "server/tenant_rows.h"
 #include "server/storage/session_store.h"
 #include "core/active/active_config.h"
 #include "core/active/active_learner.h"
@@ -109,9 +110,11 @@ class Session : public std::enable_shared_from_this<Session> {
   // owns both and drains the pool last); `store` (not owned) must outlive
   // the session and hold a stored session `id` (SessionManager creates it).
   // `tenant` owns the session ("": the anonymous tenant, without
-  // --auth_tokens).
+  // --auth_tokens). `tenant_rows` (not owned, may be null) counts the
+  // tenant's rows against its limit: Append reserves there; the owner
+  // releases a deleted session's rows.
   Session(std::string id, SessionOptions options, SessionLimits limits, TrainingPool* pool,
-          SessionStore* store, std::string tenant = "");
+          SessionStore* store, std::string tenant = "", TenantRows* tenant_rows = nullptr);
   ~Session();
 
   // Rebuilds a session from its stored record (after a restart): rows,
@@ -124,7 +127,8 @@ class Session : public std::enable_shared_from_this<Session> {
   static absl::StatusOr<std::shared_ptr<Session>> Restore(const SessionRecord& record,
                                                           SessionLimits limits,
                                                           TrainingPool* pool,
-                                                          SessionStore* store);
+                                                          SessionStore* store,
+                                                          TenantRows* tenant_rows = nullptr);
 
   // Removes the session from the store and refuses every later write
   // (waits for a write in flight). NOT_FOUND when already deleted; a store
@@ -144,7 +148,8 @@ class Session : public std::enable_shared_from_this<Session> {
   // Appends a batch of rows (validated here, then stored). A batch id stored
   // before is not stored again: the result repeats its first ids
   // (duplicate = true); ALREADY_EXISTS if the retry has a different row
-  // count. Batch ids starting with kReservedBatchIdPrefix are refused
+  // count; RESOURCE_EXHAUSTED past the tenant's rows (TenantRows). Batch ids
+  // starting with kReservedBatchIdPrefix are refused
   // (INVALID_ARGUMENT): the store names batches sent without an id so.
   // `feature_names` (the first message of an Ingest stream; may be empty)
   // must pass ValidateFeatureNames for the batch's width: a session without
@@ -274,6 +279,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // Constant after construction.
   const std::string id_;
   const std::string tenant_;
+  TenantRows* const tenant_rows_;
   const SessionLimits limits_;
   TrainingPool* const pool_;
   const aad::ActiveConfig config_;

@@ -45,7 +45,8 @@ SessionManager::SessionManager(const SessionManagerOptions& options)
     : options_(options),
       owned_store_(options.store == nullptr ? std::make_unique<MemorySessionStore>() : nullptr),
       store_(options.store != nullptr ? options.store : owned_store_.get()),
-      pool_(options.training_threads) {}
+      pool_(options.training_threads),
+      tenant_rows_(options.max_rows_per_tenant) {}
 
 absl::Status SessionManager::Restore() {
   ASSIGN_OR_RETURN(std::vector<SessionSummary> stored, store_->ListSessions());
@@ -72,7 +73,7 @@ absl::Status SessionManager::Restore() {
 
 absl::Status SessionManager::RestoreOne(const std::string& id) {
   ASSIGN_OR_RETURN(SessionRecord record, store_->LoadSession(id));
-  auto session = Session::Restore(record, options_.limits, &pool_, store_);
+  auto session = Session::Restore(record, options_.limits, &pool_, store_, &tenant_rows_);
   if (!session.ok()) {
     return absl::Status(session.status().code(), absl::StrCat("cannot restore session ", id, ": ",
                                                               session.status().message()));
@@ -82,6 +83,8 @@ absl::Status SessionManager::RestoreOne(const std::string& id) {
                            " labels, model version ", status.model_version,
                            status.last_training_error.empty() ? "" : "; ",
                            status.last_training_error));
+  // Held already: a restart never refuses what the store has.
+  tenant_rows_.Add(record.tenant, record.row_count());
   MutexLock lock(&mu_);
   sessions_[id] = *std::move(session);
   return absl::OkStatus();
@@ -125,7 +128,7 @@ absl::StatusOr<std::shared_ptr<Session>> SessionManager::Create(SessionOptions o
   creating_.erase(id);
   RETURN_IF_ERROR(stored);
   auto session = std::make_shared<Session>(id, std::move(options), options_.limits, &pool_,
-                                           store_, tenant);
+                                           store_, tenant, &tenant_rows_);
   sessions_[id] = session;
   LogInfo(id, tenant.empty() ? std::string("created") : absl::StrCat("created for tenant ", tenant));
   return session;
@@ -217,13 +220,20 @@ absl::StatusOr<std::shared_ptr<Session>> SessionManager::Import(absl::string_vie
         options_.limits.max_rows_per_session, " (--max_rows_per_session)"));
   }
   ASSIGN_OR_RETURN(const std::string reserved, Reserve(record.id, tenant));
+  // The importer's rows count before anything is stored.
+  if (absl::Status rows = tenant_rows_.Reserve(tenant, record.row_count()); !rows.ok()) {
+    MutexLock lock(&mu_);
+    creating_.erase(reserved);
+    return rows;
+  }
   // Stored before it exists in memory, as Create does; a session that
   // cannot be rebuilt is taken out of the store again.
   absl::Status stored = store_->PutSession(record);
   const absl::Time put = absl::Now();
   absl::StatusOr<std::shared_ptr<Session>> session =
-      stored.ok() ? Session::Restore(record, options_.limits, &pool_, store_)
+      stored.ok() ? Session::Restore(record, options_.limits, &pool_, store_, &tenant_rows_)
                   : absl::StatusOr<std::shared_ptr<Session>>(stored);
+  if (!session.ok()) tenant_rows_.Release(tenant, record.row_count());
   if (stored.ok() && !session.ok()) {
     const absl::Status undone = store_->DeleteSession(reserved);
     if (!undone.ok()) {
@@ -277,6 +287,8 @@ absl::Status SessionManager::Delete(const std::string& id, const std::string& te
   ASSIGN_OR_RETURN(std::shared_ptr<Session> session, Get(id, tenant));
   // From the store first: a store error leaves the session whole.
   RETURN_IF_ERROR(session->DeleteFromStore());
+  // No append can follow DeleteFromStore: the count is final.
+  tenant_rows_.Release(session->tenant(), session->Info().rows);
   {
     MutexLock lock(&mu_);
     auto it = sessions_.find(id);

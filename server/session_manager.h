@@ -18,6 +18,7 @@
 #include "server/mutex.h"
 #include "server/session.h"
 #include "server/storage/session_store.h"
+#include "server/tenant_rows.h"
 #include "server/thread_training_pool.h"
 
 namespace aad {
@@ -111,6 +112,8 @@ class SessionManager {
   SessionStore* const store_;
   // Declared before sessions_: destroyed after them, once its jobs drained.
   ThreadTrainingPool pool_;
+  // Every session's rows by tenant (max_rows_per_tenant); outlives them.
+  TenantRows tenant_rows_;
 
   mutable Mutex mu_;
   std::map<std::string, std::shared_ptr<Session>> sessions_ ABSL_GUARDED_BY(mu_);
