@@ -39,6 +39,10 @@ struct ClientOptions {
   int64_t ingest_batch_rows = 4096;
   // Largest reply accepted (candidates carry rows).
   int max_receive_message_bytes = 256 << 20;
+  // Bearer token for a server with --auth_tokens, sent on every call as
+  // "authorization: Bearer TOKEN" metadata (gRPC drops call credentials on
+  // an insecure channel). Empty: none.
+  std::string token;
 };
 
 // grpc::Status -> absl::Status, same code and message. Pure.
