@@ -36,3 +36,8 @@ ABSL_FLAG(int, runs, 1, "simulate: independent runs (different seeds)");
 ABSL_FLAG(int64_t, batch_rows, 4096, "ingest: rows per Ingest message");
 ABSL_FLAG(bool, wait, false, "label: wait until the model includes the labels");
 ABSL_FLAG(int, timeout_s, 600, "deadline of each call in seconds (train: none)");
+
+// Tokens and tenants (issue 14).
+ABSL_FLAG(std::string, token, "",
+          "bearer token for a server with --auth_tokens, sent as 'authorization: Bearer'; "
+          "default: the AADD_TOKEN environment variable (which, unlike a flag, ps does not show)");

@@ -31,5 +31,6 @@ ABSL_DECLARE_FLAG(int, runs);
 ABSL_DECLARE_FLAG(int64_t, batch_rows);
 ABSL_DECLARE_FLAG(bool, wait);
 ABSL_DECLARE_FLAG(int, timeout_s);
+ABSL_DECLARE_FLAG(std::string, token);
 
 #endif  // AADD_CLIENT_AADCTL_FLAGS_H_

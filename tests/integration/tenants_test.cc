@@ -16,6 +16,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "client/aad_client.h"
+#include "tests/integration/aadctl_runner.h"
 #include "tests/integration/aadd_process.h"
 #include "tests/integration/server_fixture.h"
 #include "tests/testing/temp_dir.h"
@@ -218,6 +219,31 @@ TEST_F(TenantsTest, AnImportBelongsToTheImporter) {
   ASSERT_TRUE(listed.ok());
   ASSERT_EQ(listed->size(), 1u);
   EXPECT_EQ((*listed)[0].session_id(), "copy");
+}
+
+TEST_F(TenantsTest, AadctlTakesItsTokenFromTheFlagOrAaddToken) {
+  ASSERT_TRUE(ClientWith(kTokenA)->CreateSession(Small("of-acme")).ok());
+  ASSERT_TRUE(ClientWith(kTokenB)->CreateSession(Small("of-globex")).ok());
+  const int port = server_->port();
+  CommandResult none = Aadctl(port, {"sessions"});
+  EXPECT_EQ(none.exit_code, 1) << none.output;
+  EXPECT_NE(none.output.find("no bearer token"), std::string::npos) << none.output;
+
+  CommandResult by_flag = Aadctl(port, {absl::StrCat("--token=", kTokenA), "sessions"});
+  EXPECT_EQ(by_flag.exit_code, 0) << by_flag.output;
+  EXPECT_NE(by_flag.output.find("of-acme"), std::string::npos) << by_flag.output;
+  EXPECT_EQ(by_flag.output.find("of-globex"), std::string::npos) << by_flag.output;
+
+  // popen's shell and aadctl inherit the environment.
+  ASSERT_EQ(setenv("AADD_TOKEN", kTokenB, 1), 0);
+  CommandResult by_env = Aadctl(port, {"sessions"});
+  CommandResult flag_first = Aadctl(port, {absl::StrCat("--token=", kTokenA), "sessions"});
+  unsetenv("AADD_TOKEN");
+  EXPECT_EQ(by_env.exit_code, 0) << by_env.output;
+  EXPECT_NE(by_env.output.find("of-globex"), std::string::npos) << by_env.output;
+  EXPECT_EQ(by_env.output.find("of-acme"), std::string::npos) << by_env.output;
+  EXPECT_NE(flag_first.output.find("of-acme"), std::string::npos) << flag_first.output;
+  EXPECT_EQ(flag_first.output.find("of-globex"), std::string::npos) << flag_first.output;
 }
 
 class TenantLimitsTest : public TenantsTest {
