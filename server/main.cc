@@ -99,17 +99,19 @@ int WaitForSignal(const sigset_t* signals, std::chrono::seconds timeout) {
 }
 
 // Waits for SIGTERM or SIGINT (its number), reloading the token file on
-// each SIGHUP meanwhile: calls in flight go on through a reload.
-int WaitForShutdownSignal(const sigset_t* waited, aad::AaddServer* server) {
+// each SIGHUP meanwhile (`tokens`: there is one): calls in flight go on
+// through a reload.
+int WaitForShutdownSignal(const sigset_t* waited, bool tokens, aad::AaddServer* server) {
   for (;;) {
     int signal = 0;
     sigwait(waited, &signal);
     if (signal != SIGHUP) return signal;
-    // ReloadTokens logs its outcome; without a token file there is none.
-    absl::Status reloaded = server->ReloadTokens();
-    if (absl::IsFailedPrecondition(reloaded)) {
-      aad::LogWarning("", absl::StrCat("SIGHUP: ", reloaded.message()));
+    if (!tokens) {
+      aad::LogWarning("", "SIGHUP ignored: there is no token file to reload (--auth_tokens)");
+      continue;
     }
+    // Logs its outcome, success or error; the old table stays on an error.
+    (void)server->ReloadTokens();
   }
 }
 
@@ -185,7 +187,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "aadd: %s\n", std::string(server.status().message()).c_str());
     return 1;
   }
-  const int signal = WaitForShutdownSignal(&waited, server->get());
+  const int signal =
+      WaitForShutdownSignal(&waited, !options.auth_tokens_file.empty(), server->get());
   (*server)->StartDraining();
   // Logged once draining: a test may wait for this line.
   aad::LogInfo("", absl::StrCat("signal ", signal, ": draining for ", drain_seconds,
