@@ -11,6 +11,10 @@ packages=(
   libeigen3-dev libabsl-dev libsqlite3-dev zlib1g-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
+# libcrypto (SHA-256, constant-time compare) for the bearer tokens of
+# --auth_tokens (server/auth); gRPC's headers pull it in, but aadd links it
+# itself.
+packages+=(libssl-dev)
 # Extra packages for optional parts, selected by flags:
 #   --bench   PyTorch and OpenBLAS for bench/vs_pytorch.sh, scikit-learn for
 #             bench/vs_sklearn_forest.sh
