@@ -329,12 +329,31 @@ TEST_F(TenantsProcessTest, SighupReloadsTheTokens) {
   ASSERT_TRUE(a->CreateSession(Small("kept")).ok());
   EXPECT_EQ(b->ListSessions().status().code(), absl::StatusCode::kUnauthenticated);
 
+  // An Ingest stream opened with A2's token, open across the reload that
+  // revokes it: a call is checked when it starts, and none is dropped.
+  grpc::ClientContext context;
+  context.AddMetadata("authorization", absl::StrCat("Bearer ", kTokenA2));
+  aad::v1::IngestResponse ingested;
+  auto stream = a2->stub()->Ingest(&context, &ingested);
+  aad::v1::IngestRequest batch;
+  batch.set_session_id("kept");
+  batch.set_feature_count(3);
+  for (float v : Rows(2, 3)) batch.add_values(v);
+  batch.set_batch_id("before-reload");
+  ASSERT_TRUE(stream->Write(batch));
+
   // A2 revoked, B added.
   Tokens(absl::StrCat(kTokenA, " acme\n", kTokenB, " globex\n"));
   aadd.Signal(SIGHUP);
   ASSERT_TRUE(aadd.WaitForLog("auth tokens reloaded: 2 tokens for 2 tenants",
                               std::chrono::seconds(30)))
       << aadd.log();
+  batch.set_batch_id("after-reload");
+  ASSERT_TRUE(stream->Write(batch));
+  ASSERT_TRUE(stream->WritesDone());
+  const grpc::Status finished = stream->Finish();
+  ASSERT_TRUE(finished.ok()) << finished.error_message();
+  EXPECT_EQ(ingested.total_rows(), 4);
   EXPECT_TRUE(a->GetSession("kept").ok());
   EXPECT_EQ(a2->GetSession("kept").status().code(), absl::StatusCode::kUnauthenticated);
   auto listed = b->ListSessions();
