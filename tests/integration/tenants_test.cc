@@ -341,6 +341,11 @@ TEST_F(TenantsProcessTest, SighupReloadsTheTokens) {
   for (float v : Rows(2, 3)) batch.add_values(v);
   batch.set_batch_id("before-reload");
   ASSERT_TRUE(stream->Write(batch));
+  // Stored means the server has started (and authenticated) the call.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (a->GetSession("kept")->rows() < 2) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "the first batch was never stored";
+  }
 
   // A2 revoked, B added.
   Tokens(absl::StrCat(kTokenA, " acme\n", kTokenB, " globex\n"));
