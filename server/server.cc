@@ -31,9 +31,7 @@ absl::StatusOr<std::unique_ptr<AaddServer>> AaddServer::Start(const ServerOption
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   std::unique_ptr<AaddServer> s(new AaddServer());
-  s->sessions_ = std::make_unique<SessionManager>(options.sessions);
-  // Every stored session is back before the first call is served.
-  if (absl::Status restored = s->sessions_->Restore(); !restored.ok()) return restored;
+  // Before the restore, which may take long: a bad token file fails at once.
   if (!options.auth_tokens_file.empty()) {
     absl::StatusOr<std::unique_ptr<Authenticator>> auth =
         Authenticator::Load(options.auth_tokens_file);
@@ -44,6 +42,9 @@ absl::StatusOr<std::unique_ptr<AaddServer>> AaddServer::Start(const ServerOption
     // listener is plaintext.
     WarnIfTokensInPlaintext(/*tls=*/false);
   }
+  s->sessions_ = std::make_unique<SessionManager>(options.sessions);
+  // Every stored session is back before the first call is served.
+  if (absl::Status restored = s->sessions_->Restore(); !restored.ok()) return restored;
   s->service_ = std::make_unique<AadService>(s->sessions_.get(), s->auth_.get());
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.address, grpc::InsecureServerCredentials(), &s->port_);
