@@ -57,3 +57,16 @@ def test_aadd_token_in_the_environment(secured, monkeypatch):
     # An explicit token wins over the environment.
     with aadd.Client(secured.target, token=TOKEN_A, max_attempts=1) as a:
         assert "py-globex" not in [x.session_id for x in a.sessions()]
+
+
+def test_reflection_answers_without_a_token(secured):
+    # grpc.reflection.v1alpha by hand (Debian has no grpcio-reflection): a
+    # ServerReflectionRequest with list_services = "*" (field 7).
+    import grpc
+    with grpc.insecure_channel(secured.target) as channel:
+        info = channel.stream_stream(
+            "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+            request_serializer=lambda b: b, response_deserializer=lambda b: b)
+        replies = list(info(iter([b"\x3a\x01*"]), timeout=30))
+    assert len(replies) == 1
+    assert b"aad.v1.ActiveAnomalyDetection" in replies[0]
