@@ -73,7 +73,7 @@ Stats Run(int64_t batch, int64_t total_rows, const aad::Dataset& data, F score) 
   return Summarise(std::move(ms), calls * batch, seconds);
 }
 
-// --- TLS cost (issue 14) -----------------------------------------------------
+// --- TLS and metrics cost (issue 14) -----------------------------------------
 
 // A server (plaintext when `tls` is unset; metrics on or off) with one
 // session trained on `data` with seed 1: the same model on every such
@@ -179,6 +179,9 @@ int CompareTls(const aad::Dataset& data) {
   for (Served* s : paths) {
     s->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   }
+  return 0;
+}
+
 // Metrics on against off, side by side: each repetition runs both servers
 // on each size, in alternating order, so that the machine's drift falls on
 // both alike; the ratios (on / off) are per repetition, then their median.

@@ -75,7 +75,7 @@ std::vector<BatchRecord> MakeBatches(int64_t rows, int64_t features, int64_t bat
 
 // Ingests every batch into `store`; returns seconds.
 double Ingest(SessionStore* store, const std::vector<BatchRecord>& batches) {
-  Check(store->CreateSession("bench", SessionOptions{}, 0), "create session");
+  Check(store->CreateSession("bench", SessionOptions{}, 0, ""), "create session");
   const auto start = Clock::now();
   for (const BatchRecord& b : batches) Check(store->AppendBatch("bench", b).status(), "append");
   return Seconds(start);

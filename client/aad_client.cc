@@ -63,6 +63,7 @@ void AadClient::Prepare(grpc::ClientContext* context, const std::string& session
                         std::chrono::milliseconds timeout) const {
   if (timeout.count() > 0) context->set_deadline(std::chrono::system_clock::now() + timeout);
   if (!session_id.empty()) context->AddMetadata(kSessionMetadata, session_id);
+  if (!options_.token.empty()) context->AddMetadata("authorization", "Bearer " + options_.token);
 }
 
 absl::Status AadClient::Retry(const std::function<grpc::Status()>& call) const {

@@ -51,6 +51,10 @@ struct ClientOptions {
   // The name checked against the server's certificate instead of the
   // target's host (e.g. the certificate's DNS name when dialling an IP).
   std::string tls_server_name;
+  // Bearer token for a server with --auth_tokens, sent on every call as
+  // "authorization: Bearer TOKEN" metadata (gRPC drops call credentials on
+  // an insecure channel). Empty: none.
+  std::string token;
 };
 
 // grpc::Status -> absl::Status, same code and message. Pure.

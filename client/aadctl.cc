@@ -2,6 +2,7 @@
 // new session's id alone; errors print the server's message and exit 1.
 // The subcommands are in aadctl_commands.cc, their flags in aadctl_flags.cc.
 #include <chrono>
+#include <cstdlib>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -31,7 +32,8 @@ int main(int argc, char** argv) {
       "  aadctl simulate --data FILE.csv [--label-column label] [--anomaly-value anomaly]\n"
       "                  --budget B [--strategy S] [--seed S] [--runs R] [--json]\n"
       "  aadctl simulate --synthetic clustered|low_density --rows N --dims D --budget B ...\n"
-      "Every subcommand takes --server host:port (default localhost:50051); TLS:\n"
+      "Every subcommand takes --server host:port (default localhost:50051), --token T\n"
+      "(default $AADD_TOKEN) for a server with --auth_tokens, and for TLS\n"
       "--tls_ca CA.pem [--tls_cert client.pem --tls_key client.key] [--tls_server_name N].");
   std::vector<std::string> storage;
   std::vector<char*> args = aad::NormaliseFlagNames(argc, argv, &storage);
@@ -51,6 +53,10 @@ int main(int argc, char** argv) {
   options.target = absl::GetFlag(FLAGS_server);
   options.timeout = std::chrono::seconds(absl::GetFlag(FLAGS_timeout_s));
   options.ingest_batch_rows = absl::GetFlag(FLAGS_batch_rows);
+  options.token = absl::GetFlag(FLAGS_token);
+  if (const char* env = std::getenv("AADD_TOKEN"); options.token.empty() && env != nullptr) {
+    options.token = env;
+  }
   options.tls_ca_file = absl::GetFlag(FLAGS_tls_ca);
   options.tls_cert_file = absl::GetFlag(FLAGS_tls_cert);
   options.tls_key_file = absl::GetFlag(FLAGS_tls_key);

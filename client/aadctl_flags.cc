@@ -46,3 +46,7 @@ ABSL_FLAG(std::string, tls_cert, "",
 ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
 ABSL_FLAG(std::string, tls_server_name, "",
           "name to check the server's certificate against, instead of --server's host");
+// Tokens and tenants (issue 14).
+ABSL_FLAG(std::string, token, "",
+          "bearer token for a server with --auth_tokens, sent as 'authorization: Bearer'; "
+          "default: the AADD_TOKEN environment variable (which, unlike a flag, ps does not show)");

@@ -93,11 +93,17 @@ struct SessionSummary {
   int64_t created_micros = 0;
   int64_t row_count = 0;
   int64_t model_version = 0;  // 0 = no model stored
+  std::string tenant;         // the owner ("" without --auth_tokens)
 };
 
 // Everything needed to rebuild a session.
 struct SessionRecord {
   std::string id;
+  // The tenant that owns the session ("": the anonymous one, without
+  // --auth_tokens). Stored with it, but no part of an archive: a tenant
+  // name means something on one server only, so an import assigns the
+  // importing tenant.
+  std::string tenant;
   int64_t created_micros = 0;
   SessionOptions options;
   std::vector<BatchRecord> batches;  // in row order

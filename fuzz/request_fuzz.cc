@@ -35,7 +35,7 @@ struct Fixture {
     o.config.hidden_units = 4;
     o.config.latent_units = 2;
     o.config.forest_trees = 4;
-    if (!store.CreateSession("fuzz", o, 0).ok()) __builtin_trap();
+    if (!store.CreateSession("fuzz", o, 0, "").ok()) __builtin_trap();
     session = std::make_shared<aad::Session>("fuzz", o, aad::SessionLimits{5000, 64}, &pool,
                                              &store);
     std::vector<float> rows;

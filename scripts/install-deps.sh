@@ -15,6 +15,10 @@ packages=(
   # and the bench make their certificates with the openssl command.
   libssl-dev openssl
 )
+# libcrypto (SHA-256, constant-time compare) for the bearer tokens of
+# --auth_tokens (server/auth); gRPC's headers pull it in, but aadd links it
+# itself.
+packages+=(libssl-dev)
 # Extra packages for optional parts, selected by flags:
 #   --bench   PyTorch and OpenBLAS for bench/vs_pytorch.sh, scikit-learn for
 #             bench/vs_sklearn_forest.sh

@@ -78,9 +78,13 @@ class ExportReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
 class ImportReactor final : public grpc::ServerReadReactor<grpc::ByteBuffer>,
                             public CallsInFlight::Stoppable {
  public:
-  ImportReactor(grpc::CallbackServerContext* context, SessionManager* sessions,
+  ImportReactor(grpc::CallbackServerContext* context, SessionManager* sessions, std::string tenant,
                 CallsInFlight* calls, grpc::ByteBuffer* response_bytes)
-      : context_(context), sessions_(sessions), calls_(calls), response_bytes_(response_bytes) {
+      : context_(context),
+        sessions_(sessions),
+        tenant_(std::move(tenant)),
+        calls_(calls),
+        response_bytes_(response_bytes) {
     const bool open = calls_->Enter(this);
     {
       MutexLock lock(&mu_);
@@ -189,7 +193,8 @@ class ImportReactor final : public grpc::ServerReadReactor<grpc::ByteBuffer>,
     // gRPC callback thread: an import is rare and bounded by the limits.
     auto session =
         sessions_->Import(archive_, id_, absl::StrCat("imported archive (", archive_.size(),
-                                                      " bytes)"));
+                                                      " bytes)"),
+                           tenant_);
     if (!session.ok()) {
       LogWarning(id_, absl::StrCat("import: ", session.status().message()));
       return ToGrpcStatus(session.status());
@@ -201,6 +206,7 @@ class ImportReactor final : public grpc::ServerReadReactor<grpc::ByteBuffer>,
 
   grpc::CallbackServerContext* const context_;
   SessionManager* const sessions_;
+  const std::string tenant_;  // the caller, authenticated by the service
   CallsInFlight* const calls_;
   grpc::ByteBuffer* const response_bytes_;
   // Touched by one callback at a time.
@@ -224,9 +230,10 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* NewExportReactor(CallsInFlight* call
 
 grpc::ServerReadReactor<grpc::ByteBuffer>* NewImportReactor(grpc::CallbackServerContext* context,
                                                             SessionManager* sessions,
+                                                            std::string tenant,
                                                             CallsInFlight* calls,
                                                             grpc::ByteBuffer* response) {
-  return new ImportReactor(context, sessions, calls, response);
+  return new ImportReactor(context, sessions, std::move(tenant), calls, response);
 }
 
 }  // namespace aad

@@ -21,9 +21,10 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* NewExportReactor(CallsInFlight* call
 // ImportSessionResponse's bytes go to `response`. Counted in `calls`; a
 // shutdown ends a stream still open with UNAVAILABLE, importing nothing.
 // Deletes itself when the call is done. `sessions` and `calls` must outlive
-// it.
+// it. The session belongs to `tenant`, the importer.
 grpc::ServerReadReactor<grpc::ByteBuffer>* NewImportReactor(grpc::CallbackServerContext* context,
                                                             SessionManager* sessions,
+                                                            std::string tenant,
                                                             CallsInFlight* calls,
                                                             grpc::ByteBuffer* response);
 

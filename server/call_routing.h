@@ -1,8 +1,9 @@
 // What every RPC handler does first: parse its request from the bytes (the
 // service takes its methods raw, see request_parsing.h), count itself among
-// the calls in flight, find the call's session (the request's session_id,
-// else the x-session-id metadata), or answer at once with an error, on any
-// kind of reactor.
+// the calls in flight, find the call's tenant (its bearer token, with
+// --auth_tokens) and session (the request's session_id, else the
+// x-session-id metadata), or answer at once with an error, on any kind of
+// reactor.
 #ifndef AADD_SERVER_CALL_ROUTING_H_
 #define AADD_SERVER_CALL_ROUTING_H_
 
@@ -14,6 +15,7 @@
 #include "grpcpp/grpcpp.h"
 // SerializationTraits of protobuf messages (what generated code includes).
 #include "grpcpp/impl/codegen/proto_utils.h"
+#include "server/auth/authenticator.h"
 #include "server/calls_in_flight.h"
 #include "server/request_parsing.h"
 #include "server/session_manager.h"
@@ -23,6 +25,25 @@ namespace aad {
 
 // The metadata key a session-affine proxy hashes on.
 inline constexpr char kSessionMetadata[] = "x-session-id";
+// The metadata a client's bearer token comes in ("Bearer TOKEN").
+inline constexpr char kAuthorizationMetadata[] = "authorization";
+
+// The tenant a call comes from: "" (the anonymous tenant) when `auth` is
+// null (no --auth_tokens), else the tenant of the call's authorization
+// metadata, or UNAUTHENTICATED saying what is missing or wrong.
+absl::StatusOr<std::string> TenantOf(const Authenticator* auth,
+                                     const grpc::CallbackServerContext* context);
+
+// Whom a call acts for and on which session.
+struct CallTarget {
+  std::string tenant;
+  std::string session_id;  // empty when the call names none
+};
+
+// TenantOf, then SessionIdOf: every call that names a session starts here.
+absl::StatusOr<CallTarget> CallTargetOf(const Authenticator* auth,
+                                        const grpc::CallbackServerContext* context,
+                                        const std::string& field);
 
 // The request's session id, or the x-session-id metadata when the field is
 // empty; empty when neither has one. The metadata may carry any bytes: one
@@ -31,13 +52,16 @@ inline constexpr char kSessionMetadata[] = "x-session-id";
 absl::StatusOr<std::string> SessionIdOf(const grpc::CallbackServerContext* context,
                                         const std::string& field);
 
-// The session `id`; INVALID_ARGUMENT when empty, NOT_FOUND when unknown.
+// The session `id` of `tenant`; INVALID_ARGUMENT when empty, NOT_FOUND
+// when unknown or another tenant's.
 absl::StatusOr<std::shared_ptr<Session>> FindSession(SessionManager* sessions,
+                                                     const std::string& tenant,
                                                      const std::string& id);
 
-// SessionIdOf, then FindSession.
+// SessionIdOf, then FindSession for `tenant`.
 absl::StatusOr<std::shared_ptr<Session>> FindCallSession(SessionManager* sessions,
                                                          const grpc::CallbackServerContext* context,
+                                                         const std::string& tenant,
                                                          const std::string& field);
 
 // UNAVAILABLE: the server drains or shuts down.

@@ -29,9 +29,13 @@ namespace {
 class IngestReactor final : public grpc::ServerReadReactor<grpc::ByteBuffer>,
                             public CallsInFlight::Stoppable {
  public:
-  IngestReactor(grpc::CallbackServerContext* context, SessionManager* sessions,
+  IngestReactor(grpc::CallbackServerContext* context, SessionManager* sessions, std::string tenant,
                 CallsInFlight* calls, grpc::ByteBuffer* response_bytes)
-      : context_(context), sessions_(sessions), calls_(calls), response_bytes_(response_bytes) {
+      : context_(context),
+        sessions_(sessions),
+        tenant_(std::move(tenant)),
+        calls_(calls),
+        response_bytes_(response_bytes) {
     const bool open = calls_->Enter(this);
     {
       MutexLock lock(&mu_);
@@ -126,7 +130,7 @@ class IngestReactor final : public grpc::ServerReadReactor<grpc::ByteBuffer>,
     bytes_.Clear();  // the batch is in request_ now; a large one is not held twice
     ASSIGN_OR_RETURN(const std::string id, SessionIdOf(context_, request_.session_id()));
     if (session_ == nullptr) {
-      ASSIGN_OR_RETURN(session_, FindSession(sessions_, id));
+      ASSIGN_OR_RETURN(session_, FindSession(sessions_, tenant_, id));
     } else if (!request_.session_id().empty() && request_.session_id() != session_->id()) {
       return absl::InvalidArgumentError(absl::StrCat("ingest stream for session ",
                                                      session_->id(), " got a batch for session ",
@@ -160,6 +164,7 @@ class IngestReactor final : public grpc::ServerReadReactor<grpc::ByteBuffer>,
 
   grpc::CallbackServerContext* const context_;
   SessionManager* const sessions_;
+  const std::string tenant_;  // the caller, authenticated by the service
   CallsInFlight* const calls_;
   grpc::ByteBuffer* const response_bytes_;
   // Touched by one callback at a time (gRPC runs a reactor's reactions in
@@ -180,9 +185,10 @@ class IngestReactor final : public grpc::ServerReadReactor<grpc::ByteBuffer>,
 
 grpc::ServerReadReactor<grpc::ByteBuffer>* NewIngestReactor(grpc::CallbackServerContext* context,
                                                             SessionManager* sessions,
+                                                            std::string tenant,
                                                             CallsInFlight* calls,
                                                             grpc::ByteBuffer* response) {
-  return new IngestReactor(context, sessions, calls, response);
+  return new IngestReactor(context, sessions, std::move(tenant), calls, response);
 }
 
 }  // namespace aad

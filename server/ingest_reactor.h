@@ -8,6 +8,8 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <string>
+
 #include "server/calls_in_flight.h"
 #include "server/session_manager.h"
 
@@ -16,8 +18,10 @@ namespace aad {
 // A reactor for one Ingest call (raw: IngestRequest messages in, the
 // IngestResponse's bytes into `response`); counted in `calls`, it deletes
 // itself when the call is done. `sessions` and `calls` must outlive it.
+// Only a session of `tenant` (the authenticated caller) takes rows.
 grpc::ServerReadReactor<grpc::ByteBuffer>* NewIngestReactor(grpc::CallbackServerContext* context,
                                                             SessionManager* sessions,
+                                                            std::string tenant,
                                                             CallsInFlight* calls,
                                                             grpc::ByteBuffer* response);
 

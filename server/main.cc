@@ -72,6 +72,19 @@ ABSL_FLAG(bool, metrics, true,
           "count Prometheus metrics (gRPC calls, sessions, training, store, HTTP) and serve "
           "them as GET /metrics on --http_port; --nometrics turns counting off");
 
+// Tokens and tenants (issue 14).
+ABSL_FLAG(std::string, auth_tokens, "",
+          "bearer-token file: lines 'TOKEN TENANT' (blank lines and # comments allowed; tokens "
+          "of 16+ printable characters, tenants 1-64 of [A-Za-z0-9_-]); it must not be "
+          "world-readable. Every aad.v1 call (gRPC and /v1 HTTP) then needs "
+          "'authorization: Bearer TOKEN' and sees only its tenant's sessions; health checks, "
+          "reflection, /healthz and the page stay open. SIGHUP reloads it. Empty: no tokens");
+ABSL_FLAG(int64_t, max_sessions_per_tenant, 0,
+          "most sessions one tenant may hold; beyond it RESOURCE_EXHAUSTED. 0: no limit");
+ABSL_FLAG(int64_t, max_rows_per_tenant, 0,
+          "most rows all sessions of one tenant may hold together; beyond it "
+          "RESOURCE_EXHAUSTED. 0: no limit");
+
 namespace {
 
 // protobuf's own log lines as aadd's (one line, timestamped): it logs one
@@ -98,6 +111,23 @@ int WaitForSignal(const sigset_t* signals, std::chrono::seconds timeout) {
     const int got = sigtimedwait(signals, nullptr, &wait);
     if (got > 0) return got;
     if (errno != EINTR) return 0;  // EAGAIN: the time is up
+  }
+}
+
+// Waits for SIGTERM or SIGINT (its number), reloading the token file on
+// each SIGHUP meanwhile (`tokens`: there is one): calls in flight go on
+// through a reload.
+int WaitForShutdownSignal(const sigset_t* waited, bool tokens, aad::AaddServer* server) {
+  for (;;) {
+    int signal = 0;
+    sigwait(waited, &signal);
+    if (signal != SIGHUP) return signal;
+    if (!tokens) {
+      aad::LogWarning("", "SIGHUP ignored: there is no token file to reload (--auth_tokens)");
+      continue;
+    }
+    // Logs its outcome, success or error; the old table stays on an error.
+    (void)server->ReloadTokens();
   }
 }
 
@@ -164,6 +194,11 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // SIGHUP reloads --auth_tokens: blocked too, taken only while serving
+  // (during the drain it waits, ignored).
+  sigset_t waited = signals;
+  sigaddset(&waited, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &waited, nullptr);
 
   aad::ServerOptions options;
   options.address = *std::move(listen_address);
@@ -179,13 +214,16 @@ int main(int argc, char** argv) {
   options.sessions.max_import_bytes = absl::GetFlag(FLAGS_max_import_bytes);
   options.sessions.store = store.get();
   options.metrics = absl::GetFlag(FLAGS_metrics);
+  options.auth_tokens_file = absl::GetFlag(FLAGS_auth_tokens);
+  options.sessions.max_sessions_per_tenant = absl::GetFlag(FLAGS_max_sessions_per_tenant);
+  options.sessions.max_rows_per_tenant = absl::GetFlag(FLAGS_max_rows_per_tenant);
   auto server = aad::AaddServer::Start(options);
   if (!server.ok()) {
     std::fprintf(stderr, "aadd: %s\n", std::string(server.status().message()).c_str());
     return 1;
   }
-  int signal = 0;
-  sigwait(&signals, &signal);
+  const int signal =
+      WaitForShutdownSignal(&waited, !options.auth_tokens_file.empty(), server->get());
   (*server)->StartDraining();
   // Logged once draining: a test may wait for this line.
   aad::LogInfo("", absl::StrCat("signal ", signal, ": draining for ", drain_seconds,

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "server/auth/plaintext_warning.h"
 #include "server/log.h"
 #include "server/metrics/grpc_metrics_interceptor.h"
 
@@ -62,7 +63,11 @@ void AddMetricsInterceptor(Metrics* metrics, grpc::ServerBuilder* builder) {
   metrics->AddGrpcMethod("grpc.health.v1.Health", "Check", GrpcCallType::UNARY);
   metrics->AddGrpcMethod("grpc.health.v1.Health", "Watch", GrpcCallType::SERVER_STREAMING);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
-  creators.push_back(std::make_unique<GrpcMetricsInterceptorFactory>(metrics));
+  // On the callback API: aadd's own service and grpc++'s health checking;
+  // reflection is synchronous.
+  creators.push_back(std::make_unique<GrpcMetricsInterceptorFactory>(
+      metrics, std::vector<std::string>{aad::v1::ActiveAnomalyDetection::service_full_name(),
+                                        "grpc.health.v1.Health"}));
   builder->experimental().SetInterceptorCreators(std::move(creators));
 }
 
@@ -72,6 +77,15 @@ absl::StatusOr<std::unique_ptr<AaddServer>> AaddServer::Start(const ServerOption
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   std::unique_ptr<AaddServer> s(new AaddServer());
+  // Before the restore, which may take long: a bad token file fails at once.
+  if (!options.auth_tokens_file.empty()) {
+    absl::StatusOr<std::unique_ptr<Authenticator>> auth =
+        Authenticator::Load(options.auth_tokens_file);
+    if (!auth.ok()) return auth.status();
+    s->auth_ = *std::move(auth);
+    LogInfo("", absl::StrCat("auth tokens loaded: ", s->auth_->Describe()));
+    WarnIfTokensInPlaintext(/*tls=*/options.tls.has_value());
+  }
   SessionManagerOptions sessions = options.sessions;
   if (options.metrics) {
     s->metrics_ = std::make_unique<Metrics>();
@@ -80,7 +94,7 @@ absl::StatusOr<std::unique_ptr<AaddServer>> AaddServer::Start(const ServerOption
   s->sessions_ = std::make_unique<SessionManager>(sessions);
   // Every stored session is back before the first call is served.
   if (absl::Status restored = s->sessions_->Restore(); !restored.ok()) return restored;
-  s->service_ = std::make_unique<AadService>(s->sessions_.get());
+  s->service_ = std::make_unique<AadService>(s->sessions_.get(), s->auth_.get());
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.address, Credentials(options.tls), &s->port_);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
@@ -99,6 +113,7 @@ absl::StatusOr<std::unique_ptr<AaddServer>> AaddServer::Start(const ServerOption
     http.threads = options.http_threads;
     http.tls = options.tls;
     http.metrics = s->metrics_.get();
+    http.auth = s->auth_.get();
     auto gateway = HttpGateway::Start(s->service_->calls(), http);
     // ~AaddServer, as `s` goes, shuts the gRPC server down.
     if (!gateway.ok()) return gateway.status();
@@ -159,5 +174,18 @@ void AaddServer::Shutdown(std::chrono::system_clock::time_point deadline) {
 }
 
 void AaddServer::Wait() { server_->Wait(); }
+
+absl::Status AaddServer::ReloadTokens() {
+  if (auth_ == nullptr) {
+    return absl::FailedPreconditionError("no token file to reload: aadd runs without --auth_tokens");
+  }
+  if (absl::Status reloaded = auth_->Reload(); !reloaded.ok()) {
+    LogError("", absl::StrCat("auth tokens not reloaded, the previous ones stay: ",
+                              reloaded.message()));
+    return reloaded;
+  }
+  LogInfo("", absl::StrCat("auth tokens reloaded: ", auth_->Describe()));
+  return absl::OkStatus();
+}
 
 }  // namespace aad

@@ -13,6 +13,7 @@
 #include <grpcpp/server.h>
 
 #include "absl/status/statusor.h"
+#include "server/auth/authenticator.h"
 #include "server/http/http_gateway.h"
 #include "server/metrics/metrics.h"
 #include "server/service.h"
@@ -41,6 +42,10 @@ struct ServerOptions {
   // the HTTP port. Off: no interceptor, no counting (benchmarks compare).
   // sessions.metrics is set by Start when on.
   bool metrics = true;
+  // Bearer tokens and tenants (issue 14): the --auth_tokens file, read at
+  // start (an error in it stops the start, naming the file) and again on
+  // ReloadTokens. Empty: no tokens, every call the anonymous tenant's.
+  std::string auth_tokens_file;
 };
 
 class AaddServer {
@@ -83,6 +88,12 @@ class AaddServer {
   // Blocks until the server has shut down.
   void Wait();
 
+  // Reads the token file again (aadd: on SIGHUP); calls in flight go on,
+  // new ones check the new table. Logs "auth tokens reloaded: N tokens for
+  // M tenants from PATH" on success; an error (naming the file) keeps the
+  // old table. FAILED_PRECONDITION without --auth_tokens. Thread-safe.
+  absl::Status ReloadTokens();
+
  private:
   AaddServer() = default;
 
@@ -90,6 +101,7 @@ class AaddServer {
   // are destroyed first, the sessions, then the metrics they report to, last.
   std::unique_ptr<Metrics> metrics_;  // null with metrics off
   std::unique_ptr<SessionManager> sessions_;
+  std::unique_ptr<Authenticator> auth_;  // null without auth_tokens_file
   std::unique_ptr<AadService> service_;
   std::unique_ptr<HttpGateway> http_;  // null without --http_port
   std::unique_ptr<grpc::Server> server_;

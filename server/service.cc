@@ -16,59 +16,68 @@
 namespace aad {
 namespace {
 
-// A unary call that runs `run(id, request, response)` at once, with the
-// call's session id (SessionIdOf).
+// A unary call that runs `run(target, request, response)` at once, with
+// the call's tenant and session id (CallTargetOf).
 template <typename Request, typename Response, typename Run>
-grpc::ServerUnaryReactor* ServeWithId(CallsInFlight* calls, grpc::CallbackServerContext* context,
+grpc::ServerUnaryReactor* ServeWithId(CallsInFlight* calls, const Authenticator* auth,
+                                      grpc::CallbackServerContext* context,
                                       const grpc::ByteBuffer* request, grpc::ByteBuffer* response,
                                       Run run) {
   return ServeUnary<Request, Response>(
-      calls, request, response, [context, &run](UnaryCall<Request, Response>* call) {
-        absl::StatusOr<std::string> id = SessionIdOf(context, call->request.session_id());
-        call->Reply(id.ok() ? run(*id, call->request, &call->response) : id.status());
+      calls, request, response, [auth, context, &run](UnaryCall<Request, Response>* call) {
+        absl::StatusOr<CallTarget> target =
+            CallTargetOf(auth, context, call->request.session_id());
+        call->Reply(target.ok() ? run(*target, call->request, &call->response)
+                                : target.status());
       });
 }
 
 }  // namespace
 
-AadService::AadService(SessionManager* sessions) : sessions_(sessions), calls_(sessions) {}
+AadService::AadService(SessionManager* sessions, const Authenticator* auth)
+    : sessions_(sessions), auth_(auth), calls_(sessions) {}
 
 grpc::ServerUnaryReactor* AadService::CreateSession(grpc::CallbackServerContext* context,
                                                     const grpc::ByteBuffer* request,
                                                     grpc::ByteBuffer* response) {
   // The id may come as metadata only: a session-affine proxy routes on it.
   return ServeWithId<v1::CreateSessionRequest, v1::CreateSessionResponse>(
-      &in_flight_, context, request, response,
-      [this](const std::string& id, const v1::CreateSessionRequest& r,
-             v1::CreateSessionResponse* out) { return calls_.CreateSession(id, r, out); });
+      &in_flight_, auth_, context, request, response,
+      [this](const CallTarget& t, const v1::CreateSessionRequest& r,
+             v1::CreateSessionResponse* out) {
+        return calls_.CreateSession(t.tenant, t.session_id, r, out);
+      });
 }
 
 grpc::ServerUnaryReactor* AadService::GetSession(grpc::CallbackServerContext* context,
                                                  const grpc::ByteBuffer* request,
                                                  grpc::ByteBuffer* response) {
   return ServeWithId<v1::GetSessionRequest, v1::GetSessionResponse>(
-      &in_flight_, context, request, response,
-      [this](const std::string& id, const v1::GetSessionRequest&, v1::GetSessionResponse* out) {
-        return calls_.GetSession(id, out);
+      &in_flight_, auth_, context, request, response,
+      [this](const CallTarget& t, const v1::GetSessionRequest&, v1::GetSessionResponse* out) {
+        return calls_.GetSession(t.tenant, t.session_id, out);
       });
 }
 
-grpc::ServerUnaryReactor* AadService::ListSessions(grpc::CallbackServerContext*,
+grpc::ServerUnaryReactor* AadService::ListSessions(grpc::CallbackServerContext* context,
                                                    const grpc::ByteBuffer* request,
                                                    grpc::ByteBuffer* response) {
   using Call = UnaryCall<v1::ListSessionsRequest, v1::ListSessionsResponse>;
   return ServeUnary<v1::ListSessionsRequest, v1::ListSessionsResponse>(
-      &in_flight_, request, response,
-      [this](Call* call) { call->Reply(calls_.ListSessions(call->request, &call->response)); });
+      &in_flight_, request, response, [this, context](Call* call) {
+        absl::StatusOr<std::string> tenant = TenantOf(auth_, context);
+        call->Reply(tenant.ok() ? calls_.ListSessions(*tenant, call->request, &call->response)
+                                : tenant.status());
+      });
 }
 
 grpc::ServerUnaryReactor* AadService::DeleteSession(grpc::CallbackServerContext* context,
                                                     const grpc::ByteBuffer* request,
                                                     grpc::ByteBuffer* response) {
   return ServeWithId<v1::DeleteSessionRequest, v1::DeleteSessionResponse>(
-      &in_flight_, context, request, response,
-      [this](const std::string& id, const v1::DeleteSessionRequest&, v1::DeleteSessionResponse*) {
-        return calls_.DeleteSession(id);
+      &in_flight_, auth_, context, request, response,
+      [this](const CallTarget& t, const v1::DeleteSessionRequest&, v1::DeleteSessionResponse*) {
+        return calls_.DeleteSession(t.tenant, t.session_id);
       });
 }
 
@@ -76,7 +85,10 @@ grpc::ServerReadReactor<grpc::ByteBuffer>* AadService::Ingest(grpc::CallbackServ
                                                               grpc::ByteBuffer* response) {
   // Draining refuses new rows through the first batch's session lookup.
   if (calls_.draining()) return new FailedReadReactor(&in_flight_, DrainingStatus());
-  return NewIngestReactor(context, sessions_, &in_flight_, response);
+  // The session id comes with the first message; the tenant now.
+  absl::StatusOr<std::string> tenant = TenantOf(auth_, context);
+  if (!tenant.ok()) return new FailedReadReactor(&in_flight_, tenant.status());
+  return NewIngestReactor(context, sessions_, *tenant, &in_flight_, response);
 }
 
 grpc::ServerWriteReactor<grpc::ByteBuffer>* AadService::Train(grpc::CallbackServerContext* context,
@@ -86,7 +98,9 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* AadService::Train(grpc::CallbackServ
   if (absl::Status parsed = ParseRequest(*request, &train); !parsed.ok()) {
     return new FailedWriteReactor(&in_flight_, parsed);
   }
-  auto session = FindCallSession(sessions_, context, train.session_id());
+  absl::StatusOr<CallTarget> target = CallTargetOf(auth_, context, train.session_id());
+  if (!target.ok()) return new FailedWriteReactor(&in_flight_, target.status());
+  auto session = FindSession(sessions_, target->tenant, target->session_id);
   if (!session.ok()) return new FailedWriteReactor(&in_flight_, session.status());
   if (train.has_pretrain_epochs() && train.pretrain_epochs() < 0) {
     return new FailedWriteReactor(
@@ -104,9 +118,9 @@ grpc::ServerUnaryReactor* AadService::Score(grpc::CallbackServerContext* context
                                             const grpc::ByteBuffer* request,
                                             grpc::ByteBuffer* response) {
   return ServeWithId<v1::ScoreRequest, v1::ScoreResponse>(
-      &in_flight_, context, request, response,
-      [this](const std::string& id, const v1::ScoreRequest& r, v1::ScoreResponse* out) {
-        return calls_.Score(id, r, out);
+      &in_flight_, auth_, context, request, response,
+      [this](const CallTarget& t, const v1::ScoreRequest& r, v1::ScoreResponse* out) {
+        return calls_.Score(t.tenant, t.session_id, r, out);
       });
 }
 
@@ -114,9 +128,11 @@ grpc::ServerUnaryReactor* AadService::GetQueryCandidates(grpc::CallbackServerCon
                                                          const grpc::ByteBuffer* request,
                                                          grpc::ByteBuffer* response) {
   return ServeWithId<v1::GetQueryCandidatesRequest, v1::GetQueryCandidatesResponse>(
-      &in_flight_, context, request, response,
-      [this](const std::string& id, const v1::GetQueryCandidatesRequest& r,
-             v1::GetQueryCandidatesResponse* out) { return calls_.GetQueryCandidates(id, r, out); });
+      &in_flight_, auth_, context, request, response,
+      [this](const CallTarget& t, const v1::GetQueryCandidatesRequest& r,
+             v1::GetQueryCandidatesResponse* out) {
+        return calls_.GetQueryCandidates(t.tenant, t.session_id, r, out);
+      });
 }
 
 grpc::ServerUnaryReactor* AadService::SubmitLabels(grpc::CallbackServerContext* context,
@@ -125,11 +141,12 @@ grpc::ServerUnaryReactor* AadService::SubmitLabels(grpc::CallbackServerContext* 
   using Call = UnaryCall<v1::SubmitLabelsRequest, v1::SubmitLabelsResponse>;
   return ServeUnary<v1::SubmitLabelsRequest, v1::SubmitLabelsResponse>(
       &in_flight_, request, response, [this, context](Call* call) {
-        absl::StatusOr<std::string> id = SessionIdOf(context, call->request.session_id());
-        if (!id.ok()) return call->Reply(id.status());
+        absl::StatusOr<CallTarget> target =
+            CallTargetOf(auth_, context, call->request.session_id());
+        if (!target.ok()) return call->Reply(target.status());
         // With wait_for_model the reply comes from a training thread; the
         // call and its response stay valid until Reply.
-        calls_.SubmitLabels(*id, call->request, &call->response,
+        calls_.SubmitLabels(target->tenant, target->session_id, call->request, &call->response,
                             [call](const absl::Status& status) { call->Reply(status); });
       });
 }
@@ -141,19 +158,24 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* AadService::ExportSession(
   if (absl::Status parsed = ParseRequest(*request, &exported); !parsed.ok()) {
     return new FailedWriteReactor(&in_flight_, parsed);
   }
-  absl::StatusOr<std::string> id = SessionIdOf(context, exported.session_id());
-  if (!id.ok()) return new FailedWriteReactor(&in_flight_, id.status());
+  absl::StatusOr<CallTarget> target = CallTargetOf(auth_, context, exported.session_id());
+  if (!target.ok()) return new FailedWriteReactor(&in_flight_, target.status());
+  const std::string& id = target->session_id;
   absl::StatusOr<std::string> archive =
-      id->empty() ? FindSession(sessions_, *id).status() : sessions_->Export(*id);
+      id.empty() ? FindSession(sessions_, target->tenant, id).status()
+                 : sessions_->Export(id, target->tenant);
   if (!archive.ok()) return new FailedWriteReactor(&in_flight_, archive.status());
-  LogInfo(*id, absl::StrCat("exporting ", archive->size(), " archive bytes"));
+  LogInfo(id, absl::StrCat("exporting ", archive->size(), " archive bytes"));
   return NewExportReactor(&in_flight_, *std::move(archive));
 }
 
 grpc::ServerReadReactor<grpc::ByteBuffer>* AadService::ImportSession(
     grpc::CallbackServerContext* context, grpc::ByteBuffer* response) {
   if (calls_.draining()) return new FailedReadReactor(&in_flight_, DrainingStatus());
-  return NewImportReactor(context, sessions_, &in_flight_, response);
+  // The importer owns what it imports.
+  absl::StatusOr<std::string> tenant = TenantOf(auth_, context);
+  if (!tenant.ok()) return new FailedReadReactor(&in_flight_, tenant.status());
+  return NewImportReactor(context, sessions_, *tenant, &in_flight_, response);
 }
 
 }  // namespace aad

@@ -2,7 +2,10 @@
 // are raw (bytes in, bytes out): the service parses each request itself, so
 // that one protobuf refuses is INVALID_ARGUMENT naming the field
 // (request_parsing.h) rather than gRPC's UNIMPLEMENTED. It finds each
-// call's session id, runs the unary calls through UnaryCalls (shared with
+// call's tenant (with --auth_tokens, from its bearer token: UNAUTHENTICATED
+// without a valid one, answered as a status like any error, so that an
+// interceptor sees every call end) and session id in one place
+// (CallTargetOf), runs the unary calls through UnaryCalls (shared with
 // the HTTP gateway) and the streaming ones through their reactors, maps
 // every absl::Status through ToGrpcStatus, and counts every call in flight
 // (CallsInFlight) for the graceful shutdown.
@@ -10,6 +13,7 @@
 #define AADD_SERVER_SERVICE_H_
 
 #include "aad/v1/aad.grpc.pb.h"
+#include "server/auth/authenticator.h"
 #include "server/calls_in_flight.h"
 #include "server/session_manager.h"
 #include "server/unary_calls.h"
@@ -32,8 +36,10 @@ using RawService = Aad::WithRawCallbackMethod_CreateSession<
 // Thread-safe: gRPC calls every handler from its own threads.
 class AadService final : public service_internal::RawService {
  public:
-  // `sessions` must outlive the service and every call in flight.
-  explicit AadService(SessionManager* sessions);
+  // `sessions` must outlive the service and every call in flight; so must
+  // `auth` (not owned), which checks every call's token; null: no tokens,
+  // every call is the anonymous tenant's.
+  explicit AadService(SessionManager* sessions, const Authenticator* auth = nullptr);
 
   // Refuse new work with UNAVAILABLE (graceful shutdown); reads go on.
   void StartDraining() { calls_.StartDraining(); }
@@ -75,6 +81,7 @@ class AadService final : public service_internal::RawService {
 
  private:
   SessionManager* const sessions_;
+  const Authenticator* const auth_;
   UnaryCalls calls_;
   CallsInFlight in_flight_;
 };

@@ -32,8 +32,11 @@ std::string StoreBatchId(const std::string& batch_id, int64_t first_row_id) {
 int64_t Session::NowMicros() { return absl::ToUnixMicros(absl::Now()); }
 
 Session::Session(std::string id, SessionOptions options, SessionLimits limits, TrainingPool* pool,
-                 SessionStore* store, SessionMetrics* metrics)
+                 SessionStore* store, std::string tenant, TenantRows* tenant_rows,
+                 SessionMetrics* metrics)
     : id_(std::move(id)),
+      tenant_(std::move(tenant)),
+      tenant_rows_(tenant_rows),
       limits_(limits),
       pool_(pool),
       config_(options.config),
@@ -49,11 +52,12 @@ absl::StatusOr<std::shared_ptr<Session>> Session::Restore(const SessionRecord& r
                                                           SessionLimits limits,
                                                           TrainingPool* pool,
                                                           SessionStore* store,
+                                                          TenantRows* tenant_rows,
                                                           SessionMetrics* metrics) {
   SessionOptions options = record.options;
   if (!record.batches.empty()) options.feature_count = record.batches.front().feature_count;
-  auto session =
-      std::make_shared<Session>(record.id, std::move(options), limits, pool, store, metrics);
+  auto session = std::make_shared<Session>(record.id, std::move(options), limits, pool, store,
+                                           record.tenant, tenant_rows, metrics);
   Session& s = *session;
   MutexLock train_lock(&s.train_mu_);
   MutexLock write_lock(&s.write_mu_);
@@ -204,9 +208,16 @@ absl::StatusOr<IngestResult> Session::Append(const std::string& batch_id, int64_
   }
   // A retried batch (the first attempt's reply was lost) stores nothing.
   if (duplicate.has_value()) return *duplicate;
+  // Counted for the tenant before it is stored (write_mu_ keeps a delete
+  // from releasing the count meanwhile), given back unless stored.
+  if (tenant_rows_ != nullptr) RETURN_IF_ERROR(tenant_rows_->Reserve(tenant_, record.row_count));
   // Stored before memory changes: a store error leaves the session as it was.
   record.values.assign(values.begin(), values.end());
-  ASSIGN_OR_RETURN(AppendResult stored, store_->AppendBatch(id_, record));
+  absl::StatusOr<AppendResult> appended = store_->AppendBatch(id_, record);
+  if (tenant_rows_ != nullptr && (!appended.ok() || appended->duplicate)) {
+    tenant_rows_->Release(tenant_, record.row_count);
+  }
+  ASSIGN_OR_RETURN(AppendResult stored, std::move(appended));
   MutexLock lock(&mu_);
   if (stored.duplicate) {
     // The store knew the batch and memory did not: answer with its ids.

@@ -34,6 +34,7 @@
 #include "server/metrics/session_metrics.h"
 #include "server/mutex.h"
 #include "server/row_pool.h"
+#include "server/tenant_rows.h"
 #include "server/storage/session_store.h"
 #include "core/active/active_config.h"
 #include "core/active/active_learner.h"
@@ -109,9 +110,14 @@ class Session : public std::enable_shared_from_this<Session> {
   // `pool` must outlive every job this session schedules (SessionManager
   // owns both and drains the pool last); `store` (not owned) must outlive
   // the session and hold a stored session `id` (SessionManager creates it).
-  // `metrics` (not owned; null: none) must outlive the session.
+  // `tenant` owns the session ("": the anonymous tenant, without
+  // --auth_tokens). `tenant_rows` (not owned, may be null) counts the
+  // tenant's rows against its limit: Append reserves there; the owner
+  // releases a deleted session's rows. `metrics` (not owned; null: none)
+  // must outlive the session.
   Session(std::string id, SessionOptions options, SessionLimits limits, TrainingPool* pool,
-          SessionStore* store, SessionMetrics* metrics = nullptr);
+          SessionStore* store, std::string tenant = "", TenantRows* tenant_rows = nullptr,
+          SessionMetrics* metrics = nullptr);
   ~Session();
 
   // Rebuilds a session from its stored record (after a restart): rows,
@@ -125,6 +131,7 @@ class Session : public std::enable_shared_from_this<Session> {
                                                           SessionLimits limits,
                                                           TrainingPool* pool,
                                                           SessionStore* store,
+                                                          TenantRows* tenant_rows = nullptr,
                                                           SessionMetrics* metrics = nullptr);
 
   // Removes the session from the store and refuses every later write
@@ -133,6 +140,8 @@ class Session : public std::enable_shared_from_this<Session> {
   absl::Status DeleteFromStore();
 
   const std::string& id() const { return id_; }
+  // The tenant that created (or imported) the session; only it may see it.
+  const std::string& tenant() const { return tenant_; }
   // The names of the rows' columns (may be empty): given at creation or by
   // the first ingest that sent them. A copy: an ingest may set them while
   // the caller holds it.
@@ -143,7 +152,8 @@ class Session : public std::enable_shared_from_this<Session> {
   // Appends a batch of rows (validated here, then stored). A batch id stored
   // before is not stored again: the result repeats its first ids
   // (duplicate = true); ALREADY_EXISTS if the retry has a different row
-  // count. Batch ids starting with kReservedBatchIdPrefix are refused
+  // count; RESOURCE_EXHAUSTED past the tenant's rows (TenantRows). Batch ids
+  // starting with kReservedBatchIdPrefix are refused
   // (INVALID_ARGUMENT): the store names batches sent without an id so.
   // `feature_names` (the first message of an Ingest stream; may be empty)
   // must pass ValidateFeatureNames for the batch's width: a session without
@@ -281,6 +291,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // Constant after construction.
   const std::string id_;
+  const std::string tenant_;
+  TenantRows* const tenant_rows_;
   const SessionLimits limits_;
   TrainingPool* const pool_;
   const aad::ActiveConfig config_;

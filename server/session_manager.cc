@@ -52,7 +52,8 @@ SessionManager::SessionManager(const SessionManagerOptions& options)
       store_(timed_store_ != nullptr    ? timed_store_.get()
              : options.store != nullptr ? options.store
                                         : owned_store_.get()),
-      pool_(options.training_threads, options.metrics) {}
+      pool_(options.training_threads, options.metrics),
+      tenant_rows_(options.max_rows_per_tenant) {}
 
 absl::Status SessionManager::Restore() {
   ASSIGN_OR_RETURN(std::vector<SessionSummary> stored, store_->ListSessions());
@@ -79,7 +80,8 @@ absl::Status SessionManager::Restore() {
 
 absl::Status SessionManager::RestoreOne(const std::string& id) {
   ASSIGN_OR_RETURN(SessionRecord record, store_->LoadSession(id));
-  auto session = Session::Restore(record, options_.limits, &pool_, store_, options_.metrics);
+  auto session = Session::Restore(record, options_.limits, &pool_, store_, &tenant_rows_,
+                                  options_.metrics);
   if (!session.ok()) {
     return absl::Status(session.status().code(), absl::StrCat("cannot restore session ", id, ": ",
                                                               session.status().message()));
@@ -90,6 +92,8 @@ absl::Status SessionManager::RestoreOne(const std::string& id) {
                            " labels, model version ", status.model_version,
                            status.last_training_error.empty() ? "" : "; ",
                            status.last_training_error));
+  // Held already: a restart never refuses what the store has.
+  tenant_rows_.Add(record.tenant, record.row_count());
   MutexLock lock(&mu_);
   sessions_[id] = *std::move(session);
   return absl::OkStatus();
@@ -103,7 +107,8 @@ SessionManager::~SessionManager() {
 }
 
 absl::StatusOr<std::shared_ptr<Session>> SessionManager::Create(SessionOptions options,
-                                                                std::string id) {
+                                                                std::string id,
+                                                                const std::string& tenant) {
   if (!id.empty()) RETURN_IF_ERROR(ValidateSessionId(id));
   RETURN_IF_ERROR(options.config.Validate());
   if (options.feature_count < 0 || options.feature_count > options_.limits.max_features) {
@@ -124,22 +129,29 @@ absl::StatusOr<std::shared_ptr<Session>> SessionManager::Create(SessionOptions o
         options.feature_names, options.feature_count != 0 ? options.feature_count : names));
     options.feature_count = names;
   }
-  ASSIGN_OR_RETURN(id, Reserve(std::move(id)));
+  ASSIGN_OR_RETURN(id, Reserve(std::move(id), tenant));
   // Stored outside mu_, so that a slow store never stalls other sessions.
   absl::Status stored =
-      store_->CreateSession(id, options, absl::ToUnixMicros(absl::Now()));
+      store_->CreateSession(id, options, absl::ToUnixMicros(absl::Now()), tenant);
   MutexLock lock(&mu_);
   creating_.erase(id);
   RETURN_IF_ERROR(stored);
   auto session = std::make_shared<Session>(id, std::move(options), options_.limits, &pool_,
-                                           store_, options_.metrics);
+                                           store_, tenant, &tenant_rows_, options_.metrics);
   sessions_[id] = session;
   if (options_.metrics != nullptr) options_.metrics->SessionAdded(0);
-  LogInfo(id, "created");
+  LogInfo(id, tenant.empty() ? std::string("created") : absl::StrCat("created for tenant ", tenant));
   return session;
 }
 
-absl::StatusOr<std::string> SessionManager::Reserve(std::string id) {
+int64_t SessionManager::TenantSessionsLocked(const std::string& tenant) const {
+  int64_t held = 0;
+  for (const auto& [id, session] : sessions_) held += session->tenant() == tenant ? 1 : 0;
+  for (const auto& [id, owner] : creating_) held += owner == tenant ? 1 : 0;
+  return held;
+}
+
+absl::StatusOr<std::string> SessionManager::Reserve(std::string id, const std::string& tenant) {
   MutexLock lock(&mu_);
   const int64_t held = static_cast<int64_t>(sessions_.size() + creating_.size());
   if (held >= options_.max_sessions) {
@@ -147,19 +159,37 @@ absl::StatusOr<std::string> SessionManager::Reserve(std::string id) {
                                                      " sessions, the limit is ",
                                                      options_.max_sessions, " (--max_sessions)"));
   }
+  if (options_.max_sessions_per_tenant > 0) {
+    // The caller's own count only: never another tenant's.
+    const int64_t own = TenantSessionsLocked(tenant);
+    if (own >= options_.max_sessions_per_tenant) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "tenant '", tenant, "' holds ", own, " sessions, the limit is ",
+          options_.max_sessions_per_tenant, " (--max_sessions_per_tenant)"));
+    }
+  }
   if (id.empty()) {
     do id = NewSessionId(); while (sessions_.count(id) != 0 || creating_.count(id) != 0);
   } else if (sessions_.count(id) != 0 || creating_.count(id) != 0) {
+    // Session ids are one namespace per server (a session-affine proxy
+    // hashes the id alone), so an id another tenant holds cannot be given
+    // again. The answer is the one the caller's own session would get, and
+    // names neither the owner nor anything of the session: it says only
+    // that the id is taken, which a client choosing ids must learn anyway.
+    // NOT_FOUND would not do (the caller asked to create, not to read), and
+    // server-chosen ids (128 random bits) leave nothing to probe.
     return absl::AlreadyExistsError(absl::StrCat("a session with id '", id, "' exists"));
   }
-  creating_.insert(id);
+  creating_.emplace(id, tenant);
   return id;
 }
 
-absl::StatusOr<std::string> SessionManager::Export(const std::string& id) const {
-  // The lookup answers NOT_FOUND in the service's words; the store then
-  // gives everything acknowledged, in one snapshot.
-  RETURN_IF_ERROR(Get(id).status());
+absl::StatusOr<std::string> SessionManager::Export(const std::string& id,
+                                                   const std::string& tenant) const {
+  // The lookup answers NOT_FOUND in the service's words (another tenant's
+  // session too); the store then gives everything acknowledged, in one
+  // snapshot. The archive carries no tenant.
+  RETURN_IF_ERROR(Get(id, tenant).status());
   ASSIGN_OR_RETURN(SessionRecord record, store_->LoadSession(id));
   record.interrupted_training.clear();  // one process's history, not the session's
   return EncodeSessionArchive(record);
@@ -167,11 +197,13 @@ absl::StatusOr<std::string> SessionManager::Export(const std::string& id) const 
 
 absl::StatusOr<std::shared_ptr<Session>> SessionManager::Import(absl::string_view archive,
                                                                 std::string id,
-                                                                absl::string_view source) {
+                                                                absl::string_view source,
+                                                                const std::string& tenant) {
   const absl::Time start = absl::Now();
   ASSIGN_OR_RETURN(SessionRecord record, DecodeSessionArchive(archive, source));
   const absl::Time decoded = absl::Now();
   if (!id.empty()) record.id = std::move(id);
+  record.tenant = tenant;
   RETURN_IF_ERROR(ValidateSessionId(record.id));
   RETURN_IF_ERROR(record.options.config.Validate());
   const int64_t features = record.batches.empty() ? record.options.feature_count
@@ -197,14 +229,22 @@ absl::StatusOr<std::shared_ptr<Session>> SessionManager::Import(absl::string_vie
         "the archived session holds ", record.row_count(), " rows, the limit is ",
         options_.limits.max_rows_per_session, " (--max_rows_per_session)"));
   }
-  ASSIGN_OR_RETURN(const std::string reserved, Reserve(record.id));
+  ASSIGN_OR_RETURN(const std::string reserved, Reserve(record.id, tenant));
+  // The importer's rows count before anything is stored.
+  if (absl::Status rows = tenant_rows_.Reserve(tenant, record.row_count()); !rows.ok()) {
+    MutexLock lock(&mu_);
+    creating_.erase(reserved);
+    return rows;
+  }
   // Stored before it exists in memory, as Create does; a session that
   // cannot be rebuilt is taken out of the store again.
   absl::Status stored = store_->PutSession(record);
   const absl::Time put = absl::Now();
   absl::StatusOr<std::shared_ptr<Session>> session =
-      stored.ok() ? Session::Restore(record, options_.limits, &pool_, store_, options_.metrics)
+      stored.ok() ? Session::Restore(record, options_.limits, &pool_, store_, &tenant_rows_,
+                                     options_.metrics)
                   : absl::StatusOr<std::shared_ptr<Session>>(stored);
+  if (!session.ok()) tenant_rows_.Release(tenant, record.row_count());
   if (stored.ok() && !session.ok()) {
     const absl::Status undone = store_->DeleteSession(reserved);
     if (!undone.ok()) {
@@ -231,32 +271,37 @@ absl::StatusOr<std::shared_ptr<Session>> SessionManager::Import(absl::string_vie
   return *std::move(session);
 }
 
-absl::StatusOr<std::shared_ptr<Session>> SessionManager::Get(const std::string& id) const {
+absl::StatusOr<std::shared_ptr<Session>> SessionManager::Get(const std::string& id,
+                                                             const std::string& tenant) const {
   MutexLock lock(&mu_);
   auto it = sessions_.find(id);
-  if (it == sessions_.end()) {
+  // Another tenant's session is an unknown id, word for word.
+  if (it == sessions_.end() || it->second->tenant() != tenant) {
     return absl::NotFoundError(absl::StrCat("no session with id '", id, "'"));
   }
   return it->second;
 }
 
 std::vector<std::shared_ptr<Session>> SessionManager::List(const std::string& after,
-                                                           int page_size) const {
+                                                           int page_size,
+                                                           const std::string& tenant) const {
   std::vector<std::shared_ptr<Session>> out;
   MutexLock lock(&mu_);
+  // A scan past other tenants' sessions: bounded by max_sessions.
   for (auto it = sessions_.upper_bound(after);
        it != sessions_.end() && static_cast<int>(out.size()) < page_size; ++it) {
-    out.push_back(it->second);
+    if (it->second->tenant() == tenant) out.push_back(it->second);
   }
   return out;
 }
 
-absl::Status SessionManager::Delete(const std::string& id) {
-  ASSIGN_OR_RETURN(std::shared_ptr<Session> session, Get(id));
+absl::Status SessionManager::Delete(const std::string& id, const std::string& tenant) {
+  ASSIGN_OR_RETURN(std::shared_ptr<Session> session, Get(id, tenant));
   // From the store first: a store error leaves the session whole.
   RETURN_IF_ERROR(session->DeleteFromStore());
-  // Final: a deleted session takes no more rows.
+  // No append can follow DeleteFromStore: the count is final.
   if (options_.metrics != nullptr) options_.metrics->SessionRemoved(session->Info().rows);
+  tenant_rows_.Release(session->tenant(), session->Info().rows);
   {
     MutexLock lock(&mu_);
     auto it = sessions_.find(id);

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/container/flat_hash_set.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "server/metrics/session_metrics.h"
@@ -20,6 +20,7 @@
 #include "server/mutex.h"
 #include "server/session.h"
 #include "server/storage/session_store.h"
+#include "server/tenant_rows.h"
 #include "server/thread_training_pool.h"
 
 namespace aad {
@@ -36,6 +37,10 @@ struct SessionManagerOptions {
   // Where sessions, the training pool and the store's writes report (not
   // owned, must outlive the manager); null: no metrics.
   SessionMetrics* metrics = nullptr;
+  // Per tenant (issue 14; the anonymous tenant "" counts as one): sessions
+  // it may hold, rows all its sessions may hold together. 0: no limit.
+  int64_t max_sessions_per_tenant = 0;
+  int64_t max_rows_per_tenant = 0;
 };
 
 // OK for 1-64 characters of [A-Za-z0-9_-]; INVALID_ARGUMENT naming the id
@@ -43,6 +48,13 @@ struct SessionManagerOptions {
 absl::Status ValidateSessionId(const std::string& id);
 
 // Thread-safe.
+//
+// Tenants: every session belongs to the tenant that created or imported
+// it, and every method that names a session takes the calling tenant ("":
+// the anonymous one, all there is without --auth_tokens). Another tenant's
+// session is answered exactly as an unknown id is (NOT_FOUND, the same
+// message), so that no tenant learns which ids another holds, and List
+// shows a tenant its own sessions only.
 class SessionManager {
  public:
   explicit SessionManager(const SessionManagerOptions& options);
@@ -61,26 +73,37 @@ class SessionManager {
   // `id` empty: a fresh random id; otherwise the client's choice, which must
   // be 1-64 characters of [A-Za-z0-9_-] (INVALID_ARGUMENT) and unused
   // (ALREADY_EXISTS).
-  absl::StatusOr<std::shared_ptr<Session>> Create(SessionOptions options, std::string id = "");
+  // RESOURCE_EXHAUSTED at max_sessions_per_tenant too, naming the tenant's
+  // count. A client-chosen id another tenant holds is ALREADY_EXISTS, as
+  // for one's own: see Reserve.
+  absl::StatusOr<std::shared_ptr<Session>> Create(SessionOptions options, std::string id = "",
+                                                  const std::string& tenant = "");
   // The session as archive bytes (session_archive.h), read from the store
   // in one consistent snapshot: everything acknowledged so far, the newest
   // published model. NOT_FOUND naming the id; the store's error.
-  absl::StatusOr<std::string> Export(const std::string& id) const;
+  absl::StatusOr<std::string> Export(const std::string& id, const std::string& tenant = "") const;
   // Creates a session from archive bytes: stored first (all or nothing),
   // then rebuilt as at a restart, so scores and candidates equal the
   // exported session's bit for bit; labels newer than the archived model
   // schedule an update. `id` empty keeps the archive's id. DATA_LOSS naming
   // `source` for a corrupt archive; INVALID_ARGUMENT for a malformed id;
   // ALREADY_EXISTS when the id is taken; RESOURCE_EXHAUSTED beyond a limit.
+  // The archive carries no tenant: the session belongs to `tenant`, the
+  // importer.
   absl::StatusOr<std::shared_ptr<Session>> Import(absl::string_view archive, std::string id,
-                                                  absl::string_view source);
-  // NOT_FOUND naming the id.
-  absl::StatusOr<std::shared_ptr<Session>> Get(const std::string& id) const;
-  // Up to page_size sessions with ids after `after`, in id order.
-  std::vector<std::shared_ptr<Session>> List(const std::string& after, int page_size) const;
+                                                  absl::string_view source,
+                                                  const std::string& tenant = "");
+  // NOT_FOUND naming the id, for an unknown id and another tenant's alike.
+  absl::StatusOr<std::shared_ptr<Session>> Get(const std::string& id,
+                                               const std::string& tenant = "") const;
+  // Up to page_size of the tenant's sessions with ids after `after`, in id
+  // order.
+  std::vector<std::shared_ptr<Session>> List(const std::string& after, int page_size,
+                                             const std::string& tenant = "") const;
   // Removes the session from the store, then from memory, and cancels its
-  // training. NOT_FOUND naming the id; a store error leaves it in place.
-  absl::Status Delete(const std::string& id);
+  // training. NOT_FOUND naming the id (as Get); a store error leaves it in
+  // place.
+  absl::Status Delete(const std::string& id, const std::string& tenant = "");
   // Cancels every session's training (graceful shutdown); sessions stay
   // readable, new training is refused.
   void CancelAll(const std::string& reason);
@@ -96,17 +119,24 @@ class SessionManager {
   SessionStore* const store_;
   // Declared before sessions_: destroyed after them, once its jobs drained.
   ThreadTrainingPool pool_;
+  // Every session's rows by tenant (max_rows_per_tenant); outlives them.
+  TenantRows tenant_rows_;
 
   mutable Mutex mu_;
   std::map<std::string, std::shared_ptr<Session>> sessions_ ABSL_GUARDED_BY(mu_);
-  // Ids being stored by Create (the store write runs outside mu_).
-  absl::flat_hash_set<std::string> creating_ ABSL_GUARDED_BY(mu_);
+  // Ids being stored by Create or Import (the store write runs outside
+  // mu_), with the tenant each is for.
+  absl::flat_hash_map<std::string, std::string> creating_ ABSL_GUARDED_BY(mu_);
 
   // Loads, rebuilds and adds one stored session.
   absl::Status RestoreOne(const std::string& id) ABSL_LOCKS_EXCLUDED(mu_);
-  // Reserves `id` (empty: a fresh one) in creating_ under the session limit.
-  // RESOURCE_EXHAUSTED at max_sessions, ALREADY_EXISTS when taken.
-  absl::StatusOr<std::string> Reserve(std::string id) ABSL_LOCKS_EXCLUDED(mu_);
+  // Reserves `id` (empty: a fresh one) for `tenant` in creating_ under the
+  // session limits. RESOURCE_EXHAUSTED at max_sessions or
+  // max_sessions_per_tenant, ALREADY_EXISTS when taken.
+  absl::StatusOr<std::string> Reserve(std::string id, const std::string& tenant)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // Sessions `tenant` holds and is creating.
+  int64_t TenantSessionsLocked(const std::string& tenant) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 };
 
 }  // namespace aad

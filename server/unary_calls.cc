@@ -29,24 +29,25 @@ void SetScores(const RowScores& scores, const std::vector<std::string>& names,
 
 }  // namespace
 
-absl::Status UnaryCalls::CreateSession(const std::string& id,
+absl::Status UnaryCalls::CreateSession(const std::string& tenant, const std::string& id,
                                        const aad::v1::CreateSessionRequest& request,
                                        aad::v1::CreateSessionResponse* response) {
   if (draining()) return DrainingStatus();
   ASSIGN_OR_RETURN(SessionOptions options, FromProto(request));
-  ASSIGN_OR_RETURN(std::shared_ptr<Session> session, sessions_->Create(std::move(options), id));
+  ASSIGN_OR_RETURN(std::shared_ptr<Session> session, sessions_->Create(std::move(options), id, tenant));
   ToProto(session->Info(), response->mutable_session());
   return absl::OkStatus();
 }
 
-absl::Status UnaryCalls::GetSession(const std::string& id,
+absl::Status UnaryCalls::GetSession(const std::string& tenant, const std::string& id,
                                     aad::v1::GetSessionResponse* response) {
-  ASSIGN_OR_RETURN(auto session, FindSession(sessions_, id));
+  ASSIGN_OR_RETURN(auto session, FindSession(sessions_, tenant, id));
   ToProto(session->Info(), response->mutable_session());
   return absl::OkStatus();
 }
 
-absl::Status UnaryCalls::ListSessions(const aad::v1::ListSessionsRequest& request,
+absl::Status UnaryCalls::ListSessions(const std::string& tenant,
+                                      const aad::v1::ListSessionsRequest& request,
                                       aad::v1::ListSessionsResponse* response) {
   if (request.page_size() < 0 || request.page_size() > 1000) {
     return absl::InvalidArgumentError(
@@ -60,7 +61,7 @@ absl::Status UnaryCalls::ListSessions(const aad::v1::ListSessionsRequest& reques
   }
   const int page_size = request.page_size() == 0 ? 100 : request.page_size();
   // One more than asked tells whether another page follows.
-  auto sessions = sessions_->List(request.page_token(), page_size + 1);
+  auto sessions = sessions_->List(request.page_token(), page_size + 1, tenant);
   const bool more = static_cast<int>(sessions.size()) > page_size;
   if (more) sessions.pop_back();
   for (const auto& s : sessions) ToProto(s->Info(), response->add_sessions());
@@ -68,14 +69,15 @@ absl::Status UnaryCalls::ListSessions(const aad::v1::ListSessionsRequest& reques
   return absl::OkStatus();
 }
 
-absl::Status UnaryCalls::DeleteSession(const std::string& id) {
-  if (id.empty()) return FindSession(sessions_, id).status();
-  return sessions_->Delete(id);
+absl::Status UnaryCalls::DeleteSession(const std::string& tenant, const std::string& id) {
+  if (id.empty()) return FindSession(sessions_, tenant, id).status();
+  return sessions_->Delete(id, tenant);
 }
 
-absl::Status UnaryCalls::Score(const std::string& id, const aad::v1::ScoreRequest& request,
+absl::Status UnaryCalls::Score(const std::string& tenant, const std::string& id,
+                               const aad::v1::ScoreRequest& request,
                                aad::v1::ScoreResponse* response) {
-  ASSIGN_OR_RETURN(auto session, FindSession(sessions_, id));
+  ASSIGN_OR_RETURN(auto session, FindSession(sessions_, tenant, id));
   if (!request.values().empty() && !request.row_ids().empty()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "score request has both ", request.values_size(), " inline values and ",
@@ -107,10 +109,10 @@ absl::Status UnaryCalls::Score(const std::string& id, const aad::v1::ScoreReques
   return absl::OkStatus();
 }
 
-absl::Status UnaryCalls::GetQueryCandidates(const std::string& id,
+absl::Status UnaryCalls::GetQueryCandidates(const std::string& tenant, const std::string& id,
                                             const aad::v1::GetQueryCandidatesRequest& request,
                                             aad::v1::GetQueryCandidatesResponse* response) {
-  ASSIGN_OR_RETURN(auto session, FindSession(sessions_, id));
+  ASSIGN_OR_RETURN(auto session, FindSession(sessions_, tenant, id));
   bool has_strategy = false;
   ASSIGN_OR_RETURN(aad::StrategyKind strategy, FromProto(request.strategy(), &has_strategy));
   const uint64_t seed = request.seed();
@@ -132,11 +134,12 @@ absl::Status UnaryCalls::GetQueryCandidates(const std::string& id,
   return absl::OkStatus();
 }
 
-void UnaryCalls::SubmitLabels(const std::string& id, const aad::v1::SubmitLabelsRequest& request,
+void UnaryCalls::SubmitLabels(const std::string& tenant, const std::string& id,
+                              const aad::v1::SubmitLabelsRequest& request,
                               aad::v1::SubmitLabelsResponse* response,
                               std::function<void(const absl::Status&)> done) {
   if (draining()) return done(DrainingStatus());
-  auto session = FindSession(sessions_, id);
+  auto session = FindSession(sessions_, tenant, id);
   if (!session.ok()) return done(session.status());
   (*session)->SubmitLabels(FromProto(request.labels()), request.wait_for_model(),
                            [response, done = std::move(done)](absl::StatusOr<LabelResult> result) {

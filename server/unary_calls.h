@@ -27,23 +27,28 @@ class UnaryCalls {
   void StartDraining() { draining_.store(true); }
   bool draining() const { return draining_.load(); }
 
-  // `id` is the session the front door resolved for the call; it overrides
-  // the request's session_id field.
-  absl::Status CreateSession(const std::string& id, const aad::v1::CreateSessionRequest& request,
+  // `tenant` is the caller the front door authenticated ("" without
+  // --auth_tokens): it sees and creates only its own sessions (see
+  // SessionManager). `id` is the session the front door resolved for the
+  // call; it overrides the request's session_id field.
+  absl::Status CreateSession(const std::string& tenant, const std::string& id,
+                             const aad::v1::CreateSessionRequest& request,
                              aad::v1::CreateSessionResponse* response);
-  absl::Status GetSession(const std::string& id, aad::v1::GetSessionResponse* response);
-  absl::Status ListSessions(const aad::v1::ListSessionsRequest& request,
+  absl::Status GetSession(const std::string& tenant, const std::string& id,
+                          aad::v1::GetSessionResponse* response);
+  absl::Status ListSessions(const std::string& tenant, const aad::v1::ListSessionsRequest& request,
                             aad::v1::ListSessionsResponse* response);
-  absl::Status DeleteSession(const std::string& id);
-  absl::Status Score(const std::string& id, const aad::v1::ScoreRequest& request,
-                     aad::v1::ScoreResponse* response);
-  absl::Status GetQueryCandidates(const std::string& id,
+  absl::Status DeleteSession(const std::string& tenant, const std::string& id);
+  absl::Status Score(const std::string& tenant, const std::string& id,
+                     const aad::v1::ScoreRequest& request, aad::v1::ScoreResponse* response);
+  absl::Status GetQueryCandidates(const std::string& tenant, const std::string& id,
                                   const aad::v1::GetQueryCandidatesRequest& request,
                                   aad::v1::GetQueryCandidatesResponse* response);
   // Answers through `done`, exactly once: at once, or with wait_for_model
   // from a training thread once the model holding the labels is published.
   // `response` must stay valid until then.
-  void SubmitLabels(const std::string& id, const aad::v1::SubmitLabelsRequest& request,
+  void SubmitLabels(const std::string& tenant, const std::string& id,
+                    const aad::v1::SubmitLabelsRequest& request,
                     aad::v1::SubmitLabelsResponse* response,
                     std::function<void(const absl::Status&)> done);
 

@@ -1,6 +1,8 @@
 #include "server/http/http_api.h"
 
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "aad/v1/aad.pb.h"
@@ -71,6 +73,27 @@ HttpReply Health(const UnaryCalls& calls) {
   return reply;
 }
 
+// A /v1 route's handler: the request and the caller's tenant.
+using TenantHandler = std::function<HttpReply(const HttpRequest&, const std::string& tenant)>;
+
+// `handler` behind the bearer-token check: 401 with the JSON error and
+// WWW-Authenticate (RFC 6750) when `auth` refuses the request's token.
+HttpHandler Authenticated(const Authenticator* auth, TenantHandler handler) {
+  return [auth, handler = std::move(handler)](const HttpRequest& http) {
+    if (auth == nullptr) return handler(http, std::string());
+    absl::StatusOr<std::string> tenant =
+        auth->Authenticate(http.authorization.has_value()
+                               ? std::optional<absl::string_view>(*http.authorization)
+                               : std::nullopt);
+    if (!tenant.ok()) {
+      HttpReply reply = ErrorReply(tenant.status());
+      reply.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"aadd\"");
+      return reply;
+    }
+    return handler(http, *tenant);
+  };
+}
+
 HttpReply Asset(absl::string_view name, const std::string& path) {
   const WebAsset* asset = FindWebAsset(name);
   if (asset == nullptr) {
@@ -87,7 +110,8 @@ HttpReply Asset(absl::string_view name, const std::string& path) {
 
 }  // namespace
 
-HttpApi::HttpApi(UnaryCalls* calls, const Metrics* metrics) : calls_(calls) {
+HttpApi::HttpApi(UnaryCalls* calls, const Metrics* metrics, const Authenticator* auth)
+    : calls_(calls), auth_(auth) {
   AddApiRoutes();
   AddPageRoutes();
   if (metrics != nullptr) AddMetricsRoute(metrics);
@@ -104,69 +128,78 @@ void HttpApi::AddMetricsRoute(const Metrics* metrics) {
 
 void HttpApi::AddApiRoutes() {
   UnaryCalls* const calls = calls_;
+  const Authenticator* const auth = auth_;
+  // Open: probes carry no token.
   router_.Add("GET", "/healthz", [calls](const HttpRequest&) { return Health(*calls); });
 
-  router_.Add("GET", "/v1/sessions", [calls](const HttpRequest& http) {
+  router_.Add("GET", "/v1/sessions",
+              Authenticated(auth, [calls](const HttpRequest& http, const std::string& tenant) {
     v1::ListSessionsRequest request;
     v1::ListSessionsResponse response;
     absl::Status status = ParseRequest(http, &request);
-    if (status.ok()) status = calls->ListSessions(request, &response);
+    if (status.ok()) status = calls->ListSessions(tenant, request, &response);
     return MessageReply(status, response);
-  });
-  router_.Add("POST", "/v1/sessions", [calls](const HttpRequest& http) {
+  }));
+  router_.Add("POST", "/v1/sessions",
+              Authenticated(auth, [calls](const HttpRequest& http, const std::string& tenant) {
     v1::CreateSessionRequest request;
     v1::CreateSessionResponse response;
     absl::Status status = ParseRequest(http, &request);
     if (status.ok()) {
-      status = calls->CreateSession(IdOf(http, request.session_id()), request, &response);
+      status = calls->CreateSession(tenant, IdOf(http, request.session_id()), request, &response);
     }
     return MessageReply(status, response);
-  });
+  }));
 
   // Before "{id}", which would take "ID:score" for an id.
-  router_.Add("POST", "/v1/sessions/{id}:score", [calls](const HttpRequest& http) {
+  router_.Add("POST", "/v1/sessions/{id}:score",
+              Authenticated(auth, [calls](const HttpRequest& http, const std::string& tenant) {
     v1::ScoreRequest request;
     v1::ScoreResponse response;
     absl::Status status = ParseRequest(http, &request);
-    if (status.ok()) status = calls->Score(IdOf(http, request.session_id()), request, &response);
+    if (status.ok()) status = calls->Score(tenant, IdOf(http, request.session_id()), request, &response);
     return MessageReply(status, response);
-  });
-  router_.Add("GET", "/v1/sessions/{id}", [calls](const HttpRequest& http) {
+  }));
+  router_.Add("GET", "/v1/sessions/{id}",
+              Authenticated(auth, [calls](const HttpRequest& http, const std::string& tenant) {
     v1::GetSessionRequest request;
     v1::GetSessionResponse response;
     absl::Status status = ParseRequest(http, &request);
-    if (status.ok()) status = calls->GetSession(IdOf(http, request.session_id()), &response);
+    if (status.ok()) status = calls->GetSession(tenant, IdOf(http, request.session_id()), &response);
     return MessageReply(status, response);
-  });
-  router_.Add("DELETE", "/v1/sessions/{id}", [calls](const HttpRequest& http) {
+  }));
+  router_.Add("DELETE", "/v1/sessions/{id}",
+              Authenticated(auth, [calls](const HttpRequest& http, const std::string& tenant) {
     v1::DeleteSessionRequest request;
     absl::Status status = ParseRequest(http, &request);
-    if (status.ok()) status = calls->DeleteSession(IdOf(http, request.session_id()));
+    if (status.ok()) status = calls->DeleteSession(tenant, IdOf(http, request.session_id()));
     return MessageReply(status, v1::DeleteSessionResponse());
-  });
-  router_.Add("GET", "/v1/sessions/{id}/candidates", [calls](const HttpRequest& http) {
+  }));
+  router_.Add("GET", "/v1/sessions/{id}/candidates",
+              Authenticated(auth, [calls](const HttpRequest& http, const std::string& tenant) {
     v1::GetQueryCandidatesRequest request;
     v1::GetQueryCandidatesResponse response;
     absl::Status status = ParseRequest(http, &request);
     if (status.ok()) {
-      status = calls->GetQueryCandidates(IdOf(http, request.session_id()), request,
+      status = calls->GetQueryCandidates(tenant, IdOf(http, request.session_id()), request,
                                          &response);
     }
     return MessageReply(status, response);
-  });
-  router_.Add("POST", "/v1/sessions/{id}/labels", [calls](const HttpRequest& http) {
+  }));
+  router_.Add("POST", "/v1/sessions/{id}/labels",
+              Authenticated(auth, [calls](const HttpRequest& http, const std::string& tenant) {
     v1::SubmitLabelsRequest request;
     v1::SubmitLabelsResponse response;
     absl::Status status = ParseRequest(http, &request);
     if (status.ok()) {
       // `response` outlives the call: this thread waits for the callback.
       auto completion = std::make_shared<Completion>();
-      calls->SubmitLabels(IdOf(http, request.session_id()), request, &response,
+      calls->SubmitLabels(tenant, IdOf(http, request.session_id()), request, &response,
                           [completion](const absl::Status& s) { completion->Done(s); });
       status = completion->Wait();
     }
     return MessageReply(status, response);
-  });
+  }));
 }
 
 void HttpApi::AddPageRoutes() {

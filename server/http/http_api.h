@@ -15,13 +15,19 @@
 //   POST   /v1/sessions/{id}:score         ScoreRequest -> ScoreResponse
 //   GET    /, /sessions/{id}, /static/{name}   the page (index.html, session.html, files)
 //   GET    /metrics                        Prometheus text format 0.0.4 (with metrics on)
+//
+// With --auth_tokens every /v1 route takes "Authorization: Bearer TOKEN"
+// (401 with WWW-Authenticate: Bearer otherwise) and serves the token's
+// tenant its own sessions only, as the gRPC service does; /healthz and the
+// page stay open (the page asks the expert for a token).
 #ifndef AADD_SERVER_HTTP_HTTP_API_H_
 #define AADD_SERVER_HTTP_HTTP_API_H_
 
-#include "server/http/http_exchange.h"
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "server/auth/authenticator.h"
+#include "server/http/http_exchange.h"
 #include "server/http/http_router.h"
 #include "server/metrics/metrics.h"
 #include "server/unary_calls.h"
@@ -32,8 +38,10 @@ namespace aad {
 class HttpApi {
  public:
   // `calls` must outlive this object and every request in flight; so must
-  // `metrics`, whose series GET /metrics serves (null: no such route).
-  explicit HttpApi(UnaryCalls* calls, const Metrics* metrics = nullptr);
+  // `metrics`, whose series GET /metrics serves (null: no such route);
+  // `auth` (not owned; null: no tokens, the anonymous tenant).
+  explicit HttpApi(UnaryCalls* calls, const Metrics* metrics = nullptr,
+                   const Authenticator* auth = nullptr);
 
   // The reply to `request` (its id is set on the way). A labels request
   // with waitForModel blocks until the model is published (or training is
@@ -48,6 +56,7 @@ class HttpApi {
   void AddMetricsRoute(const Metrics* metrics);
 
   UnaryCalls* const calls_;
+  const Authenticator* const auth_;
   HttpRouter router_;  // constant after construction
 };
 

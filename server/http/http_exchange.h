@@ -5,6 +5,7 @@
 #define AADD_SERVER_HTTP_HTTP_EXCHANGE_H_
 
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -25,6 +26,8 @@ struct HttpRequest {
   // The pattern of the route the path matched ("/v1/sessions/{id}"), set by
   // the router; empty when none did.
   std::string route;
+  // The Authorization header; nullopt when the request has none.
+  std::optional<std::string> authorization;
 };
 
 struct HttpReply {

@@ -39,6 +39,7 @@ HttpRequest FromHttplib(const httplib::Request& req, absl::string_view body) {
   request.path = req.path;  // cpp-httplib has percent-decoded it
   request.query = req.params;  // the URL's: bodies are read apart
   request.body = body;
+  if (req.has_header("Authorization")) request.authorization = req.get_header_value("Authorization");
   return request;
 }
 
@@ -93,7 +94,7 @@ std::unique_ptr<httplib::Server> MakeServer(const HttpGatewayOptions& options) {
 }  // namespace
 
 HttpGateway::HttpGateway(UnaryCalls* calls, const HttpGatewayOptions& options)
-    : options_(options), api_(calls, options.metrics), server_(MakeServer(options)) {}
+    : options_(options), api_(calls, options.metrics, options.auth), server_(MakeServer(options)) {}
 
 absl::StatusOr<std::unique_ptr<HttpGateway>> HttpGateway::Start(
     UnaryCalls* calls, const HttpGatewayOptions& options) {

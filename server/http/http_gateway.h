@@ -42,6 +42,9 @@ struct HttpGatewayOptions {
   // Counts every request by route and status, and serves GET /metrics (not
   // owned, must outlive the gateway); null: neither.
   Metrics* metrics = nullptr;
+  // Checks every /v1 request's bearer token (not owned; must outlive the
+  // gateway). Null: no tokens.
+  const Authenticator* auth = nullptr;
 };
 
 class HttpGateway {

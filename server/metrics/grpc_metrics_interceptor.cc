@@ -4,6 +4,8 @@
 
 #include <chrono>
 
+#include "absl/strings/string_view.h"
+
 namespace aad {
 namespace {
 
@@ -11,8 +13,12 @@ using grpc::experimental::InterceptionHookPoints;
 
 class GrpcMetricsInterceptor final : public grpc::experimental::Interceptor {
  public:
-  GrpcMetricsInterceptor(grpc::experimental::ServerRpcInfo* info, GrpcMethodMetrics* method)
-      : info_(info), method_(method), start_(std::chrono::steady_clock::now()) {
+  GrpcMetricsInterceptor(grpc::experimental::ServerRpcInfo* info, GrpcMethodMetrics* method,
+                         bool callback_api)
+      : info_(info),
+        method_(method),
+        callback_api_(callback_api),
+        start_(std::chrono::steady_clock::now()) {
     method_->Started();
   }
   // A call that gRPC destroys before its close was seen (no hook ran for
@@ -33,7 +39,8 @@ class GrpcMetricsInterceptor final : public grpc::experimental::Interceptor {
     // --max_message_bytes, after which the handler sees the stream end and
     // answers what it will): Canceled, whatever the handler then sent.
     if (!handled_ && methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_CLOSE)) {
-      const bool cancelled = info_->server_context()->IsCancelled();
+      // Synchronous services: see the header (IsCancelled would recurse).
+      const bool cancelled = callback_api_ && info_->server_context()->IsCancelled();
       Handle(cancelled || !sent_ ? grpc::StatusCode::CANCELLED : code_);
     }
     methods->Proceed();
@@ -48,6 +55,7 @@ class GrpcMetricsInterceptor final : public grpc::experimental::Interceptor {
 
   grpc::experimental::ServerRpcInfo* const info_;
   GrpcMethodMetrics* const method_;
+  const bool callback_api_;
   const std::chrono::steady_clock::time_point start_;
   // gRPC runs one call's hooks one at a time.
   bool sent_ = false;  // PRE_SEND_STATUS seen: code_ and elapsed_ hold
@@ -60,7 +68,20 @@ class GrpcMetricsInterceptor final : public grpc::experimental::Interceptor {
 
 grpc::experimental::Interceptor* GrpcMetricsInterceptorFactory::CreateServerInterceptor(
     grpc::experimental::ServerRpcInfo* info) {
-  return new GrpcMetricsInterceptor(info, metrics_->ForGrpcMethod(info->method(), info->type()));
+  return new GrpcMetricsInterceptor(info, metrics_->ForGrpcMethod(info->method(), info->type()),
+                                    OnCallbackApi(info->method()));
+}
+
+bool GrpcMetricsInterceptorFactory::OnCallbackApi(const char* method) const {
+  const absl::string_view name(method);
+  for (const std::string& service : callback_services_) {
+    // "/" + service + "/"
+    if (name.size() > service.size() + 2 && name[0] == '/' &&
+        name.substr(1, service.size()) == service && name[service.size() + 1] == '/') {
+      return true;
+    }
+  }
+  return false;
 }
 
 }  // namespace aad

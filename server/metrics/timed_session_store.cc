@@ -15,8 +15,9 @@ auto TimedSessionStore::Timed(Write write) {
 
 absl::Status TimedSessionStore::CreateSession(const std::string& id,
                                               const SessionOptions& options,
-                                              int64_t created_micros) {
-  return Timed([&] { return store_->CreateSession(id, options, created_micros); });
+                                              int64_t created_micros,
+                                              const std::string& tenant) {
+  return Timed([&] { return store_->CreateSession(id, options, created_micros, tenant); });
 }
 
 absl::Status TimedSessionStore::PutSession(const SessionRecord& record) {

@@ -20,7 +20,7 @@ class TimedSessionStore final : public SessionStore {
       : store_(store), metrics_(metrics) {}
 
   absl::Status CreateSession(const std::string& id, const SessionOptions& options,
-                             int64_t created_micros) override;
+                             int64_t created_micros, const std::string& tenant) override;
   absl::Status PutSession(const SessionRecord& record) override;
   absl::Status DeleteSession(const std::string& id) override;
   absl::StatusOr<AppendResult> AppendBatch(const std::string& session,

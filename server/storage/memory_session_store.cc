@@ -31,7 +31,8 @@ absl::StatusOr<MemorySessionStore::Stored*> MemorySessionStore::FindLocked(const
 
 absl::Status MemorySessionStore::CreateSession(const std::string& id,
                                                const SessionOptions& options,
-                                               int64_t created_micros) {
+                                               int64_t created_micros,
+                                               const std::string& tenant) {
   if (id.empty()) return absl::InvalidArgumentError("session id is empty");
   MutexLock lock(&mu_);
   if (sessions_.count(id) != 0) {
@@ -41,6 +42,7 @@ absl::Status MemorySessionStore::CreateSession(const std::string& id,
   stored.record.id = id;
   stored.record.created_micros = created_micros;
   stored.record.options = options;
+  stored.record.tenant = tenant;
   return absl::OkStatus();
 }
 
@@ -56,6 +58,7 @@ absl::Status MemorySessionStore::PutSession(const SessionRecord& record) {
   stored.record.id = record.id;
   stored.record.created_micros = record.created_micros;
   stored.record.options = record.options;
+  stored.record.tenant = record.tenant;
   stored.record.label_history = record.label_history;
   stored.record.model = record.model;
   for (const BatchRecord& batch : record.batches) AppendRows(&stored, batch);
@@ -202,7 +205,8 @@ absl::StatusOr<std::vector<SessionSummary>> MemorySessionStore::ListSessions() {
   out.reserve(sessions_.size());
   for (const auto& [id, stored] : sessions_) {
     out.push_back(SessionSummary{id, stored.record.created_micros, stored.rows,
-                                 stored.record.model ? stored.record.model->version : 0});
+                                 stored.record.model ? stored.record.model->version : 0,
+                                 stored.record.tenant});
   }
   return out;
 }

@@ -25,7 +25,7 @@ class MemorySessionStore final : public SessionStore {
   MemorySessionStore& operator=(const MemorySessionStore&) = delete;
 
   absl::Status CreateSession(const std::string& id, const SessionOptions& options,
-                             int64_t created_micros) override;
+                             int64_t created_micros, const std::string& tenant) override;
   absl::Status PutSession(const SessionRecord& record) override;
   absl::Status DeleteSession(const std::string& id) override;
   absl::StatusOr<AppendResult> AppendBatch(const std::string& session,

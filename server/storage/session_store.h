@@ -42,11 +42,13 @@ class SessionStore {
  public:
   virtual ~SessionStore() = default;
 
-  // Stores a new, empty session. ALREADY_EXISTS when `id` is taken.
+  // Stores a new, empty session owned by `tenant` ("" the anonymous
+  // tenant). ALREADY_EXISTS when `id` is taken.
   virtual absl::Status CreateSession(const std::string& id, const SessionOptions& options,
-                                     int64_t created_micros) = 0;
+                                     int64_t created_micros, const std::string& tenant) = 0;
 
-  // Stores a whole session at once (import): all or nothing. ALREADY_EXISTS
+  // Stores a whole session at once (import), owned by record.tenant: all
+  // or nothing. ALREADY_EXISTS
   // when record.id is taken; DATA_LOSS/INVALID_ARGUMENT when the record is
   // inconsistent (ValidateSessionRecord). Interrupted-training markers in
   // the record are not stored.
@@ -102,10 +104,11 @@ class SessionStore {
   virtual absl::Status FinishTraining(const std::string& session, int64_t run_id,
                                       const std::string& outcome) = 0;
 
-  // Every stored session, ordered by id.
+  // Every stored session, ordered by id, with its tenant.
   virtual absl::StatusOr<std::vector<SessionSummary>> ListSessions() = 0;
 
-  // Everything stored for one session. NOT_FOUND when unknown.
+  // Everything stored for one session, its tenant too. NOT_FOUND when
+  // unknown.
   virtual absl::StatusOr<SessionRecord> LoadSession(const std::string& id) = 0;
 };
 

@@ -11,7 +11,8 @@ const char* const kSqliteSchema[] = {
       row_count INTEGER NOT NULL DEFAULT 0,
       feature_count INTEGER NOT NULL DEFAULT 0,
       next_label_seq INTEGER NOT NULL DEFAULT 0,
-      next_run_id INTEGER NOT NULL DEFAULT 1))sql",
+      next_run_id INTEGER NOT NULL DEFAULT 1,
+      tenant TEXT NOT NULL DEFAULT ''))sql",
     // A rowid table: WITHOUT ROWID suits small rows, not 512 KiB blobs.
     R"sql(CREATE TABLE batches(
       session_id TEXT NOT NULL REFERENCES sessions(id),

@@ -14,6 +14,11 @@ inline constexpr int kSqliteVerdictNominal = 0;
 inline constexpr int kSqliteVerdictAnomaly = 1;
 inline constexpr int kSqliteVerdictWithdrawn = 2;
 
+// Schema version 3's one change, as the migration from version 2 runs it
+// (a new database has the column in its CREATE TABLE).
+inline constexpr char kSqliteAddTenantColumn[] =
+    "ALTER TABLE sessions ADD COLUMN tenant TEXT NOT NULL DEFAULT ''";
+
 // CREATE TABLE statements, in order.
 absl::Span<const char* const> SqliteSchema();
 // DELETE statements for one session (?1 = its id), children first

@@ -159,10 +159,13 @@ absl::Status SqliteSessionStore::Initialize(const SqliteStoreOptions& options) {
   } else {
     // An existing store must be writable now, not at the first client's
     // write: take and release the write lock. A version 1 store becomes
-    // version 2 here (same tables; see kSchemaVersion).
+    // version 2 here (same tables; see kSchemaVersion), and a version 2
+    // store version 3 (its sessions get the anonymous tenant), in the same
+    // transaction as the marker.
     Transaction txn(this);
     RETURN_IF_ERROR(txn.Begin(/*write=*/true));
     RETURN_IF_ERROR(Exec("UPDATE sessions SET id = id WHERE 0"));
+    if (user_version < 3) RETURN_IF_ERROR(Exec(kSqliteAddTenantColumn));
     if (user_version < kSchemaVersion) {
       RETURN_IF_ERROR(Exec(absl::StrCat("PRAGMA user_version=", kSchemaVersion).c_str()));
     }
@@ -268,7 +271,7 @@ absl::StatusOr<std::vector<SessionSummary>> SqliteSessionStore::ListSessions() {
   MutexLock lock(&mu_);
   ASSIGN_OR_RETURN(sqlite3_stmt * s,
                    Prepare("SELECT s.id, s.created_micros, s.row_count, "
-                           "coalesce(m.version, 0) FROM sessions s "
+                           "coalesce(m.version, 0), s.tenant FROM sessions s "
                            "LEFT JOIN models m ON m.session_id = s.id ORDER BY s.id"));
   Statement stmt(s);
   std::vector<SessionSummary> out;
@@ -276,7 +279,8 @@ absl::StatusOr<std::vector<SessionSummary>> SqliteSessionStore::ListSessions() {
     ASSIGN_OR_RETURN(bool row, Step(s, "list sessions"));
     if (!row) break;
     out.push_back(SessionSummary{ColumnText(s, 0), sqlite3_column_int64(s, 1),
-                                 sqlite3_column_int64(s, 2), sqlite3_column_int64(s, 3)});
+                                 sqlite3_column_int64(s, 2), sqlite3_column_int64(s, 3),
+                                 ColumnText(s, 4)});
   }
   return out;
 }
@@ -290,7 +294,7 @@ absl::StatusOr<SessionRecord> SqliteSessionStore::LoadSession(const std::string&
   out.id = id;
   {
     ASSIGN_OR_RETURN(sqlite3_stmt * s,
-                     Prepare("SELECT created_micros, options FROM sessions WHERE id = ?1"));
+                     Prepare("SELECT created_micros, options, tenant FROM sessions WHERE id = ?1"));
     Statement stmt(s);
     BindText(s, 1, id);
     ASSIGN_OR_RETURN(bool row, Step(s, "load session"));
@@ -298,6 +302,7 @@ absl::StatusOr<SessionRecord> SqliteSessionStore::LoadSession(const std::string&
       return absl::NotFoundError(absl::StrCat("session '", id, "' is not stored in ", path_));
     }
     out.created_micros = sqlite3_column_int64(s, 0);
+    out.tenant = ColumnText(s, 2);
     ASSIGN_OR_RETURN(out.options, DecodeSessionOptions(ColumnText(s, 1),
                                                        absl::StrCat(path_, " session '", id, "'")));
   }

@@ -49,7 +49,12 @@ class SqliteSessionStore final : public SessionStore {
   // version 1's, so Open() upgrades a version 1 file by its marker alone.
   // The marker matters: an aadd that reads version 1 would take a
   // withdrawal for an anomaly, and so must refuse the file instead.
-  static constexpr int kSchemaVersion = 2;
+  // Version 3 adds sessions.tenant (issue 14); Open() migrates a version 1
+  // or 2 file by adding the column, every existing session getting the
+  // anonymous tenant "" (what a server without --auth_tokens serves). An
+  // older aadd refuses a version 3 file: it would show every tenant's
+  // sessions to anyone.
+  static constexpr int kSchemaVersion = 3;
   // PRAGMA application_id marking a file as an aadd store ("AADD").
   static constexpr int kApplicationId = 0x41414444;
 
@@ -75,7 +80,7 @@ class SqliteSessionStore final : public SessionStore {
   // serialised on one connection: SQLite commits one writer at a time
   // anyway, and the fsync of a commit dominates the cost of a write.
   absl::Status CreateSession(const std::string& id, const SessionOptions& options,
-                             int64_t created_micros) override;
+                             int64_t created_micros, const std::string& tenant) override;
   absl::Status PutSession(const SessionRecord& record) override;
   absl::Status DeleteSession(const std::string& id) override;
   absl::StatusOr<AppendResult> AppendBatch(const std::string& session,

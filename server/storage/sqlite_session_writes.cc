@@ -18,7 +18,8 @@ namespace aad {
 
 absl::Status SqliteSessionStore::CreateSession(const std::string& id,
                                                const SessionOptions& options,
-                                               int64_t created_micros) {
+                                               int64_t created_micros,
+                                               const std::string& tenant) {
   if (id.empty()) return absl::InvalidArgumentError("session id is empty");
   const std::string encoded = EncodeSessionOptions(options);
   MutexLock lock(&mu_);
@@ -35,13 +36,14 @@ absl::Status SqliteSessionStore::CreateSession(const std::string& id,
   }
   {
     ASSIGN_OR_RETURN(sqlite3_stmt * s,
-                     Prepare("INSERT INTO sessions(id, created_micros, options, feature_count) "
-                             "VALUES (?1, ?2, ?3, ?4)"));
+                     Prepare("INSERT INTO sessions(id, created_micros, options, feature_count, "
+                             "tenant) VALUES (?1, ?2, ?3, ?4, ?5)"));
     Statement stmt(s);
     BindText(s, 1, id);
     sqlite3_bind_int64(s, 2, created_micros);
     BindText(s, 3, encoded);
     sqlite3_bind_int64(s, 4, options.feature_count);
+    BindText(s, 5, tenant);
     RETURN_IF_ERROR(StepDone(s, absl::StrCat("insert session '", id, "'")));
   }
   return txn.Commit();
@@ -154,13 +156,14 @@ absl::Status SqliteSessionStore::PutSession(const SessionRecord& record) {
   }
   {
     ASSIGN_OR_RETURN(sqlite3_stmt * s,
-                     Prepare("INSERT INTO sessions(id, created_micros, options, feature_count) "
-                             "VALUES (?1, ?2, ?3, ?4)"));
+                     Prepare("INSERT INTO sessions(id, created_micros, options, feature_count, "
+                             "tenant) VALUES (?1, ?2, ?3, ?4, ?5)"));
     Statement stmt(s);
     BindText(s, 1, record.id);
     sqlite3_bind_int64(s, 2, record.created_micros);
     BindText(s, 3, encoded);
     sqlite3_bind_int64(s, 4, record.options.feature_count);
+    BindText(s, 5, record.tenant);
     RETURN_IF_ERROR(StepDone(s, absl::StrCat("insert session '", record.id, "'")));
   }
   for (const BatchRecord& batch : record.batches) {

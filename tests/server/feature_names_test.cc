@@ -38,7 +38,7 @@ std::vector<float> Rows(int64_t rows) {
 class SessionFeatureNamesTest : public ::testing::Test {
  protected:
   std::shared_ptr<Session> NewSession(SessionStore* store, SessionOptions options) {
-    EXPECT_TRUE(store->CreateSession("s", options, 0).ok());
+    EXPECT_TRUE(store->CreateSession("s", options, 0, "").ok());
     return std::make_shared<Session>("s", std::move(options), SessionLimits{1000, 16}, &pool_,
                                      store);
   }

@@ -56,7 +56,7 @@ class RecordingObserver final : public TrainObserver {
 class SessionTest : public ::testing::Test {
  protected:
   std::shared_ptr<Session> NewSession(SessionStore* store, const std::string& id = "s") {
-    EXPECT_TRUE(store->CreateSession(id, SmallSessionOptions(), 0).ok());
+    EXPECT_TRUE(store->CreateSession(id, SmallSessionOptions(), 0, "").ok());
     return std::make_shared<Session>(id, SmallSessionOptions(), SessionLimits{1000, 16}, &pool_, store);
   }
   // Ingests 200 rows and trains; returns the observer's outcome.
@@ -101,7 +101,7 @@ TEST_F(SessionTest, AppendValidatesAndAnswersARetriedBatchFromItsId) {
 }
 
 TEST_F(SessionTest, RowLimitIsResourceExhaustedNamingTheFlag) {
-  EXPECT_TRUE(store_.CreateSession("s", SmallSessionOptions(), 0).ok());
+  EXPECT_TRUE(store_.CreateSession("s", SmallSessionOptions(), 0, "").ok());
   Session s("s", SmallSessionOptions(), SessionLimits{20, 16}, &pool_, &store_);
   ASSERT_TRUE(s.Append("a", 2, Rows(15)).ok());
   absl::Status over = s.Append("b", 2, Rows(10)).status();

@@ -139,7 +139,7 @@ TEST(SqliteSessionStoreTest, ReopenGivesBackTheSameSession) {
     auto store = OpenOrDie(dir.path());
     ASSERT_NE(store, nullptr);
     EXPECT_EQ(store->path(), DbPath(dir));
-    ASSERT_TRUE(store->CreateSession("s", OddOptions(), 77).ok());
+    ASSERT_TRUE(store->CreateSession("s", OddOptions(), 77, "").ok());
     int64_t first = 0;
     for (int i = 0; i < 5; ++i) {
       ASSERT_TRUE(store->AppendBatch("s", MakeBatch(absl::StrCat("b", i), first, 100 + i, 4, i))
@@ -191,7 +191,7 @@ TEST(SqliteSessionStoreTest, DeleteSessionLeavesNoRowInAnyTable) {
     auto store = OpenOrDie(dir.path());
     ASSERT_NE(store, nullptr);
     for (const std::string id : {"gone", "kept"}) {
-      ASSERT_TRUE(store->CreateSession(id, SessionOptions{}, 0).ok());
+      ASSERT_TRUE(store->CreateSession(id, SessionOptions{}, 0, "").ok());
       ASSERT_TRUE(store->AppendBatch(id, MakeBatch("a", 0, 10, 3, 1)).ok());
       ASSERT_TRUE(store->AppendBatch(id, MakeBatch("b", 10, 10, 3, 2)).ok());
       ASSERT_TRUE(store->PutLabels(id, std::vector<LabelRecord>{{1, true, 1}, {1, false, 2}}).ok());
@@ -246,7 +246,7 @@ TEST(SqliteSessionStoreTest, DamagedBatchBytesAreDataLossNotDifferentRows) {
   {
     auto store = OpenOrDie(dir.path());
     ASSERT_NE(store, nullptr);
-    ASSERT_TRUE(store->CreateSession("s", SessionOptions{}, 0).ok());
+    ASSERT_TRUE(store->CreateSession("s", SessionOptions{}, 0, "").ok());
     ASSERT_TRUE(store->AppendBatch("s", batch).ok());
   }
   // Closing checkpointed the WAL: the floats sit in the main file. Flip one
@@ -270,7 +270,7 @@ TEST(SqliteSessionStoreTest, TruncatedFileIsDataLoss) {
   {
     auto store = OpenOrDie(dir.path());
     ASSERT_NE(store, nullptr);
-    ASSERT_TRUE(store->CreateSession("s", SessionOptions{}, 0).ok());
+    ASSERT_TRUE(store->CreateSession("s", SessionOptions{}, 0, "").ok());
     for (int i = 0; i < 8; ++i) {
       ASSERT_TRUE(store->AppendBatch("s", MakeBatch(absl::StrCat(i), i * 1000, 1000, 8, i)).ok());
     }
@@ -299,13 +299,14 @@ TEST(SqliteSessionStoreTest, AVersionOneStoreIsUpgradedAndKeepsItsLabels) {
   {
     auto store = OpenOrDie(dir.path());
     ASSERT_NE(store, nullptr);
-    ASSERT_TRUE(store->CreateSession("s", SessionOptions{}, 0).ok());
+    ASSERT_TRUE(store->CreateSession("s", SessionOptions{}, 0, "").ok());
     ASSERT_TRUE(store->AppendBatch("s", MakeBatch("a", 0, 10, 2, 1)).ok());
     ASSERT_TRUE(store->PutLabels("s", std::vector<LabelRecord>{{4, true, 1}, {6, false, 2}}).ok());
   }
   {
-    // What an aadd before withdrawals left: the same tables, version 1.
+    // What an aadd before withdrawals left: version 1, without tenants.
     RawDb raw(DbPath(dir));
+    raw.Exec("ALTER TABLE sessions DROP COLUMN tenant");
     raw.Exec("PRAGMA user_version = 1");
   }
   {
@@ -317,10 +318,42 @@ TEST(SqliteSessionStoreTest, AVersionOneStoreIsUpgradedAndKeepsItsLabels) {
     ASSERT_TRUE(store->PutLabels("s", std::vector<LabelRecord>{{4, false, 3, true}}).ok());
   }
   RawDb raw(DbPath(dir));
-  // Marked version 2, so that an older aadd refuses the file rather than
-  // reading the withdrawal (2) as an anomaly.
-  EXPECT_EQ(raw.Int("PRAGMA user_version"), 2);
+  // Marked version 3 (2 and then tenants), so that an older aadd refuses
+  // the file rather than reading the withdrawal (2) as an anomaly.
+  EXPECT_EQ(raw.Int("PRAGMA user_version"), 3);
   EXPECT_EQ(raw.Int("SELECT anomaly FROM labels WHERE seq = 2"), 2);
+}
+
+TEST(SqliteSessionStoreTest, AVersionTwoStoreGetsTenantsAndItsSessionsTheAnonymousOne) {
+  TempDir dir;
+  {
+    auto store = OpenOrDie(dir.path());
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->CreateSession("s", SessionOptions{}, 0, "").ok());
+    ASSERT_TRUE(store->AppendBatch("s", MakeBatch("a", 0, 10, 2, 1)).ok());
+  }
+  {
+    // What an aadd before tenants (issue 14) left.
+    RawDb raw(DbPath(dir));
+    raw.Exec("ALTER TABLE sessions DROP COLUMN tenant");
+    raw.Exec("PRAGMA user_version = 2");
+  }
+  {
+    auto store = OpenOrDie(dir.path());
+    ASSERT_NE(store, nullptr);
+    auto loaded = store->LoadSession("s");
+    ASSERT_TRUE(loaded.ok()) << loaded.status();
+    EXPECT_EQ(loaded->tenant, "");
+    EXPECT_EQ(loaded->row_count(), 10);
+    ASSERT_TRUE(store->CreateSession("t", SessionOptions{}, 0, "acme").ok());
+    auto list = store->ListSessions();
+    ASSERT_TRUE(list.ok()) << list.status();
+    ASSERT_EQ(list->size(), 2u);
+    EXPECT_EQ((*list)[0].tenant, "");
+    EXPECT_EQ((*list)[1].tenant, "acme");
+  }
+  RawDb raw(DbPath(dir));
+  EXPECT_EQ(raw.Int("PRAGMA user_version"), 3);
 }
 
 TEST(SqliteSessionStoreTest, AnUnknownVerdictIsDataLossNamingTheRow) {
@@ -328,7 +361,7 @@ TEST(SqliteSessionStoreTest, AnUnknownVerdictIsDataLossNamingTheRow) {
   {
     auto store = OpenOrDie(dir.path());
     ASSERT_NE(store, nullptr);
-    ASSERT_TRUE(store->CreateSession("s", SessionOptions{}, 0).ok());
+    ASSERT_TRUE(store->CreateSession("s", SessionOptions{}, 0, "").ok());
     ASSERT_TRUE(store->AppendBatch("s", MakeBatch("a", 0, 10, 2, 1)).ok());
     ASSERT_TRUE(store->PutLabels("s", std::vector<LabelRecord>{{8, true, 1}}).ok());
   }
@@ -443,7 +476,7 @@ TEST(SqliteSessionStoreTest, FullDiskFailsWritesCleanlyWhileReadsWork) {
   {
     auto store = OpenOrDie(dir.path());
     ASSERT_NE(store, nullptr);
-    ASSERT_TRUE(store->CreateSession("s", SessionOptions{}, 0).ok());
+    ASSERT_TRUE(store->CreateSession("s", SessionOptions{}, 0, "").ok());
     ASSERT_TRUE(store->AppendBatch("s", MakeBatch("small", 0, 100, 32, 1)).ok());
     ASSERT_TRUE(store->PutModel("s", ModelRecord{1, 0, 0, old_model}, 0).ok());
   }
@@ -521,7 +554,7 @@ TEST(SqliteSessionStoreTest, ConcurrentWritersAndReaders) {
   ASSERT_NE(store, nullptr);
   constexpr int kWriters = 4, kBatches = 15;
   for (int w = 0; w < kWriters; ++w) {
-    ASSERT_TRUE(store->CreateSession(absl::StrCat("w", w), SessionOptions{}, 0).ok());
+    ASSERT_TRUE(store->CreateSession(absl::StrCat("w", w), SessionOptions{}, 0, "").ok());
   }
   std::atomic<bool> done{false};
   std::atomic<int> failures{0};
@@ -590,7 +623,7 @@ std::string ModelBytes(int64_t version) {
     _exit(3);
   }
   SqliteSessionStore& store = **opened;
-  absl::Status created = store.CreateSession("crash", SessionOptions{}, 0);
+  absl::Status created = store.CreateSession("crash", SessionOptions{}, 0, "");
   if (!created.ok() && created.code() != absl::StatusCode::kAlreadyExists) {
     Say(fd, absl::StrCat("E create: ", created.ToString()));
     _exit(3);

@@ -63,7 +63,7 @@ TYPED_TEST_SUITE(StoreContractTest, StoreKinds);
 TYPED_TEST(StoreContractTest, RoundTripsEveryRecord) {
   SessionStore& store = *this->store_;
   const SessionOptions options = OddOptions();
-  ASSERT_TRUE(store.CreateSession("s1", options, 1234).ok());
+  ASSERT_TRUE(store.CreateSession("s1", options, 1234, "").ok());
   std::vector<BatchRecord> batches = {MakeBatch("b0", 0, 3, 4, 1), MakeBatch("b1", 3, 5, 4, 2)};
   for (const BatchRecord& b : batches) {
     auto result = store.AppendBatch("s1", b);
@@ -104,7 +104,7 @@ TYPED_TEST(StoreContractTest, RoundTripsEveryRecord) {
 
 TYPED_TEST(StoreContractTest, BatchIdsAreIdempotent) {
   SessionStore& store = *this->store_;
-  ASSERT_TRUE(store.CreateSession("s", SessionOptions{}, 0).ok());
+  ASSERT_TRUE(store.CreateSession("s", SessionOptions{}, 0, "").ok());
   ASSERT_TRUE(store.AppendBatch("s", MakeBatch("a", 0, 4, 2, 1)).ok());
   ASSERT_TRUE(store.AppendBatch("s", MakeBatch("b", 4, 2, 2, 2)).ok());
   // A retry of "a" (the client never saw the answer) repeats its ids and
@@ -129,7 +129,7 @@ TYPED_TEST(StoreContractTest, BatchIdsAreIdempotent) {
 // reopen and through PutSession, and every one of them answers a retry
 // with its own first row id.
 TYPED_TEST(StoreContractTest, ManySmallBatchesRoundTripAndAnswerRetries) {
-  ASSERT_TRUE(this->store_->CreateSession("s", SessionOptions{}, 0).ok());
+  ASSERT_TRUE(this->store_->CreateSession("s", SessionOptions{}, 0, "").ok());
   std::vector<BatchRecord> batches;
   int64_t row = 0;
   for (int n = 0; n < 300; ++n) {
@@ -177,7 +177,7 @@ TYPED_TEST(StoreContractTest, ManySmallBatchesRoundTripAndAnswerRetries) {
 
 TYPED_TEST(StoreContractTest, RejectsBatchesOutOfOrderOrMalformed) {
   SessionStore& store = *this->store_;
-  ASSERT_TRUE(store.CreateSession("s", SessionOptions{}, 0).ok());
+  ASSERT_TRUE(store.CreateSession("s", SessionOptions{}, 0, "").ok());
   auto gap = store.AppendBatch("s", MakeBatch("a", 5, 4, 2, 1));
   EXPECT_EQ(gap.status().code(), absl::StatusCode::kFailedPrecondition) << gap.status();
   EXPECT_NE(gap.status().message().find("starts at row 5"), std::string::npos) << gap.status();
@@ -195,7 +195,7 @@ TYPED_TEST(StoreContractTest, RejectsBatchesOutOfOrderOrMalformed) {
   // A width fixed at creation binds the first batch too.
   SessionOptions fixed;
   fixed.feature_count = 4;
-  ASSERT_TRUE(store.CreateSession("fixed", fixed, 0).ok());
+  ASSERT_TRUE(store.CreateSession("fixed", fixed, 0, "").ok());
   auto narrow = store.AppendBatch("fixed", MakeBatch("a", 0, 2, 3, 1));
   EXPECT_EQ(narrow.status().code(), absl::StatusCode::kInvalidArgument) << narrow.status();
   EXPECT_TRUE(store.AppendBatch("fixed", MakeBatch("a", 0, 2, 4, 1)).ok());
@@ -203,7 +203,7 @@ TYPED_TEST(StoreContractTest, RejectsBatchesOutOfOrderOrMalformed) {
 
 TYPED_TEST(StoreContractTest, RelabelKeepsFirstOrderAndHistory) {
   SessionStore& store = *this->store_;
-  ASSERT_TRUE(store.CreateSession("s", SessionOptions{}, 0).ok());
+  ASSERT_TRUE(store.CreateSession("s", SessionOptions{}, 0, "").ok());
   ASSERT_TRUE(store.AppendBatch("s", MakeBatch("a", 0, 10, 2, 1)).ok());
   ASSERT_TRUE(store.PutLabels("s", std::vector<LabelRecord>{{7, true, 1}, {2, false, 2}}).ok());
   ASSERT_TRUE(store.PutLabels("s", std::vector<LabelRecord>{{4, true, 3}, {7, false, 4}}).ok());
@@ -219,7 +219,7 @@ TYPED_TEST(StoreContractTest, RelabelKeepsFirstOrderAndHistory) {
 }
 
 TYPED_TEST(StoreContractTest, AWithdrawalSurvivesReopenAndARelabelAfterItJoinsAtTheEnd) {
-  ASSERT_TRUE(this->store_->CreateSession("s", SessionOptions{}, 0).ok());
+  ASSERT_TRUE(this->store_->CreateSession("s", SessionOptions{}, 0, "").ok());
   ASSERT_TRUE(this->store_->AppendBatch("s", MakeBatch("a", 0, 10, 2, 1)).ok());
   ASSERT_TRUE(this->store_
                   ->PutLabels("s", std::vector<LabelRecord>{{7, true, 1}, {2, false, 2},
@@ -254,7 +254,7 @@ TYPED_TEST(StoreContractTest, AWithdrawalSurvivesReopenAndARelabelAfterItJoinsAt
 
 TYPED_TEST(StoreContractTest, AWithdrawalOfARowWithoutALabelStoresNothing) {
   SessionStore& store = *this->store_;
-  ASSERT_TRUE(store.CreateSession("s", SessionOptions{}, 0).ok());
+  ASSERT_TRUE(store.CreateSession("s", SessionOptions{}, 0, "").ok());
   ASSERT_TRUE(store.AppendBatch("s", MakeBatch("a", 0, 10, 2, 1)).ok());
   ASSERT_TRUE(store.PutLabels("s", std::vector<LabelRecord>{{1, true, 1}, {3, true, 1}}).ok());
   ASSERT_TRUE(store.PutLabels("s", std::vector<LabelRecord>{{3, false, 2, true}}).ok());
@@ -281,7 +281,7 @@ TYPED_TEST(StoreContractTest, AWithdrawalOfARowWithoutALabelStoresNothing) {
 
 TYPED_TEST(StoreContractTest, LabelsForUnknownRowsStoreNothing) {
   SessionStore& store = *this->store_;
-  ASSERT_TRUE(store.CreateSession("s", SessionOptions{}, 0).ok());
+  ASSERT_TRUE(store.CreateSession("s", SessionOptions{}, 0, "").ok());
   ASSERT_TRUE(store.AppendBatch("s", MakeBatch("a", 0, 3, 2, 1)).ok());
   absl::Status status = store.PutLabels("s", std::vector<LabelRecord>{{1, true, 1}, {3, true, 2}});
   EXPECT_EQ(status.code(), absl::StatusCode::kNotFound) << status;
@@ -293,7 +293,7 @@ TYPED_TEST(StoreContractTest, LabelsForUnknownRowsStoreNothing) {
 
 TYPED_TEST(StoreContractTest, ModelVersionsOnlyGrow) {
   SessionStore& store = *this->store_;
-  ASSERT_TRUE(store.CreateSession("s", SessionOptions{}, 0).ok());
+  ASSERT_TRUE(store.CreateSession("s", SessionOptions{}, 0, "").ok());
   ASSERT_TRUE(store.PutModel("s", ModelRecord{2, 0, 0, "two"}, 0).ok());
   absl::Status stale = store.PutModel("s", ModelRecord{2, 0, 0, "again"}, 0);
   EXPECT_EQ(stale.code(), absl::StatusCode::kFailedPrecondition) << stale;
@@ -307,7 +307,7 @@ TYPED_TEST(StoreContractTest, ModelVersionsOnlyGrow) {
 
 TYPED_TEST(StoreContractTest, TrainingMarkersReportUnfinishedRuns) {
   SessionStore& store = *this->store_;
-  ASSERT_TRUE(store.CreateSession("s", SessionOptions{}, 0).ok());
+  ASSERT_TRUE(store.CreateSession("s", SessionOptions{}, 0, "").ok());
   auto idle = store.BeginTraining("s", TrainingState::kIdle, 5);
   EXPECT_EQ(idle.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(idle.status().message().find("'idle'"), std::string::npos) << idle.status();
@@ -336,9 +336,9 @@ TYPED_TEST(StoreContractTest, TrainingMarkersReportUnfinishedRuns) {
 
 TYPED_TEST(StoreContractTest, SessionsAreIndependentAndDeletable) {
   SessionStore& store = *this->store_;
-  ASSERT_TRUE(store.CreateSession("b", SessionOptions{}, 0).ok());
-  ASSERT_TRUE(store.CreateSession("a", SessionOptions{}, 0).ok());
-  EXPECT_EQ(store.CreateSession("a", SessionOptions{}, 0).code(),
+  ASSERT_TRUE(store.CreateSession("b", SessionOptions{}, 0, "").ok());
+  ASSERT_TRUE(store.CreateSession("a", SessionOptions{}, 0, "").ok());
+  EXPECT_EQ(store.CreateSession("a", SessionOptions{}, 0, "").code(),
             absl::StatusCode::kAlreadyExists);
   // Batch ids are per session.
   ASSERT_TRUE(store.AppendBatch("a", MakeBatch("x", 0, 2, 2, 1)).ok());
@@ -354,13 +354,35 @@ TYPED_TEST(StoreContractTest, SessionsAreIndependentAndDeletable) {
   EXPECT_EQ(store.DeleteSession("a").code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(store.LoadSession("a").status().code(), absl::StatusCode::kNotFound);
   // The id is free again, with nothing of the old session left.
-  ASSERT_TRUE(store.CreateSession("a", SessionOptions{}, 0).ok());
+  ASSERT_TRUE(store.CreateSession("a", SessionOptions{}, 0, "").ok());
   auto fresh = store.LoadSession("a");
   ASSERT_TRUE(fresh.ok());
   EXPECT_TRUE(fresh->batches.empty());
   auto b = store.LoadSession("b");
   ASSERT_TRUE(b.ok());
   EXPECT_EQ(b->row_count(), 3);
+}
+
+// The owner survives a restart, in the list and in the record; an
+// imported record keeps the tenant it was put with.
+TYPED_TEST(StoreContractTest, StoresEachSessionsTenant) {
+  ASSERT_TRUE(this->store_->CreateSession("a", SessionOptions{}, 0, "acme").ok());
+  ASSERT_TRUE(this->store_->CreateSession("b", SessionOptions{}, 0, "").ok());
+  SessionRecord imported;
+  imported.id = "c";
+  imported.tenant = "globex";
+  ASSERT_TRUE(this->store_->PutSession(imported).ok());
+  this->store_ = TypeParam::Reopen(this->dir_.path(), std::move(this->store_));
+  ASSERT_NE(this->store_, nullptr);
+  auto list = this->store_->ListSessions();
+  ASSERT_TRUE(list.ok()) << list.status();
+  ASSERT_EQ(list->size(), 3u);
+  EXPECT_EQ((*list)[0].tenant, "acme");
+  EXPECT_EQ((*list)[1].tenant, "");
+  EXPECT_EQ((*list)[2].tenant, "globex");
+  EXPECT_EQ(this->store_->LoadSession("a")->tenant, "acme");
+  EXPECT_EQ(this->store_->LoadSession("b")->tenant, "");
+  EXPECT_EQ(this->store_->LoadSession("c")->tenant, "globex");
 }
 
 TYPED_TEST(StoreContractTest, PutSessionStoresAWholeRecord) {
@@ -401,7 +423,7 @@ TYPED_TEST(StoreContractTest, PutSessionStoresAWholeRecord) {
 TYPED_TEST(StoreContractTest, FeatureNamesAreSetOnceAndSurviveReopen) {
   // A session created without names takes them from its first ingest (a
   // CSV header); they are kept in the options, across a restart.
-  ASSERT_TRUE(this->store_->CreateSession("s", SessionOptions{}, 0).ok());
+  ASSERT_TRUE(this->store_->CreateSession("s", SessionOptions{}, 0, "").ok());
   const std::vector<std::string> names = {"mcg", "gvh", "alm"};
   absl::Status set = this->store_->SetFeatureNames("s", names);
   ASSERT_TRUE(set.ok()) << set;
@@ -435,7 +457,7 @@ TYPED_TEST(StoreContractTest, FeatureNamesAreSetOnceAndSurviveReopen) {
 
 TYPED_TEST(StoreContractTest, FeatureNamesMustFitTheStoredRows) {
   SessionStore& store = *this->store_;
-  ASSERT_TRUE(store.CreateSession("s", SessionOptions{}, 0).ok());
+  ASSERT_TRUE(store.CreateSession("s", SessionOptions{}, 0, "").ok());
   ASSERT_TRUE(store.AppendBatch("s", MakeBatch("b", 0, 2, 3, 1)).ok());
   // Rows came first (ingested without a header): names must match their width.
   absl::Status set = store.SetFeatureNames("s", {"a", "b"});
@@ -460,7 +482,7 @@ TYPED_TEST(StoreContractTest, NamesGivenAtCreationAreSetAlready) {
   SessionOptions options;
   options.feature_count = 2;
   options.feature_names = {"x", "y"};
-  ASSERT_TRUE(store.CreateSession("s", options, 0).ok());
+  ASSERT_TRUE(store.CreateSession("s", options, 0, "").ok());
   EXPECT_TRUE(store.SetFeatureNames("s", {"x", "y"}).ok());
   EXPECT_EQ(store.SetFeatureNames("s", {"y", "x"}).code(), absl::StatusCode::kFailedPrecondition);
 }

@@ -18,9 +18,9 @@ class FailingStore final : public aad::SessionStore {
   std::atomic<bool> fail{false};
 
   absl::Status CreateSession(const std::string& id, const aad::SessionOptions& options,
-                             int64_t created_micros) override {
+                             int64_t created_micros, const std::string& tenant) override {
     if (fail) return Full();
-    return inner_.CreateSession(id, options, created_micros);
+    return inner_.CreateSession(id, options, created_micros, tenant);
   }
   absl::Status PutSession(const aad::SessionRecord& record) override {
     if (fail) return Full();

@@ -49,6 +49,40 @@ function showBack() {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+// A server with --auth_tokens answers 401 without a bearer token. The
+// expert's token is kept in sessionStorage (this tab only, gone when it
+// closes; never in the URL or localStorage) and asked for again when the
+// server refuses it (revoked, or a typo).
+const TOKEN_KEY = 'aadd-token';
+
+function storedToken() {
+  try {
+    return sessionStorage.getItem(TOKEN_KEY) || '';
+  } catch {
+    return '';  // storage disabled: ask each time
+  }
+}
+
+// Asks for a token after a 401; false when the expert cancels.
+function askForToken(message) {
+  const token = window.prompt(
+    `This aadd server needs a bearer token (${message}).\nEnter your token:`, '');
+  if (token === null || token.trim() === '') return false;
+  try {
+    sessionStorage.setItem(TOKEN_KEY, token.trim());
+  } catch {
+    // Kept nowhere: it is asked for again on the next 401.
+  }
+  return true;
+}
+
+function requestHeaders(body) {
+  const headers = body === undefined ? {} : { 'Content-Type': 'application/json' };
+  const token = storedToken();
+  if (token) headers.Authorization = `Bearer ${token}`;
+  return headers;
+}
+
 // Calls the JSON API. Network failures and 502/503/504 are retried with
 // exponential backoff until the server answers (the banner says so);
 // other errors throw ApiError with the server's code and message.
@@ -64,7 +98,7 @@ export async function api(path, { method = 'GET', body, timeoutMs = 20000 } = {}
       const res = await fetch(path, {
         method,
         cache: 'no-store',
-        headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+        headers: requestHeaders(body),
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(timeoutMs),
       });
@@ -80,6 +114,17 @@ export async function api(path, { method = 'GET', body, timeoutMs = 20000 } = {}
         data = text ? JSON.parse(text) : {};
       } catch {
         data = { code: String(status), message: text.slice(0, 200) };
+      }
+      if (status === 401) {
+        try {
+          sessionStorage.removeItem(TOKEN_KEY);
+        } catch {
+          // nothing stored
+        }
+        if (askForToken(data.message || 'missing or refused')) {
+          --attempt;  // not a retry of a lost server
+          continue;
+        }
       }
       if (status < 200 || status > 299) {
         throw new ApiError(status, data.code || `HTTP ${status}`, data.message || 'request failed');
