@@ -3,7 +3,11 @@
 // histograms' counts, the session gauges and label counters, the training
 // runs, the store's writes, HTTP requests by route and status), read back
 // by parsing the exposition text.
+#include <sys/stat.h>
+
 #include <chrono>
+#include <cstdint>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <memory>
@@ -20,6 +24,7 @@
 #include "tests/integration/aadd_process.h"
 #include "tests/integration/server_fixture.h"
 #include "tests/metrics/exposition.h"
+#include "tests/testing/temp_dir.h"
 // Last: through <resolv.h> it defines the macro _res, a parameter name in
 // Eigen's headers.
 #include <httplib.h>
@@ -332,6 +337,86 @@ TEST_F(MetricsTest, UnregisteredMethodCountsAsUnknown) {
   });
   EXPECT_EQ(m.Value("grpc_server_handled_total", WithCode(unknown, "Unimplemented")), 1);
   EXPECT_EQ(m.Value("grpc_server_started_total", unknown), 1);
+}
+
+// With bearer tokens on: a call refused for want of a token counts like any
+// other (Unauthenticated; HTTP 401), /metrics stays open to the scraper, and
+// reflection (a synchronous service, open to probes) counts too: asking it
+// IsCancelled at its close once recursed without end and crashed aadd.
+class MetricsWithTokensTest : public MetricsTest {
+ protected:
+  void Configure(aad::ServerOptions* options) override {
+    MetricsTest::Configure(options);
+    const std::string path = tokens_dir_.path() + "/tokens";
+    std::ofstream(path) << kToken << " acme\n";
+    ASSERT_EQ(chmod(path.c_str(), 0600), 0) << path;
+    options->auth_tokens_file = path;
+  }
+
+  static constexpr char kToken[] = "metrics-test-token-0123456789";
+  TempDir tokens_dir_;
+};
+
+// One ServerReflectionInfo exchange (list_services "*"), over the generic
+// stub's completion queue: its status.
+grpc::Status ListServicesByReflection(const std::shared_ptr<grpc::Channel>& channel) {
+  grpc::GenericStub stub(channel);
+  grpc::CompletionQueue cq;
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  auto call = stub.PrepareCall(
+      &context, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", &cq);
+  void* tag = nullptr;
+  bool ok = false;
+  const auto step = [&](intptr_t expected) {
+    EXPECT_TRUE(cq.Next(&tag, &ok));
+    EXPECT_EQ(reinterpret_cast<intptr_t>(tag), expected);
+    return ok;
+  };
+  call->StartCall(reinterpret_cast<void*>(1));
+  step(1);
+  grpc::Slice list_all(std::string("\x3a\x01*", 3));  // field 7, "*"
+  grpc::ByteBuffer request(&list_all, 1), reply;
+  call->Write(request, reinterpret_cast<void*>(2));
+  step(2);
+  call->WritesDone(reinterpret_cast<void*>(3));
+  step(3);
+  call->Read(&reply, reinterpret_cast<void*>(4));
+  EXPECT_TRUE(step(4)) << "no reflection reply";
+  call->Read(&reply, reinterpret_cast<void*>(5));
+  EXPECT_FALSE(step(5)) << "a second reflection reply";
+  grpc::Status status;
+  call->Finish(&status, reinterpret_cast<void*>(6));
+  step(6);
+  cq.Shutdown();
+  while (cq.Next(&tag, &ok)) {
+  }
+  return status;
+}
+
+TEST_F(MetricsWithTokensTest, RefusalsAndReflectionCount) {
+  EXPECT_EQ(client_->GetSession("nobody").status().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(client_->ListSessions().status().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_TRUE(ListServicesByReflection(client_->channel()).ok());
+  auto r = http_->Get("/v1/sessions");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 401);
+
+  const MetricLabels get = Method("GetSession", "unary");
+  const MetricLabels reflection =
+      Method("ServerReflectionInfo", "bidi_stream", "grpc.reflection.v1alpha.ServerReflection");
+  const Exposition m = ScrapeUntil([&](const Exposition& e) {
+    return e.Value("grpc_server_handled_total", WithCode(reflection, "OK")).has_value();
+  });
+  EXPECT_EQ(m.Value("grpc_server_handled_total", WithCode(get, "Unauthenticated")), 1);
+  EXPECT_EQ(m.Value("grpc_server_handled_total",
+                    WithCode(Method("ListSessions", "unary"), "Unauthenticated")),
+            1);
+  EXPECT_EQ(m.Value("grpc_server_handled_total", WithCode(reflection, "OK")), 1);
+  EXPECT_EQ(m.Value("grpc_server_started_total", reflection), 1);
+  EXPECT_EQ(m.Value("aadd_http_requests_total",
+                    {{"path_template", "/v1/sessions"}, {"code", "401"}}),
+            1);
 }
 
 class MetricsOffTest : public ServerFixture {
