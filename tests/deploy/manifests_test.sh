@@ -98,6 +98,9 @@ for patch_file in ("tls-patch.yaml", "mtls-patch.yaml"):
     check(files and all(any(f.startswith(m + "/") for m in mounted) for f in files),
           f"{patch_file}: TLS files {files} not under the mounted Secrets {mounted}")
     check(shutdown_seconds(pc["args"]) == needed, f"{patch_file} changes the drain or grace")
+    # A patch replaces the whole list: every base argument must be in it.
+    dropped = [a for a in c.get("args", []) if a not in pc["args"]]
+    check(not dropped, f"{patch_file} drops the base's arguments {dropped}")
     for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
         command = pc[probe]["exec"]["command"]
         check(command[:2] == ["aadctl", "health"] and any(a.startswith("--tls_ca=") for a in command)
