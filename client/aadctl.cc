@@ -19,7 +19,8 @@ int main(int argc, char** argv) {
   aad::ShowFlagsOfFileInHelp("/aadctl_flags.cc");
   absl::SetProgramUsageMessage(
       "Command-line client of aadd.\n"
-      "  aadctl create [--detector autoencoder|deep_svdd] [--strategy S] [--seed S]   prints the id\n"
+      "  aadctl create [--session ID] [--detector autoencoder|deep_svdd] [--strategy S] [--seed S]\n"
+      "                                            prints the id (--session: chosen, else the server's)\n"
       "  aadctl ingest FILE.csv --session ID [--label-column label]\n"
       "  aadctl train --session ID\n"
       "  aadctl candidates -k N --session ID [--strategy S] [--json]\n"

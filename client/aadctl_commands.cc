@@ -80,6 +80,8 @@ int Create(AadClient* client, const CommandArgs&) {
   if (!config.ok()) return PrintError(config.status());
   aad::v1::CreateSessionRequest request;
   *request.mutable_config() = *config;
+  // --session names the new session; without it the server picks the id.
+  request.set_session_id(absl::GetFlag(FLAGS_session));
   auto info = client->CreateSession(request);
   if (!info.ok()) return PrintError(info.status());
   std::printf("%s\n", info->session_id().c_str());
