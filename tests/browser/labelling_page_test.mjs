@@ -11,7 +11,9 @@
 // the new model's next candidate; undo (u, ctrl+z) takes it back; skip sends
 // nothing; a label given with aadctl shows up on the page; the sessions page
 // lists and links the session; a SIGKILLed server brings up the banner and a
-// restarted one takes it down again. Screenshots go to --out.
+// restarted one takes it down again; with --auth_tokens the page asks for a
+// token (again after a wrong one) and lists its tenant's sessions only.
+// Screenshots go to --out.
 //
 // Exit status 77 (skipped) when chromium or playwright-core is missing,
 // unless AADD_REQUIRE_BROWSER=1 (scripts/test.sh sets it): then it fails.
@@ -351,4 +353,35 @@ test('a lost server brings up the banner; a restarted one takes it down', async 
   await waitForCount('labels-count', VERDICTS);
   assert.ok((await text('#candidate-row-id')).match(/^\d+$/));
   assert.deepEqual(pageErrors, [], 'no script errors');
+});
+
+test('with --auth_tokens the page asks for a token, again after a wrong one, and lists that tenant\'s sessions only', async () => {
+  await killAadd('SIGTERM');
+  const tokens = path.join(work, 'tokens');
+  const ACME = 'acme-browser-token-0123456789';
+  const GLOBEX = 'globex-browser-token-0123456789';
+  fs.writeFileSync(tokens, `${ACME} acme\n${GLOBEX} globex\n`, { mode: 0o600 });
+  server = await startAadd([`--port=${grpcPort}`, `--http_port=${httpPort}`, `--auth_tokens=${tokens}`]);
+  const create = async (token, id) => {
+    await run(args.aadctl, ['create', `--session=${id}`, `--token=${token}`,
+                            `--server=127.0.0.1:${grpcPort}`], { timeout: 120000 });
+  };
+  await create(ACME, 'acme-cases');
+  await create(GLOBEX, 'globex-cases');
+
+  const other = await browser.newPage();  // its own sessionStorage: no token yet
+  const asked = [];
+  other.on('dialog', async (dialog) => {
+    asked.push(dialog.message());
+    await dialog.accept(asked.length === 1 ? 'not-a-token-of-anyone-0000' : ACME);
+  });
+  await other.goto(url('/'));
+  await other.locator('tr[data-session-id="acme-cases"]').waitFor();
+  const ids = await other.locator('tr[data-session-id]').evaluateAll(
+    (rows) => rows.map((r) => r.dataset.sessionId));
+  assert.deepEqual(ids, ['acme-cases'], 'only the tenant\'s own session (not globex\'s, not the anonymous one)');
+  assert.equal(asked.length, 2, `asked ${asked.length} times: ${asked.join(' | ')}`);
+  assert.match(asked[0], /bearer token/);
+  assert.equal(await other.evaluate(() => sessionStorage.getItem('aadd-token')), ACME);
+  await other.close();
 });
