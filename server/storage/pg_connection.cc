@@ -54,11 +54,15 @@ std::string ConnectionMessage(pg_conn* conn) {
 }  // namespace
 
 PgParams& PgParams::Text(absl::string_view s) {
-  // Text parameters are NUL-terminated C strings to libpq: copy.
+  // Binary format: text's binary form is its bytes, sent with their length.
+  // In text format libpq would stop at a NUL byte, and a batch id "a\0x"
+  // would be stored as "a", a silent duplicate of batch "a"; this way the
+  // server refuses the NUL (SQLSTATE 22021, INVALID_ARGUMENT). Copied, so
+  // that temporaries may be passed.
   owned_.emplace_back(s);
-  values_.push_back(owned_.back().c_str());
+  values_.push_back(owned_.back().data());
   lengths_.push_back(static_cast<int>(s.size()));
-  formats_.push_back(0);
+  formats_.push_back(1);
   return *this;
 }
 

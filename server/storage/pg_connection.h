@@ -31,9 +31,10 @@ struct PgStatement {
   const char* sql;
 };
 
-// Parameters of one statement: text for numbers and ids, binary for bytea
-// (no escaping, no hex doubling of a 512 KiB batch). Text() copies; the
-// bytes passed to Bytes() must outlive the call.
+// Parameters of one statement: numbers in text format, text and bytea in
+// binary (their bytes with a length: no escaping, no hex doubling of a
+// 512 KiB batch, no truncation at a NUL). Text() copies; the bytes passed
+// to Bytes() must outlive the call.
 class PgParams {
  public:
   PgParams& Text(absl::string_view s);

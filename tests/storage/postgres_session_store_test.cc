@@ -180,6 +180,20 @@ TEST_F(PostgresStoreTest, ADamagedBatchOrModelIsDataLossNamingTheSession) {
       << batch.status();
 }
 
+// PostgreSQL's text holds no NUL byte: an id with one is refused whole,
+// never cut at the NUL (which would make "a\0x" a duplicate of "a").
+TEST_F(PostgresStoreTest, AnIdWithANulByteIsRefusedNotCut) {
+  auto store = Open();
+  ASSERT_TRUE(store.ok()) << store.status();
+  ASSERT_TRUE((*store)->CreateSession("s", SessionOptions{}, 0, "").ok());
+  ASSERT_TRUE((*store)->AppendBatch("s", MakeBatch("a", 0, 2, 2, 1)).ok());
+  auto nul = (*store)->AppendBatch("s", MakeBatch(std::string("a\0x", 3), 2, 2, 2, 2));
+  EXPECT_EQ(nul.status().code(), absl::StatusCode::kInvalidArgument) << nul.status();
+  auto loaded = (*store)->LoadSession("s");
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->batches.size(), 1u);
+}
+
 TEST(PgSqlStateCode, MapsTheCodesTheSqliteStoreMaps) {
   EXPECT_EQ(PgSqlStateCode("53100"), absl::StatusCode::kResourceExhausted);  // disk full
   EXPECT_EQ(PgSqlStateCode("53300"), absl::StatusCode::kUnavailable);  // too many connections
