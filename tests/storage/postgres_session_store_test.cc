@@ -8,6 +8,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -178,6 +179,39 @@ TEST_F(PostgresStoreTest, ADamagedBatchOrModelIsDataLossNamingTheSession) {
   EXPECT_EQ(batch.status().code(), absl::StatusCode::kDataLoss) << batch.status();
   EXPECT_NE(batch.status().message().find("session 'hurt' batch 'a'"), std::string::npos)
       << batch.status();
+}
+
+// More callers than connections: each call waits for a free one, and the
+// writes of every session land whole and in order.
+TEST_F(PostgresStoreTest, CallsShareThePoolAcrossThreads) {
+  PostgresStoreOptions options;
+  options.connections = 2;
+  auto store = Open(options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  constexpr int kThreads = 6;
+  constexpr int kBatches = 15;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      const std::string id = absl::StrCat("s", t);
+      EXPECT_TRUE((*store)->CreateSession(id, SessionOptions{}, 0, "").ok());
+      for (int b = 0; b < kBatches; ++b) {
+        auto appended = (*store)->AppendBatch(id, MakeBatch(absl::StrCat("b", b), 3 * b, 3, 2, t));
+        EXPECT_TRUE(appended.ok()) << appended.status();
+        EXPECT_TRUE((*store)->PutLabels(id, std::vector<LabelRecord>{{3 * b, b % 2 == 0, b}}).ok());
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  auto list = (*store)->ListSessions();
+  ASSERT_TRUE(list.ok()) << list.status();
+  ASSERT_EQ(list->size(), static_cast<size_t>(kThreads));
+  for (int t = 0; t < kThreads; ++t) {
+    auto loaded = (*store)->LoadSession(absl::StrCat("s", t));
+    ASSERT_TRUE(loaded.ok()) << loaded.status();
+    EXPECT_EQ(loaded->row_count(), 3 * kBatches);
+    EXPECT_EQ(loaded->label_history.size(), static_cast<size_t>(kBatches));
+  }
 }
 
 // PostgreSQL's text holds no NUL byte: an id with one is refused whole,
