@@ -5,6 +5,13 @@
 // returns; row batches and models are bytea with a CRC-32 checked on every
 // load, as in the SQLite store.
 //
+// One caveat to "an error changed nothing" (session_store.h): when the
+// connection breaks during COMMIT itself, the server may have committed
+// what the call reports as UNAVAILABLE (no client of a remote database can
+// tell). A retried AppendBatch is then a duplicate by its batch id; a
+// retried PutLabels stores the submission a second time in the history,
+// which leaves the current labels the same.
+//
 // Ownership between replicas (leases, epochs, takeover) is not here yet:
 // the sessions table has the columns for it, but two aadd processes on one
 // database would both write. Run one aadd per database until it comes.
