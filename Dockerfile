@@ -22,13 +22,17 @@ FROM debian:bookworm-slim
 # Runtime libraries only: one package for each shared library that aadd and
 # aadctl load (ldd), including those the base image already has; libsqlite3-0
 # holds the durable session store, libcpp-httplib0.11 (with libbrotli1) the
-# HTTP server, libprometheus-cpp-core1.0 the /metrics registry
-# (tests/deploy/dockerfile_test.sh checks).
+# HTTP server, libprometheus-cpp-core1.0 the /metrics registry, libpq5
+# (with the Kerberos, LDAP and GnuTLS libraries it loads) the PostgreSQL
+# store of --store (tests/deploy/dockerfile_test.sh checks).
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       libgrpc++1.51 libgrpc29 libprotobuf32 libabsl20220623 \
       libssl3 libc-ares2 libre2-9 zlib1g libsqlite3-0 libcpp-httplib0.11 libbrotli1 \
       libprometheus-cpp-core1.0 \
+      libpq5 libgssapi-krb5-2 libkrb5-3 libk5crypto3 libkrb5support0 libcom-err2 libkeyutils1 \
+      libldap-2.5-0 libsasl2-2 libgnutls30 libp11-kit0 libffi8 libidn2-0 libunistring2 \
+      libtasn1-6 libnettle8 libhogweed6 libgmp10 \
       libstdc++6 libgcc-s1 libc6 \
  && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system --gid 10001 aadd \

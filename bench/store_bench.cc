@@ -3,8 +3,11 @@
 // batches of 4096 rows, one committed transaction per batch as the service
 // does per acknowledged batch), label commits per second, and the time to
 // restore a session of --rows rows (open + LoadSession), plus export/import.
+// With --postgres=URI, the same ingest, label commits and restore on the
+// PostgreSQL store too, in the same run (an empty database of its own).
 //
 //   store-bench [--rows=1048576] [--features=32] [--batch=4096] [--dir=/tmp/...]
+//               [--postgres=postgresql://USER@HOST:PORT/DB]
 #include <stdlib.h>
 #include <sys/resource.h>
 
@@ -20,6 +23,7 @@
 #include "absl/strings/str_cat.h"
 #include "server/storage/memory_session_store.h"
 #include "format/session_archive.h"
+#include "server/storage/postgres_session_store.h"
 #include "server/storage/sqlite_session_store.h"
 
 ABSL_FLAG(int64_t, rows, 1 << 20, "rows to ingest and restore");
@@ -27,6 +31,9 @@ ABSL_FLAG(int64_t, features, 32, "features per row");
 ABSL_FLAG(int64_t, batch, 4096, "rows per batch");
 ABSL_FLAG(int64_t, labels, 200, "single-label commits to time");
 ABSL_FLAG(std::string, dir, "", "scratch directory (default: a new one under $TMPDIR or /tmp)");
+ABSL_FLAG(std::string, postgres, "",
+          "also time the PostgreSQL store on this libpq URI (an empty database: the bench "
+          "creates session 'bench' there and deletes it at the end)");
 
 namespace aad {
 namespace {
@@ -187,6 +194,35 @@ int Main() {
                   absl::StrCat(dir, "/", SqliteSessionStore::kFileName))) /
                   (1 << 20));
   if (remove_dir) std::filesystem::remove_all(dir);
+  const std::string postgres = absl::GetFlag(FLAGS_postgres);
+  if (!postgres.empty()) {
+    auto store = PostgresSessionStore::Open(postgres);
+    Check(store.status(), "open PostgreSQL");
+    const double cpu = CpuSeconds();
+    const double pg_s = Ingest(store->get(), batches);
+    const double pg_cpu_s = CpuSeconds() - cpu;
+    const double pg_labels_s = LabelCommits(store->get(), label_count, rows);
+    const auto load_start = Clock::now();
+    auto loaded = (*store)->LoadSession("bench");
+    Check(loaded.status(), "load from PostgreSQL");
+    const double load_s = Seconds(load_start);
+    Check((*store)->DeleteSession("bench"), "delete from PostgreSQL");
+    std::printf("%-34s %14s %10s %12s %14s\n", "ingest, side by side", "rows/s", "MiB/s",
+                "ms/batch", "CPU ms/batch");
+    std::printf("%-34s %14.0f %10.0f %12.3f %14.3f\n", "sqlite store (WAL, synchronous=FULL)",
+                rows / sqlite_s, mib / sqlite_s, 1e3 * sqlite_s / batches.size(),
+                1e3 * sqlite_cpu_s / batches.size());
+    std::printf("%-34s %14.0f %10.0f %12.3f %14.3f\n", "postgresql store", rows / pg_s,
+                mib / pg_s, 1e3 * pg_s / batches.size(), 1e3 * pg_cpu_s / batches.size());
+    std::printf("%-34s %14s %10s %12s\n", "label commits, side by side", "commits/s", "",
+                "ms/commit");
+    std::printf("%-34s %14.0f %10s %12.3f\n", "sqlite store", label_count / sqlite_labels_s, "",
+                1e3 * sqlite_labels_s / label_count);
+    std::printf("%-34s %14.0f %10s %12.3f\n", "postgresql store", label_count / pg_labels_s, "",
+                1e3 * pg_labels_s / label_count);
+    std::printf("restore %lld rows from PostgreSQL: LoadSession %.1f ms (%.0f MiB/s)\n",
+                static_cast<long long>(loaded->row_count()), 1e3 * load_s, mib / load_s);
+  }
   return 0;
 }
 

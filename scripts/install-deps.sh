@@ -19,6 +19,10 @@ packages=(
 # --auth_tokens (server/auth); gRPC's headers pull it in, but aadd links it
 # itself.
 packages+=(libssl-dev)
+# The PostgreSQL store (issue 15): libpq-dev builds aadd --store
+# postgresql://...; postgresql-15 is the server that its tests start in a
+# temporary directory (tests/testing/postgres_server.h).
+packages+=(libpq-dev postgresql-15)
 # Extra packages for optional parts, selected by flags:
 #   --bench   PyTorch and OpenBLAS for bench/vs_pytorch.sh, scikit-learn for
 #             bench/vs_sklearn_forest.sh

@@ -18,6 +18,7 @@
 #include "server/server.h"
 #include "server/tls/tls_files.h"
 #include "server/storage/memory_session_store.h"
+#include "server/storage/postgres_session_store.h"
 #include "server/storage/sqlite_session_store.h"
 
 ABSL_FLAG(int, port, 50051, "TCP port to listen on (on --listen_address); 0 picks a free port");
@@ -34,6 +35,14 @@ ABSL_FLAG(std::string, data_dir, "./aadd-data",
           "crash, and sessions come back on restart. Empty (--data_dir=): in memory only");
 ABSL_FLAG(bool, in_memory, false,
           "keep sessions in memory only (nothing survives the process), ignoring --data_dir");
+// The shared PostgreSQL store (issue 15).
+ABSL_FLAG(std::string, store, "",
+          "a PostgreSQL server to keep sessions in instead of --data_dir: a libpq URI "
+          "postgresql://USER@HOST:PORT/DATABASE (the password from PGPASSWORD or ~/.pgpass, "
+          "never here); the schema is created at start. Empty: SQLite in --data_dir");
+ABSL_FLAG(int, store_connections, 4,
+          "connections to the --store PostgreSQL server, shared by all calls: at most this "
+          "many store transactions run at once");
 ABSL_FLAG(int, training_threads, 2,
           "threads that train models, shared by all sessions: at most this many models train "
           "at once; each session trains one model at a time");
@@ -172,7 +181,27 @@ int main(int argc, char** argv) {
   // Owned here, declared before the server: it outlives every session.
   std::unique_ptr<aad::SessionStore> store;
   std::string store_description;
-  if (absl::GetFlag(FLAGS_in_memory) || data_dir.empty()) {
+  const std::string store_uri = absl::GetFlag(FLAGS_store);
+  if (!store_uri.empty()) {
+    // --store: PostgreSQL. Messages name the server, never the URI (it may
+    // hold a password).
+    const int connections = absl::GetFlag(FLAGS_store_connections);
+    if (connections < 1) {
+      std::fprintf(stderr, "aadd: --store_connections must be at least 1, not %d\n", connections);
+      return 1;
+    }
+    aad::PostgresStoreOptions store_options;
+    store_options.connections = connections;
+    auto opened = aad::PostgresSessionStore::Open(store_uri, store_options);
+    if (!opened.ok()) {
+      std::fprintf(stderr, "aadd: cannot open the session store --store: %s\n",
+                   std::string(opened.status().message()).c_str());
+      return 1;
+    }
+    store_description = absl::StrCat("durable sessions in ", (*opened)->server(), ", ",
+                                     connections, " connections");
+    store = *std::move(opened);
+  } else if (absl::GetFlag(FLAGS_in_memory) || data_dir.empty()) {
     store = std::make_unique<aad::MemorySessionStore>();
     store_description = "sessions in memory only (--in_memory or --data_dir=): nothing survives";
   } else {

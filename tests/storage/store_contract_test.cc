@@ -1,15 +1,18 @@
 // The SessionStore contract, run against every implementation: what the
-// service relies on must hold for the in-memory store exactly as for SQLite.
+// service relies on must hold for the in-memory store exactly as for SQLite
+// and for PostgreSQL (a real server, tests/testing/postgres_server.h).
+#include <filesystem>
 #include <memory>
 #include <string>
-#include <type_traits>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "server/storage/memory_session_store.h"
+#include "server/storage/postgres_session_store.h"
 #include "server/storage/sqlite_session_store.h"
 #include "tests/format/record_test_util.h"
+#include "tests/testing/postgres_server.h"
 
 namespace aad {
 namespace {
@@ -18,6 +21,7 @@ using ::aad::testing::ExpectBatchesEqual;
 using ::aad::testing::ExpectOptionsEqual;
 using ::aad::testing::MakeBatch;
 using ::aad::testing::OddOptions;
+using ::aad::testing::PostgresServer;
 using ::aad::testing::SameLabels;
 using ::aad::testing::TempDir;
 
@@ -46,6 +50,47 @@ struct SqliteKind {
   }
 };
 
+// One PostgreSQL server for the whole binary (started on first use,
+// stopped at exit), a database of its own for each test, named after the
+// test's directory so that Reopen finds it again.
+struct PostgresKind {
+  static PostgresServer* Server() {
+    static auto* server = new absl::StatusOr<std::unique_ptr<PostgresServer>>(
+        PostgresServer::Start());
+    static struct Stopper {
+      ~Stopper() {
+        if (server->ok()) server->value().reset();
+      }
+    } stopper;
+    EXPECT_TRUE(server->ok()) << server->status();
+    return server->ok() ? server->value().get() : nullptr;
+  }
+  static std::string Database(const std::string& dir) {
+    std::string name = "t_" + std::filesystem::path(dir).filename().string();
+    for (char& c : name) c = c == '-' ? '_' : c;
+    return name;
+  }
+  static std::unique_ptr<SessionStore> Open(const std::string& dir) {
+    PostgresServer* server = Server();
+    if (server == nullptr) return nullptr;
+    auto store = PostgresSessionStore::Open(server->Uri(Database(dir)));
+    EXPECT_TRUE(store.ok()) << store.status();
+    return store.ok() ? std::move(*store) : nullptr;
+  }
+  static std::unique_ptr<SessionStore> Make(const std::string& dir) {
+    PostgresServer* server = Server();
+    if (server == nullptr) return nullptr;
+    const absl::Status created = server->CreateDatabase(Database(dir));
+    EXPECT_TRUE(created.ok()) << created;
+    return created.ok() ? Open(dir) : nullptr;
+  }
+  static std::unique_ptr<SessionStore> Reopen(const std::string& dir,
+                                              std::unique_ptr<SessionStore> store) {
+    store.reset();
+    return Open(dir);
+  }
+};
+
 template <typename Kind>
 class StoreContractTest : public ::testing::Test {
  protected:
@@ -57,7 +102,7 @@ class StoreContractTest : public ::testing::Test {
   std::unique_ptr<SessionStore> store_;
 };
 
-using StoreKinds = ::testing::Types<MemoryKind, SqliteKind>;
+using StoreKinds = ::testing::Types<MemoryKind, SqliteKind, PostgresKind>;
 TYPED_TEST_SUITE(StoreContractTest, StoreKinds);
 
 TYPED_TEST(StoreContractTest, RoundTripsEveryRecord) {
@@ -441,13 +486,10 @@ TYPED_TEST(StoreContractTest, FeatureNamesAreSetOnceAndSurviveReopen) {
             absl::StatusCode::kInvalidArgument);
   ASSERT_TRUE(this->store_->AppendBatch("s", MakeBatch("b", 0, 2, 3, 1)).ok());
 
-  // A restart: a fresh open of the file for SQLite; the memory store's
-  // contents are the process's.
-  if constexpr (std::is_same_v<TypeParam, SqliteKind>) {
-    this->store_.reset();  // releases the directory lock
-    this->store_ = SqliteKind::Make(this->dir_.path());
-    ASSERT_NE(this->store_, nullptr);
-  }
+  // A restart: a fresh open of the file for SQLite, of the database for
+  // PostgreSQL; the memory store's contents are the process's.
+  this->store_ = TypeParam::Reopen(this->dir_.path(), std::move(this->store_));
+  ASSERT_NE(this->store_, nullptr);
   auto loaded = this->store_->LoadSession("s");
   ASSERT_TRUE(loaded.ok()) << loaded.status();
   EXPECT_EQ(loaded->options.feature_names, names);
