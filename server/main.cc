@@ -182,6 +182,12 @@ int main(int argc, char** argv) {
   std::unique_ptr<aad::SessionStore> store;
   std::string store_description;
   const std::string store_uri = absl::GetFlag(FLAGS_store);
+  if (!store_uri.empty() && absl::GetFlag(FLAGS_in_memory)) {
+    // Two stores asked for: a durable one must not turn volatile by a flag
+    // left in a script, nor the reverse.
+    std::fprintf(stderr, "aadd: --store and --in_memory name two different stores; give one\n");
+    return 1;
+  }
   if (!store_uri.empty()) {
     // --store: PostgreSQL. Messages name the server, never the URI (it may
     // hold a password).

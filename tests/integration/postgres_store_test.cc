@@ -82,10 +82,11 @@ TEST(PostgresStore, EverythingAcknowledgedSurvivesASigkillOfAadd) {
 // aadd with `store` must exit non-zero, its log containing `needle` and
 // not `secret`.
 void ExpectStartFails(const std::string& store, const std::string& needle,
-                      const std::string& secret) {
+                      const std::string& secret, const std::vector<std::string>& more = {}) {
   AaddProcess process;
-  const absl::Status started =
-      process.Start(AADD_BINARY, {"--port=0", absl::StrCat("--store=", store)});
+  std::vector<std::string> args = {"--port=0", absl::StrCat("--store=", store)};
+  args.insert(args.end(), more.begin(), more.end());
+  const absl::Status started = process.Start(AADD_BINARY, args);
   EXPECT_FALSE(started.ok()) << "aadd started on " << needle;
   if (started.ok()) process.Signal(SIGKILL);
   const int status = process.WaitExit();
@@ -106,6 +107,11 @@ TEST(PostgresStore, AServerThatCannotBeReachedStopsAaddNamingHostAndPort) {
 
 TEST(PostgresStore, AStoreThatIsNotAPostgresUriIsAnErrorNamingIt) {
   ExpectStartFails("mysql://root:pw-9f3k@db/aadd", "'mysql:", "pw-9f3k");
+}
+
+TEST(PostgresStore, StoreWithInMemoryIsAnErrorNamingBoth) {
+  ExpectStartFails("postgresql://aadd:pw-9f3k@127.0.0.1:1/aadd", "--store and --in_memory",
+                   "pw-9f3k", {"--in_memory"});
 }
 
 }  // namespace
