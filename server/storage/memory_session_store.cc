@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/util/status_macros.h"
 #include "format/feature_names.h"
+#include "server/storage/append_rules.h"
 
 namespace aad {
 
@@ -80,27 +81,10 @@ absl::StatusOr<AppendResult> MemorySessionStore::AppendBatch(const std::string& 
   ASSIGN_OR_RETURN(Stored * stored, FindLocked(session));
   if (std::optional<BatchIndex::Span> old = stored->batches.Find(batch.batch_id)) {
     // Every stored batch has the session's width.
-    if (old->row_count != batch.row_count || stored->feature_count != batch.feature_count) {
-      return absl::AlreadyExistsError(absl::StrCat(
-          "session '", session, "': batch id '", batch.batch_id, "' was stored with ",
-          old->row_count, "x", stored->feature_count, " values, now sent with ", batch.row_count,
-          "x", batch.feature_count));
-    }
-    return AppendResult{old->first_row_id, old->row_count, true};
+    return AnswerRetriedBatch(session, batch,
+                              {old->first_row_id, old->row_count, stored->feature_count});
   }
-  const int64_t next_row = stored->rows;
-  if (batch.first_row_id != next_row) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("session '", session, "': batch '", batch.batch_id, "' starts at row ",
-                     batch.first_row_id, " but the store holds ", next_row, " rows"));
-  }
-  // The session's fixed width (options) or the first batch's.
-  const int64_t width = StoredFeatureCount(*stored);
-  if (width != 0 && width != batch.feature_count) {
-    return absl::InvalidArgumentError(absl::StrCat("session '", session, "': batch '",
-                                                   batch.batch_id, "' has ", batch.feature_count,
-                                                   " features, stored rows have ", width));
-  }
+  RETURN_IF_ERROR(CheckNewBatch(session, batch, stored->rows, StoredFeatureCount(*stored)));
   AppendRows(stored, batch);
   return AppendResult{batch.first_row_id, batch.row_count, false};
 }

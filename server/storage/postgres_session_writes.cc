@@ -10,6 +10,7 @@
 #include "format/crc32.h"
 #include "format/feature_names.h"
 #include "format/session_options_codec.h"
+#include "server/storage/append_rules.h"
 #include "server/storage/pg_connection.h"
 #include "server/storage/pg_connection_pool.h"
 #include "server/storage/postgres_schema.h"
@@ -236,27 +237,10 @@ absl::StatusOr<AppendResult> PostgresSessionStore::AppendBatch(const std::string
       const int64_t first = r.Int(0, 0);
       const int64_t rows = r.Int(0, 1);
       const int64_t features = r.Int(0, 2);
-      if (rows != batch.row_count || features != batch.feature_count) {
-        return absl::AlreadyExistsError(absl::StrCat(
-            "session '", session, "': batch id '", batch.batch_id, "' was stored with ", rows,
-            "x", features, " values, now sent with ", batch.row_count, "x",
-            batch.feature_count));
-      }
-      return AppendResult{first, rows, true};
+      return AnswerRetriedBatch(session, batch, {first, rows, features});
     }
   }
-  if (batch.first_row_id != row.row_count) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("session '", session, "': batch '", batch.batch_id, "' starts at row ",
-                     batch.first_row_id, " but the store holds ", row.row_count, " rows"));
-  }
-  // feature_count is the session's fixed width (options) or the first
-  // batch's; 0 until one of them sets it.
-  if (row.feature_count != 0 && row.feature_count != batch.feature_count) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("session '", session, "': batch '", batch.batch_id, "' has ",
-                     batch.feature_count, " features, stored rows have ", row.feature_count));
-  }
+  RETURN_IF_ERROR(CheckNewBatch(session, batch, row.row_count, row.feature_count));
   RETURN_IF_ERROR(InsertBatch(connection.get(), session, batch));
   RETURN_IF_ERROR(txn.Commit());
   return AppendResult{batch.first_row_id, batch.row_count, false};

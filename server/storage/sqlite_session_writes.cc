@@ -10,6 +10,7 @@
 #include "format/crc32.h"
 #include "format/feature_names.h"
 #include "format/session_options_codec.h"
+#include "server/storage/append_rules.h"
 #include "server/storage/sqlite_schema.h"
 #include "server/storage/sqlite_session_store.h"
 #include "server/storage/sqlite_statement.h"
@@ -207,27 +208,10 @@ absl::StatusOr<AppendResult> SqliteSessionStore::AppendBatch(const std::string& 
       const int64_t first = sqlite3_column_int64(s, 0);
       const int64_t rows = sqlite3_column_int64(s, 1);
       const int64_t features = sqlite3_column_int64(s, 2);
-      if (rows != batch.row_count || features != batch.feature_count) {
-        return absl::AlreadyExistsError(absl::StrCat(
-            "session '", session, "': batch id '", batch.batch_id, "' was stored with ", rows,
-            "x", features, " values, now sent with ", batch.row_count, "x",
-            batch.feature_count));
-      }
-      return AppendResult{first, rows, true};
+      return AnswerRetriedBatch(session, batch, {first, rows, features});
     }
   }
-  if (batch.first_row_id != row.row_count) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("session '", session, "': batch '", batch.batch_id, "' starts at row ",
-                     batch.first_row_id, " but the store holds ", row.row_count, " rows"));
-  }
-  // feature_count is the session's fixed width (options) or the first
-  // batch's; 0 until one of them sets it.
-  if (row.feature_count != 0 && row.feature_count != batch.feature_count) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("session '", session, "': batch '", batch.batch_id, "' has ",
-                     batch.feature_count, " features, stored rows have ", row.feature_count));
-  }
+  RETURN_IF_ERROR(CheckNewBatch(session, batch, row.row_count, row.feature_count));
   RETURN_IF_ERROR(InsertBatchLocked(session, batch));
   RETURN_IF_ERROR(txn.Commit());
   return AppendResult{batch.first_row_id, batch.row_count, false};
