@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/util/status_macros.h"
 #include "format/feature_names.h"
-#include "server/storage/append_rules.h"
+#include "server/storage/write_rules.h"
 
 namespace aad {
 
@@ -113,13 +113,7 @@ absl::Status MemorySessionStore::PutLabels(const std::string& session,
                                            absl::Span<const LabelRecord> labels) {
   MutexLock lock(&mu_);
   ASSIGN_OR_RETURN(Stored * stored, FindLocked(session));
-  const int64_t rows = stored->rows;
-  for (const LabelRecord& label : labels) {
-    if (label.row_id < 0 || label.row_id >= rows) {
-      return absl::NotFoundError(absl::StrCat("session '", session, "': label names row ",
-                                              label.row_id, ", the store holds ", rows, " rows"));
-    }
-  }
+  RETURN_IF_ERROR(CheckLabelledRows(session, labels, stored->rows));
   // The current labels are folded only for a submission that withdraws
   // (most do not): linear in the history, like the SQLite store's lookups.
   std::optional<absl::flat_hash_set<int64_t>> labelled;

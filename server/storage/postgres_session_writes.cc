@@ -10,7 +10,7 @@
 #include "format/crc32.h"
 #include "format/feature_names.h"
 #include "format/session_options_codec.h"
-#include "server/storage/append_rules.h"
+#include "server/storage/write_rules.h"
 #include "server/storage/pg_connection.h"
 #include "server/storage/pg_connection_pool.h"
 #include "server/storage/postgres_schema.h"
@@ -292,13 +292,7 @@ absl::Status PostgresSessionStore::PutLabels(const std::string& session,
   PgTransaction txn(connection.get());
   RETURN_IF_ERROR(txn.Begin());
   ASSIGN_OR_RETURN(SessionRow row, LockSession(connection.get(), session));
-  for (const LabelRecord& label : labels) {
-    if (label.row_id < 0 || label.row_id >= row.row_count) {
-      return absl::NotFoundError(absl::StrCat("session '", session, "': label names row ",
-                                              label.row_id, ", the store holds ", row.row_count,
-                                              " rows"));
-    }
-  }
+  RETURN_IF_ERROR(CheckLabelledRows(session, labels, row.row_count));
   // The stored state of each withdrawn row, looked up before the check.
   absl::flat_hash_map<int64_t, bool> labelled;
   for (const LabelRecord& label : labels) {

@@ -10,7 +10,7 @@
 #include "format/crc32.h"
 #include "format/feature_names.h"
 #include "format/session_options_codec.h"
-#include "server/storage/append_rules.h"
+#include "server/storage/write_rules.h"
 #include "server/storage/sqlite_schema.h"
 #include "server/storage/sqlite_session_store.h"
 #include "server/storage/sqlite_statement.h"
@@ -274,13 +274,7 @@ absl::Status SqliteSessionStore::PutLabels(const std::string& session,
   Transaction txn(this);
   RETURN_IF_ERROR(txn.Begin(/*write=*/true));
   ASSIGN_OR_RETURN(SessionRow row, FindSessionLocked(session));
-  for (const LabelRecord& label : labels) {
-    if (label.row_id < 0 || label.row_id >= row.row_count) {
-      return absl::NotFoundError(absl::StrCat("session '", session, "': label names row ",
-                                              label.row_id, ", the store holds ", row.row_count,
-                                              " rows"));
-    }
-  }
+  RETURN_IF_ERROR(CheckLabelledRows(session, labels, row.row_count));
   // The stored state of each withdrawn row, looked up before the check (the
   // check's callback cannot hold mu_ for the thread-safety analysis).
   absl::flat_hash_map<int64_t, bool> labelled;

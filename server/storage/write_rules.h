@@ -1,16 +1,18 @@
-// The rules every SessionStore applies to AppendBatch, written once: a
-// batch id seen before answers the stored batch (the client's retry), or
-// ALREADY_EXISTS when it now comes with other rows; a new batch must start
-// where the stored rows end and have the session's width. Each store finds
+// The rules every SessionStore applies to its writes, written once: for
+// AppendBatch, a batch id seen before answers the stored batch (the
+// client's retry), or ALREADY_EXISTS when it now comes with other rows, and
+// a new batch must start where the stored rows end and have the session's
+// width; for PutLabels, every label names a stored row. Each store finds
 // what it holds its own way (a map, a SELECT) and asks these.
-#ifndef AADD_SERVER_STORAGE_APPEND_RULES_H_
-#define AADD_SERVER_STORAGE_APPEND_RULES_H_
+#ifndef AADD_SERVER_STORAGE_WRITE_RULES_H_
+#define AADD_SERVER_STORAGE_WRITE_RULES_H_
 
 #include <cstdint>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
 #include "format/session_record.h"
 #include "server/storage/session_store.h"
 
@@ -35,6 +37,11 @@ absl::StatusOr<AppendResult> AnswerRetriedBatch(const std::string& session,
 absl::Status CheckNewBatch(const std::string& session, const BatchRecord& batch,
                            int64_t stored_rows, int64_t stored_feature_count);
 
+// Whether every label names one of the `stored_rows` rows: NOT_FOUND naming
+// the first that does not.
+absl::Status CheckLabelledRows(const std::string& session, absl::Span<const LabelRecord> labels,
+                               int64_t stored_rows);
+
 }  // namespace aad
 
-#endif  // AADD_SERVER_STORAGE_APPEND_RULES_H_
+#endif  // AADD_SERVER_STORAGE_WRITE_RULES_H_

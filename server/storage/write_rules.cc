@@ -1,4 +1,4 @@
-#include "server/storage/append_rules.h"
+#include "server/storage/write_rules.h"
 
 #include "absl/strings/str_cat.h"
 
@@ -28,6 +28,18 @@ absl::Status CheckNewBatch(const std::string& session, const BatchRecord& batch,
     return absl::InvalidArgumentError(absl::StrCat(
         "session '", session, "': batch '", batch.batch_id, "' has ", batch.feature_count,
         " features, stored rows have ", stored_feature_count));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckLabelledRows(const std::string& session, absl::Span<const LabelRecord> labels,
+                               int64_t stored_rows) {
+  for (const LabelRecord& label : labels) {
+    if (label.row_id < 0 || label.row_id >= stored_rows) {
+      return absl::NotFoundError(absl::StrCat("session '", session, "': label names row ",
+                                              label.row_id, ", the store holds ", stored_rows,
+                                              " rows"));
+    }
   }
   return absl::OkStatus();
 }
