@@ -4,10 +4,10 @@ namespace aad {
 namespace {
 
 const char* const kPostgresSchema[] = {
-    // owner, epoch and lease_expires_micros are for ownership by lease
-    // between replicas (issue 15): every session has them from the start,
-    // unused until leases come, so that adding leases needs no migration
-    // of a table that may be large.
+    // owner, epoch and lease_expires_micros: who holds the session's lease
+    // (session_leases.h; "" none), its epoch, and until when (the server's
+    // clock, in microseconds since 1970). wanted_by: a replica that asked
+    // the holder to hand the session over (schema version 2).
     R"sql(CREATE TABLE sessions(
       id TEXT PRIMARY KEY,
       created_micros BIGINT NOT NULL,
@@ -19,7 +19,10 @@ const char* const kPostgresSchema[] = {
       tenant TEXT NOT NULL DEFAULT '',
       owner TEXT NOT NULL DEFAULT '',
       epoch BIGINT NOT NULL DEFAULT 0,
-      lease_expires_micros BIGINT NOT NULL DEFAULT 0))sql",
+      lease_expires_micros BIGINT NOT NULL DEFAULT 0,
+      wanted_by TEXT NOT NULL DEFAULT ''))sql",
+    // RenewAll finds a replica's sessions by holder.
+    "CREATE INDEX sessions_by_owner ON sessions(owner)",
     // crc is the CRC-32 of vals, checked on every load: PostgreSQL's own
     // page checksums are off unless initdb turned them on.
     R"sql(CREATE TABLE batches(
@@ -65,8 +68,17 @@ const char* const kPostgresSchema[] = {
       version INTEGER NOT NULL))sql",
 };
 
+// From version 1 to 2. A column with a constant default is added without
+// rewriting the table (PostgreSQL 11 and later).
+const char* const kPostgresMigrationTo2[] = {
+    "ALTER TABLE sessions ADD COLUMN wanted_by TEXT NOT NULL DEFAULT ''",
+    "CREATE INDEX sessions_by_owner ON sessions(owner)",
+};
+
 }  // namespace
 
 absl::Span<const char* const> PostgresSchema() { return kPostgresSchema; }
+
+absl::Span<const char* const> PostgresMigrationTo2() { return kPostgresMigrationTo2; }
 
 }  // namespace aad

@@ -5,7 +5,9 @@
 #include <cstring>
 #include <utility>
 
+#include "absl/random/random.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_cat.h"
 #include "core/util/status_macros.h"
 #include "format/crc32.h"
@@ -32,6 +34,7 @@ constexpr PgStatement kCountTables = {
     "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()"};
 constexpr PgStatement kReadVersion = {"read_version",
                                       "SELECT application, version FROM schema_version"};
+constexpr PgStatement kSetVersion = {"set_version", "UPDATE schema_version SET version = $1"};
 constexpr PgStatement kWriteVersion = {
     "write_version", "INSERT INTO schema_version(application, version) VALUES ($1, $2)"};
 
@@ -76,13 +79,20 @@ absl::StatusOr<std::unique_ptr<PostgresSessionStore>> PostgresSessionStore::Open
   policy.initial_backoff = options.reconnect_backoff;
   ASSIGN_OR_RETURN(std::unique_ptr<PgConnectionPool> pool,
                    PgConnectionPool::Open(uri, options.connections, policy));
-  std::unique_ptr<PostgresSessionStore> store(new PostgresSessionStore(std::move(pool)));
+  std::string holder;
+  if (!options.replica.empty()) {
+    thread_local absl::BitGen gen;
+    holder = absl::StrFormat("%s#%04x", options.replica, absl::Uniform<uint32_t>(gen) & 0xffff);
+  }
+  std::unique_ptr<PostgresSessionStore> store(
+      new PostgresSessionStore(std::move(pool), std::move(holder), options.lease));
   RETURN_IF_ERROR(store->Initialize());
   return store;
 }
 
-PostgresSessionStore::PostgresSessionStore(std::unique_ptr<PgConnectionPool> pool)
-    : pool_(std::move(pool)) {}
+PostgresSessionStore::PostgresSessionStore(std::unique_ptr<PgConnectionPool> pool,
+                                           std::string holder, std::chrono::milliseconds lease)
+    : pool_(std::move(pool)), holder_(std::move(holder)), lease_(lease) {}
 
 PostgresSessionStore::~PostgresSessionStore() = default;
 
@@ -113,8 +123,17 @@ absl::Status PostgresSessionStore::Initialize() {
           server(), " has schema version ", stored, "; this aadd reads up to version ",
           kSchemaVersion, ": it was written by a newer aadd, upgrade"));
     }
-    // Version 1 is the first: migrations from older versions go here, in
-    // this transaction, as the SQLite store's do.
+    // Migrations, in this transaction (as the SQLite store's): a failure
+    // leaves the older schema whole.
+    if (stored < 2) {
+      for (const char* sql : PostgresMigrationTo2()) {
+        RETURN_IF_ERROR(connection->Exec(sql, "migrate the schema to version 2"));
+      }
+      RETURN_IF_ERROR(connection
+                          ->Run(kSetVersion, PgParams().Int(kSchemaVersion),
+                                "write schema_version")
+                          .status());
+    }
     return txn.Commit();
   }
   ASSIGN_OR_RETURN(PgResult tables, connection->Run(kCountTables, PgParams(), "count tables"));

@@ -12,9 +12,13 @@
 // retried PutLabels stores the submission a second time in the history,
 // which leaves the current labels the same.
 //
-// Ownership between replicas (leases, epochs, takeover) is not here yet:
-// the sessions table has the columns for it, but two aadd processes on one
-// database would both write. Run one aadd per database until it comes.
+// Ownership between replicas: with PostgresStoreOptions::replica set, the
+// store is also the replicas' SessionLeases (session_leases.h). Every
+// write then locks its session's row, checks that this process holds the
+// session at the epoch it took it with, and refuses (UNAVAILABLE, nothing
+// stored) when another replica took it over: two replicas never both write
+// one session. Without a replica name nothing is fenced: one aadd per
+// database (and the store tests that play several processes in turn).
 #ifndef AADD_SERVER_STORAGE_POSTGRES_SESSION_STORE_H_
 #define AADD_SERVER_STORAGE_POSTGRES_SESSION_STORE_H_
 
@@ -24,9 +28,14 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "server/mutex.h"
+#include "server/storage/session_leases.h"
 #include "server/storage/session_store.h"
 
 namespace aad {
@@ -43,12 +52,19 @@ struct PostgresStoreOptions {
   // after reconnect_backoff, doubling; then the call fails UNAVAILABLE.
   int reconnect_attempts = 5;
   std::chrono::milliseconds reconnect_backoff{100};
+  // This replica's name (aadd --replica_id); empty: no leases, no fencing.
+  // The holder recorded in the store is the name plus "#" and four random
+  // hex digits, new for each Open.
+  std::string replica;
+  // How long a lease lasts after Acquire or RenewAll (aadd --lease_seconds).
+  std::chrono::milliseconds lease{10000};
 };
 
-class PostgresSessionStore final : public SessionStore {
+class PostgresSessionStore final : public SessionStore, public SessionLeases {
  public:
-  // schema_version.version of the schema this build writes and reads.
-  static constexpr int kSchemaVersion = 1;
+  // schema_version.version of the schema this build writes (it reads and
+  // migrates older ones). 2: sessions.wanted_by, for handing over.
+  static constexpr int kSchemaVersion = 2;
 
   // Whether `store` names a PostgreSQL server: it starts with
   // postgresql:// or postgres:// (libpq's URI prefixes).
@@ -96,6 +112,16 @@ class PostgresSessionStore final : public SessionStore {
   absl::StatusOr<std::vector<SessionSummary>> ListSessions() override;
   absl::StatusOr<SessionRecord> LoadSession(const std::string& id) override;
 
+  // The leases (session_leases.h; postgres_session_leases.cc). Only with
+  // options.replica set: FAILED_PRECONDITION otherwise.
+  const std::string& holder() const override { return holder_; }
+  absl::StatusOr<LeaseGrant> Acquire(const std::string& session,
+                                     const std::string& tenant) override;
+  absl::StatusOr<LeaseRenewal> RenewAll() override;
+  absl::Status Release(const std::string& session) override;
+  absl::Status ReleaseAll() override;
+  bool leases_enabled() const { return !holder_.empty(); }
+
  private:
   struct SessionRow {
     int64_t row_count = 0;
@@ -104,12 +130,22 @@ class PostgresSessionStore final : public SessionStore {
     int64_t next_run_id = 0;
   };
 
-  explicit PostgresSessionStore(std::unique_ptr<PgConnectionPool> pool);
+  PostgresSessionStore(std::unique_ptr<PgConnectionPool> pool, std::string holder,
+                       std::chrono::milliseconds lease);
 
   absl::Status Initialize();
   absl::Status NotFound(const std::string& id) const;
   // The session's counters, its row locked until the transaction ends.
+  // With leases, UNAVAILABLE (and the session forgotten) unless this
+  // process holds it at the epoch stored: see CheckFence.
   absl::StatusOr<SessionRow> LockSession(PgConnection* connection, const std::string& id);
+  // OK when leases are off, or this process holds `id` and the stored
+  // holder and epoch are its own; UNAVAILABLE naming the holder otherwise.
+  absl::Status CheckFence(const std::string& id, const std::string& owner, int64_t epoch)
+      ABSL_LOCKS_EXCLUDED(held_mu_);
+  // Records that this process holds `id` at `epoch` (after a commit).
+  void Hold(const std::string& id, int64_t epoch) ABSL_LOCKS_EXCLUDED(held_mu_);
+  void Forget(const std::string& id) ABSL_LOCKS_EXCLUDED(held_mu_);
   absl::Status InsertSession(PgConnection* connection, const std::string& id,
                              int64_t created_micros, const SessionOptions& options,
                              const std::string& tenant);
@@ -126,6 +162,14 @@ class PostgresSessionStore final : public SessionStore {
 
   // Constant after construction; the pool is thread-safe.
   const std::unique_ptr<PgConnectionPool> pool_;
+  const std::string holder_;  // "" without leases
+  const std::chrono::milliseconds lease_;
+
+  // The sessions this process holds, with the epoch it took each at.
+  mutable Mutex held_mu_;
+  absl::flat_hash_map<std::string, int64_t> held_ ABSL_GUARDED_BY(held_mu_);
+  // Sessions a write found taken over since the last RenewAll.
+  absl::flat_hash_set<std::string> lost_ ABSL_GUARDED_BY(held_mu_);
 };
 
 }  // namespace aad

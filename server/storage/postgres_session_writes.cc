@@ -2,6 +2,7 @@
 // transaction, checked and checksummed before it is stored. A write locks
 // its session's row first, so that writes to one session are serialised
 // on the server whichever connection (or replica) they come from.
+#include <chrono>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
@@ -21,13 +22,16 @@ namespace {
 
 constexpr PgStatement kLockSession = {
     "lock_session",
-    "SELECT row_count, feature_count, next_label_seq, next_run_id FROM sessions "
+    "SELECT row_count, feature_count, next_label_seq, next_run_id, owner, epoch FROM sessions "
     "WHERE id = $1 FOR UPDATE"};
 // ON CONFLICT: two replicas creating one id race in the server, not here.
+// The creator holds the new session at epoch 1 (owner "" without leases).
 constexpr PgStatement kInsertSession = {
     "insert_session",
-    "INSERT INTO sessions(id, created_micros, options, feature_count, tenant) "
-    "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING"};
+    "INSERT INTO sessions(id, created_micros, options, feature_count, tenant, owner, epoch, "
+    "lease_expires_micros) VALUES ($1, $2, $3, $4, $5, $6, 1, "
+    "(extract(epoch FROM clock_timestamp()) * 1000000)::bigint + $7) "
+    "ON CONFLICT (id) DO NOTHING"};
 constexpr PgStatement kDeleteSession = {"delete_session", "DELETE FROM sessions WHERE id = $1"};
 constexpr PgStatement kFindBatch = {
     "find_batch",
@@ -40,7 +44,8 @@ constexpr PgStatement kInsertBatch = {
 constexpr PgStatement kCountRows = {
     "count_rows", "UPDATE sessions SET row_count = $2, feature_count = $3 WHERE id = $1"};
 constexpr PgStatement kReadOptions = {
-    "read_options", "SELECT options, feature_count FROM sessions WHERE id = $1 FOR UPDATE"};
+    "read_options",
+    "SELECT options, feature_count, owner, epoch FROM sessions WHERE id = $1 FOR UPDATE"};
 constexpr PgStatement kWriteOptions = {
     "write_options", "UPDATE sessions SET options = $2, feature_count = $3 WHERE id = $1"};
 constexpr PgStatement kLatestVerdict = {
@@ -88,6 +93,7 @@ absl::StatusOr<PostgresSessionStore::SessionRow> PostgresSessionStore::LockSessi
   ASSIGN_OR_RETURN(PgResult r, connection->Run(kLockSession, PgParams().Text(id),
                                                absl::StrCat("find session '", id, "'")));
   if (r.rows() == 0) return NotFound(id);
+  RETURN_IF_ERROR(CheckFence(id, r.Text(0, 4), r.Int(0, 5)));
   return SessionRow{r.Int(0, 0), r.Int(0, 1), r.Int(0, 2), r.Int(0, 3)};
 }
 
@@ -102,7 +108,9 @@ absl::Status PostgresSessionStore::InsertSession(PgConnection* connection, const
                                        .Int(created_micros)
                                        .Text(EncodeSessionOptions(options))
                                        .Int(options.feature_count)
-                                       .Text(tenant),
+                                       .Text(tenant)
+                                       .Text(holder_)
+                                       .Int(std::chrono::microseconds(lease_).count()),
                                    absl::StrCat("insert session '", id, "'")));
   if (r.affected() != 1) {
     return absl::AlreadyExistsError(absl::StrCat("session '", id, "' is already stored"));
@@ -188,7 +196,9 @@ absl::Status PostgresSessionStore::CreateSession(const std::string& id,
   PgTransaction txn(connection.get());
   RETURN_IF_ERROR(txn.Begin());
   RETURN_IF_ERROR(InsertSession(connection.get(), id, created_micros, options, tenant));
-  return txn.Commit();
+  RETURN_IF_ERROR(txn.Commit());
+  Hold(id, 1);
+  return absl::OkStatus();
 }
 
 absl::Status PostgresSessionStore::PutSession(const SessionRecord& record) {
@@ -205,7 +215,9 @@ absl::Status PostgresSessionStore::PutSession(const SessionRecord& record) {
   if (record.model.has_value()) {
     RETURN_IF_ERROR(UpsertModel(connection.get(), record.id, *record.model));
   }
-  return txn.Commit();
+  RETURN_IF_ERROR(txn.Commit());
+  Hold(record.id, 1);
+  return absl::OkStatus();
 }
 
 absl::Status PostgresSessionStore::DeleteSession(const std::string& id) {
@@ -219,7 +231,9 @@ absl::Status PostgresSessionStore::DeleteSession(const std::string& id) {
                       ->Run(kDeleteSession, PgParams().Text(id),
                             absl::StrCat("delete session '", id, "'"))
                       .status());
-  return txn.Commit();
+  RETURN_IF_ERROR(txn.Commit());
+  Forget(id);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<AppendResult> PostgresSessionStore::AppendBatch(const std::string& session,
@@ -261,6 +275,7 @@ absl::Status PostgresSessionStore::SetFeatureNames(const std::string& session,
     ASSIGN_OR_RETURN(PgResult r, connection->Run(kReadOptions, PgParams().Text(session),
                                                  "read session options"));
     if (r.rows() == 0) return NotFound(session);
+    RETURN_IF_ERROR(CheckFence(session, r.Text(0, 2), r.Int(0, 3)));
     ASSIGN_OR_RETURN(options,
                      DecodeSessionOptions(r.Text(0, 0),
                                           absl::StrCat(server(), " session '", session, "'")));
