@@ -7,6 +7,8 @@
 #include <memory>
 #include <string>
 
+#include <unistd.h>
+
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
@@ -43,6 +45,17 @@ ABSL_FLAG(std::string, store, "",
 ABSL_FLAG(int, store_connections, 4,
           "connections to the --store PostgreSQL server, shared by all calls: at most this "
           "many store transactions run at once");
+// Several replicas on one --store (issue 15): leases and takeover.
+ABSL_FLAG(std::string, replica_id, "",
+          "this replica's name in the shared --store's leases and in messages (a session "
+          "held elsewhere is answered UNAVAILABLE naming its holder). Empty: the host name");
+ABSL_FLAG(int, lease_seconds, 10,
+          "with --store: how long a replica's hold on a session lasts unrenewed (renewed every "
+          "third of it); a session whose holder died is taken over this long after its last "
+          "renewal, by the first replica that gets a call for it");
+ABSL_FLAG(int, idle_release_seconds, 0,
+          "with --store: a session without a call for this long is released (its memory "
+          "freed, its lease given up; the next call on any replica loads it). 0: never");
 ABSL_FLAG(int, training_threads, 2,
           "threads that train models, shared by all sessions: at most this many models train "
           "at once; each session trains one model at a time");
@@ -95,6 +108,13 @@ ABSL_FLAG(int64_t, max_rows_per_tenant, 0,
           "RESOURCE_EXHAUSTED. 0: no limit");
 
 namespace {
+
+// The default --replica_id.
+std::string HostName() {
+  char name[256] = {};
+  if (gethostname(name, sizeof(name) - 1) != 0 || name[0] == '\0') return "aadd";
+  return name;
+}
 
 // protobuf's own log lines as aadd's (one line, timestamped): it logs one
 // for each request string that is not UTF-8, which the service answers
@@ -181,6 +201,7 @@ int main(int argc, char** argv) {
   // Owned here, declared before the server: it outlives every session.
   std::unique_ptr<aad::SessionStore> store;
   std::string store_description;
+  aad::SessionLeases* leases = nullptr;  // the shared store's, in `store`
   const std::string store_uri = absl::GetFlag(FLAGS_store);
   if (!store_uri.empty() && absl::GetFlag(FLAGS_in_memory)) {
     // Two stores asked for: a durable one must not turn volatile by a flag
@@ -196,8 +217,21 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "aadd: --store_connections must be at least 1, not %d\n", connections);
       return 1;
     }
+    const int lease_seconds = absl::GetFlag(FLAGS_lease_seconds);
+    if (lease_seconds < 1 || lease_seconds > 3600) {
+      std::fprintf(stderr, "aadd: --lease_seconds must be in 1..3600, not %d\n", lease_seconds);
+      return 1;
+    }
+    if (absl::GetFlag(FLAGS_idle_release_seconds) < 0) {
+      std::fprintf(stderr, "aadd: --idle_release_seconds must be >= 0 (0: never), not %d\n",
+                   absl::GetFlag(FLAGS_idle_release_seconds));
+      return 1;
+    }
     aad::PostgresStoreOptions store_options;
     store_options.connections = connections;
+    store_options.replica = absl::GetFlag(FLAGS_replica_id);
+    if (store_options.replica.empty()) store_options.replica = HostName();
+    store_options.lease = std::chrono::seconds(lease_seconds);
     auto opened = aad::PostgresSessionStore::Open(store_uri, store_options);
     if (!opened.ok()) {
       std::fprintf(stderr, "aadd: cannot open the session store --store: %s\n",
@@ -205,8 +239,18 @@ int main(int argc, char** argv) {
       return 1;
     }
     store_description = absl::StrCat("durable sessions in ", (*opened)->server(), ", ",
-                                     connections, " connections");
+                                     connections, " connections, shared as replica ",
+                                     (*opened)->holder(), " (leases of ", lease_seconds, " s)");
+    leases = opened->get();
     store = *std::move(opened);
+  } else if (!absl::GetFlag(FLAGS_replica_id).empty() ||
+             absl::GetFlag(FLAGS_lease_seconds) != 10 ||
+             absl::GetFlag(FLAGS_idle_release_seconds) != 0) {
+    // Flags for a store this aadd does not have: the operator meant one.
+    std::fprintf(stderr,
+                 "aadd: --replica_id, --lease_seconds and --idle_release_seconds are for a "
+                 "shared --store postgresql://...; this aadd keeps its sessions to itself\n");
+    return 1;
   } else if (absl::GetFlag(FLAGS_in_memory) || data_dir.empty()) {
     store = std::make_unique<aad::MemorySessionStore>();
     store_description = "sessions in memory only (--in_memory or --data_dir=): nothing survives";
@@ -248,6 +292,12 @@ int main(int argc, char** argv) {
   options.sessions.limits.max_features = absl::GetFlag(FLAGS_max_features);
   options.sessions.max_import_bytes = absl::GetFlag(FLAGS_max_import_bytes);
   options.sessions.store = store.get();
+  if (leases != nullptr) {
+    options.sessions.leases = leases;
+    options.sessions.lease_renewal =
+        std::chrono::milliseconds(absl::GetFlag(FLAGS_lease_seconds) * 1000 / 3);
+    options.sessions.idle_release = std::chrono::seconds(absl::GetFlag(FLAGS_idle_release_seconds));
+  }
   options.metrics = absl::GetFlag(FLAGS_metrics);
   options.auth_tokens_file = absl::GetFlag(FLAGS_auth_tokens);
   options.sessions.max_sessions_per_tenant = absl::GetFlag(FLAGS_max_sessions_per_tenant);

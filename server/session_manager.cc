@@ -53,9 +53,18 @@ SessionManager::SessionManager(const SessionManagerOptions& options)
              : options.store != nullptr ? options.store
                                         : owned_store_.get()),
       pool_(options.training_threads, options.metrics),
-      tenant_rows_(options.max_rows_per_tenant) {}
+      tenant_rows_(options.max_rows_per_tenant) {
+  if (options_.leases != nullptr) {
+    renewal_ = std::make_unique<PeriodicTask>(options_.lease_renewal, [this] { RenewLeases(); });
+  }
+}
 
 absl::Status SessionManager::Restore() {
+  if (options_.leases != nullptr) {
+    LogInfo("", absl::StrCat("sessions are shared (holder ", options_.leases->holder(),
+                             "): each is loaded on its first call"));
+    return absl::OkStatus();
+  }
   ASSIGN_OR_RETURN(std::vector<SessionSummary> stored, store_->ListSessions());
   // Sessions are independent and their rebuild (rescoring the pool) is
   // CPU-bound: rebuild them on as many threads as training gets. The store
@@ -78,29 +87,44 @@ absl::Status SessionManager::Restore() {
   return absl::OkStatus();
 }
 
-absl::Status SessionManager::RestoreOne(const std::string& id) {
-  ASSIGN_OR_RETURN(SessionRecord record, store_->LoadSession(id));
+absl::StatusOr<std::shared_ptr<Session>> SessionManager::Rebuild(const SessionRecord& record) {
   auto session = Session::Restore(record, options_.limits, &pool_, store_, &tenant_rows_,
                                   options_.metrics);
   if (!session.ok()) {
-    return absl::Status(session.status().code(), absl::StrCat("cannot restore session ", id, ": ",
-                                                              session.status().message()));
+    return absl::Status(session.status().code(),
+                        absl::StrCat("cannot restore session ", record.id, ": ",
+                                     session.status().message()));
   }
-  const SessionInfo status = (*session)->Info();
-  if (options_.metrics != nullptr) options_.metrics->SessionAdded(status.rows);
-  LogInfo(id, absl::StrCat("restored: ", status.rows, " rows, ", status.labels,
-                           " labels, model version ", status.model_version,
-                           status.last_training_error.empty() ? "" : "; ",
-                           status.last_training_error));
+  if (options_.metrics != nullptr) options_.metrics->SessionAdded((*session)->Info().rows);
   // Held already: a restart never refuses what the store has.
   tenant_rows_.Add(record.tenant, record.row_count());
+  return session;
+}
+
+std::string SessionManager::DescribeRestored(const SessionInfo& status) {
+  return absl::StrCat(status.rows, " rows, ", status.labels, " labels, model version ",
+                      status.model_version, status.last_training_error.empty() ? "" : "; ",
+                      status.last_training_error);
+}
+
+absl::Status SessionManager::RestoreOne(const std::string& id) {
+  ASSIGN_OR_RETURN(SessionRecord record, store_->LoadSession(id));
+  ASSIGN_OR_RETURN(std::shared_ptr<Session> session, Rebuild(record));
+  LogInfo(id, absl::StrCat("restored: ", DescribeRestored(session->Info())));
   MutexLock lock(&mu_);
-  sessions_[id] = *std::move(session);
+  sessions_[id] = std::move(session);
   return absl::OkStatus();
 }
 
 SessionManager::~SessionManager() {
+  renewal_.reset();
   CancelAll("server shutting down");
+  if (options_.leases != nullptr) {
+    if (absl::Status released = options_.leases->ReleaseAll(); !released.ok()) {
+      LogWarning("", absl::StrCat("could not give up the leases (they lapse instead): ",
+                                  released.message()));
+    }
+  }
   // Members go in reverse order: sessions_, then pool_, whose destructor
   // runs the queued jobs (they hold their own session references and, being
   // cancelled, only answer their callers) and joins the threads.
@@ -185,7 +209,7 @@ absl::StatusOr<std::string> SessionManager::Reserve(std::string id, const std::s
 }
 
 absl::StatusOr<std::string> SessionManager::Export(const std::string& id,
-                                                   const std::string& tenant) const {
+                                                   const std::string& tenant) {
   // The lookup answers NOT_FOUND in the service's words (another tenant's
   // session too); the store then gives everything acknowledged, in one
   // snapshot. The archive carries no tenant.
@@ -271,26 +295,58 @@ absl::StatusOr<std::shared_ptr<Session>> SessionManager::Import(absl::string_vie
   return *std::move(session);
 }
 
-absl::StatusOr<std::shared_ptr<Session>> SessionManager::Get(const std::string& id,
-                                                             const std::string& tenant) const {
-  MutexLock lock(&mu_);
-  auto it = sessions_.find(id);
-  // Another tenant's session is an unknown id, word for word.
-  if (it == sessions_.end() || it->second->tenant() != tenant) {
-    return absl::NotFoundError(absl::StrCat("no session with id '", id, "'"));
-  }
-  return it->second;
+absl::Status SessionManager::SessionNotFound(const std::string& id) {
+  return absl::NotFoundError(absl::StrCat("no session with id '", id, "'"));
 }
 
-std::vector<std::shared_ptr<Session>> SessionManager::List(const std::string& after,
-                                                           int page_size,
-                                                           const std::string& tenant) const {
-  std::vector<std::shared_ptr<Session>> out;
+absl::StatusOr<std::shared_ptr<Session>> SessionManager::Get(const std::string& id,
+                                                             const std::string& tenant) {
+  {
+    MutexLock lock(&mu_);
+    // A session being taken over or released here: wait for the outcome.
+    while (moving_.contains(id)) moved_.Wait(&mu_);
+    auto it = sessions_.find(id);
+    if (it != sessions_.end()) {
+      // Another tenant's session is an unknown id, word for word.
+      if (it->second->tenant() != tenant) return SessionNotFound(id);
+      if (options_.idle_release.count() > 0) last_used_[id] = std::chrono::steady_clock::now();
+      return it->second;
+    }
+    if (options_.leases == nullptr) return SessionNotFound(id);
+  }
+  return TakeOver(id, tenant);
+}
+
+absl::StatusOr<std::vector<SessionInfo>> SessionManager::List(const std::string& after,
+                                                              int page_size,
+                                                              const std::string& tenant) {
+  std::vector<SessionInfo> out;
+  if (options_.leases != nullptr) {
+    // The shared store knows every replica's sessions; those held here
+    // answer for themselves.
+    ASSIGN_OR_RETURN(std::vector<SessionSummary> stored, store_->ListSessions());
+    MutexLock lock(&mu_);
+    for (const SessionSummary& summary : stored) {
+      if (static_cast<int>(out.size()) >= page_size) break;
+      if (summary.id <= after || summary.tenant != tenant) continue;
+      auto it = sessions_.find(summary.id);
+      if (it != sessions_.end()) {
+        out.push_back(it->second->Info());
+        continue;
+      }
+      SessionInfo info;
+      info.id = summary.id;
+      info.rows = summary.row_count;
+      info.model_version = summary.model_version;
+      out.push_back(std::move(info));
+    }
+    return out;
+  }
   MutexLock lock(&mu_);
   // A scan past other tenants' sessions: bounded by max_sessions.
   for (auto it = sessions_.upper_bound(after);
        it != sessions_.end() && static_cast<int>(out.size()) < page_size; ++it) {
-    if (it->second->tenant() == tenant) out.push_back(it->second);
+    if (it->second->tenant() == tenant) out.push_back(it->second->Info());
   }
   return out;
 }

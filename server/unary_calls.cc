@@ -61,11 +61,12 @@ absl::Status UnaryCalls::ListSessions(const std::string& tenant,
   }
   const int page_size = request.page_size() == 0 ? 100 : request.page_size();
   // One more than asked tells whether another page follows.
-  auto sessions = sessions_->List(request.page_token(), page_size + 1, tenant);
+  ASSIGN_OR_RETURN(std::vector<SessionInfo> sessions,
+                   sessions_->List(request.page_token(), page_size + 1, tenant));
   const bool more = static_cast<int>(sessions.size()) > page_size;
   if (more) sessions.pop_back();
-  for (const auto& s : sessions) ToProto(s->Info(), response->add_sessions());
-  if (more) response->set_next_page_token(sessions.back()->id());
+  for (const SessionInfo& s : sessions) ToProto(s, response->add_sessions());
+  if (more) response->set_next_page_token(sessions.back().id);
   return absl::OkStatus();
 }
 

@@ -2,7 +2,9 @@
 // postgresql://..., issue 15) against a real PostgreSQL 15
 // (tests/testing/postgres_server.h): what durability_test.cc checks for
 // SQLite in --data_dir, a SIGKILL and a restart give every acknowledged
-// row, label and model back with bit-identical scores; a server that
+// row, label and model back with bit-identical scores (the restarted aadd
+// is a new holder: it takes the session over once the dead one's lease
+// lapsed, on the session's first call); a server that
 // cannot be reached, or a URI of another kind, stops aadd at start with a
 // message naming it and never the password.
 #include <signal.h>
@@ -20,6 +22,7 @@
 #include "tests/integration/aadd_process.h"
 #include "tests/integration/durability_util.h"
 #include "tests/integration/session_observation.h"
+#include "tests/integration/takeover_wait.h"
 #include "tests/testing/postgres_server.h"
 
 namespace aad::testing {
@@ -28,7 +31,8 @@ namespace {
 std::unique_ptr<AaddProcess> StartOnPostgres(const std::string& uri) {
   auto process = std::make_unique<AaddProcess>();
   const absl::Status started = process->Start(
-      AADD_BINARY, {"--port=0", absl::StrCat("--store=", uri), "--training_threads=1"});
+      AADD_BINARY, {"--port=0", absl::StrCat("--store=", uri), "--training_threads=1",
+                    "--replica_id=pg-test", "--lease_seconds=1"});
   EXPECT_TRUE(started.ok()) << started;
   return started.ok() ? std::move(process) : nullptr;
 }
@@ -63,9 +67,15 @@ TEST(PostgresStore, EverythingAcknowledgedSurvivesASigkillOfAadd) {
 
   auto aadd = StartOnPostgres(uri);
   ASSERT_NE(aadd, nullptr);
-  EXPECT_NE(aadd->log().find("restored: 600 rows, 6 labels, model version 3"), std::string::npos)
+  EXPECT_NE(aadd->log().find("each is loaded on its first call"), std::string::npos)
       << aadd->log();
   auto client = Connect(aadd->port());
+  auto served = GetWhenServed(client.get(), "pg", std::chrono::seconds(30));
+  ASSERT_TRUE(served.ok()) << served.status();
+  EXPECT_NE(aadd->log().find("took over (epoch 2, previous holder 'pg-test#"), std::string::npos)
+      << aadd->log();
+  EXPECT_NE(aadd->log().find("600 rows, 6 labels, model version 3"), std::string::npos)
+      << aadd->log();
   const Observed after = Observe(client.get(), "pg", probe);
   EXPECT_EQ(after.info.rows(), 600);
   ExpectSameSession(before, after);

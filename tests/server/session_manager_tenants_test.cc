@@ -24,9 +24,10 @@ SessionManagerOptions Options(SessionStore* store) {
   return o;
 }
 
-std::vector<std::string> Ids(const std::vector<std::shared_ptr<Session>>& sessions) {
+std::vector<std::string> Ids(const absl::StatusOr<std::vector<SessionInfo>>& sessions) {
   std::vector<std::string> out;
-  for (const auto& s : sessions) out.push_back(s->id());
+  if (!sessions.ok()) return {sessions.status().ToString()};
+  for (const SessionInfo& s : *sessions) out.push_back(s.id);
   return out;
 }
 
