@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Checks deploy/'s YAML: it parses, and the pieces agree with each other and
 # with the Dockerfile (data directory, port, probes, health check, Services),
-# and the metrics scraping and dashboard with the server (issue 14).
+# and the metrics scraping and dashboard with the server (issue 14), and
+# the replicas on a shared PostgreSQL store (issue 15).
 # Exits 77 (skipped) where python3's yaml module is missing.
 #   manifests_test.sh SOURCE_DIR
 set -euo pipefail
@@ -150,7 +151,148 @@ for name in sorted(used):
     base = re.sub(r'_(bucket|count|sum)$', '', name)
     check(name in exported or base in exported, f"the dashboard uses {name}, which aadd does not export")
 
+# Several replicas on a shared PostgreSQL store (issue 15): Compose and
+# Kubernetes run aadd with --store from a secret, the password only as
+# PGPASSWORD, a --replica_id each, no data volume, and deploy/nginx/aadd.conf
+# in front, whose servers are exactly the replicas' stable names.
+import os
+upstream = re.findall(r'^\s*server ([^\s:]+):(\d+)', nginx, re.M)
+nginx_hosts = {h for h, _ in upstream}
+check(all(int(p) == port for _, p in upstream), f"nginx upstream servers not all on port {port}: {upstream}")
+listen_port = int(re.search(r'^\s*listen (?:\S+:)?(\d+) http2;', nginx, re.M).group(1))
+check(re.search(r'^\s*grpc_next_upstream error timeout;', nginx, re.M),
+      "nginx does not pass calls it could not deliver to the next replica (grpc_next_upstream error timeout)")
+check(all("max_fails=0" not in l for l in re.findall(r'^\s*server \S+:\d+[^;]*;', nginx, re.M)),
+      "nginx upstream servers have max_fails=0: a dead replica is never skipped")
+
+def no_password(what, args):
+    check(not any("password" in a.lower() for a in args), f"{what} passes a password on the command line: {args}")
+
+rcompose = yaml.safe_load(open(f"{src}/deploy/compose.replicas.yaml"))
+rsvcs = rcompose["services"]
+pg = rsvcs.get("postgres", {})
+check(str(pg.get("image", "")).startswith("postgres:15"), f"compose.replicas.yaml: postgres is not postgres:15: {pg.get('image')}")
+pg_mounts = dict(v.split(":", 1) for v in pg.get("volumes", []))
+check(any(p == "/var/lib/postgresql/data" and n in (rcompose.get("volumes") or {}) for n, p in pg_mounts.items()),
+      "compose.replicas.yaml: postgres keeps its data on no named volume")
+secrets = set(rcompose.get("secrets") or {})
+pw_file = pg.get("environment", {}).get("POSTGRES_PASSWORD_FILE", "")
+check(pw_file.startswith("/run/secrets/") and pw_file.split("/")[-1] in secrets & set(pg.get("secrets", [])),
+      f"compose.replicas.yaml: postgres's password is not a Compose secret: {pw_file}")
+replicas = {name: s for name, s in rsvcs.items() if any(str(a).startswith("--store=") for a in s.get("command", []))}
+check(len(replicas) >= 2, f"compose.replicas.yaml runs fewer than two aadd replicas on --store: {sorted(replicas)}")
+replica_ids = []
+for name, s in sorted(replicas.items()):
+    args = [str(a) for a in s["command"]]
+    flags = dict(a[2:].split("=", 1) for a in args if a.startswith("--") and "=" in a)
+    check(re.fullmatch(r'postgresql://[^:@/]+@postgres:5432/\w+', flags.get("store", "")),
+          f"compose.replicas.yaml {name}: --store is not a postgresql:// URI of the postgres service without a password: {flags.get('store')}")
+    replica_ids.append(flags.get("replica_id"))
+    no_password(f"compose.replicas.yaml {name}", args)
+    entry = " ".join(s.get("entrypoint", []))
+    check(re.search(r'PGPASSWORD="\$\$\(cat /run/secrets/(\w+)\)"', entry)
+          and re.search(r'/run/secrets/(\w+)', entry).group(1) in secrets & set(s.get("secrets", [])),
+          f"compose.replicas.yaml {name}: PGPASSWORD does not come from a Compose secret it mounts: {entry}")
+    check("--data_dir" not in entry and not s.get("volumes"), f"compose.replicas.yaml {name}: a data directory besides --store")
+    test = " ".join(s["healthcheck"]["test"])
+    check("aadctl health" in test and f"localhost:{port}" in test, f"compose.replicas.yaml {name}: health check is not aadctl health on {port}")
+    check((s.get("depends_on") or {}).get("postgres", {}).get("condition") == "service_healthy",
+          f"compose.replicas.yaml {name}: does not wait for a healthy postgres")
+    stop = str(s.get("stop_grace_period", "10s"))
+    check(stop.endswith("s") and int(stop[:-1]) > shutdown_seconds(args),
+          f"compose.replicas.yaml {name}: stop_grace_period {stop} does not exceed drain + grace")
+check(None not in replica_ids and len(set(replica_ids)) == len(replica_ids),
+      f"compose.replicas.yaml: the replicas' --replica_id are not distinct: {replica_ids}")
+check(nginx_hosts == set(replicas), f"nginx upstream servers {sorted(nginx_hosts)} are not the compose replicas {sorted(replicas)}")
+ngx = rsvcs.get("nginx", {})
+check(any(v.startswith("./nginx/aadd.conf:/etc/nginx/conf.d/") for v in ngx.get("volumes", [])),
+      "compose.replicas.yaml: nginx does not mount deploy/nginx/aadd.conf into /etc/nginx/conf.d")
+check(any(str(p).endswith(f":{listen_port}") for p in ngx.get("ports", [])), f"compose.replicas.yaml: nginx publishes no port {listen_port}")
+# nginx resolves its servers once: each replica has a fixed address, and
+# nginx finds it in /etc/hosts even while that replica is down.
+fixed = {n: ((s.get("networks") or {}).get("aadd") or {}).get("ipv4_address") for n, s in replicas.items()}
+hosts = dict(h.split(":", 1) for h in ngx.get("extra_hosts", []))
+check(all(fixed.values()) and hosts == fixed, f"compose.replicas.yaml: nginx's extra_hosts {hosts} are not the replicas' fixed addresses {fixed}")
+rprom_mounts = " ".join(rsvcs.get("prometheus", {}).get("volumes", []))
+check("prometheus/prometheus.replicas.yml:/etc/prometheus/prometheus.yml" in rprom_mounts,
+      "compose.replicas.yaml: prometheus does not mount deploy/prometheus/prometheus.replicas.yml")
+rprom = yaml.safe_load(open(f"{src}/deploy/prometheus/prometheus.replicas.yml"))
+targets = {t for j in rprom["scrape_configs"] if j.get("metrics_path", "/metrics") == "/metrics"
+           for sc in j.get("static_configs", []) for t in sc["targets"]}
+check(targets == {f"{n}:{http_port}" for n in replicas},
+      f"prometheus.replicas.yml scrapes {sorted(targets)}, not every replica's :{http_port}/metrics")
+check("grafana" in rsvcs, "compose.replicas.yaml runs no grafana")
+
+kdir = f"{src}/deploy/kubernetes-replicas"
+rkust = yaml.safe_load(open(f"{kdir}/kustomization.yaml"))
+on_disk = sorted(f for f in os.listdir(kdir) if f.endswith(".yaml") and f != "kustomization.yaml")
+check(sorted(rkust["resources"]) == on_disk, f"kubernetes-replicas kustomization lists {rkust['resources']}, the folder holds {on_disk}")
+rdocs = [d for f in on_disk for d in yaml.safe_load_all(open(f"{kdir}/{f}")) if d]
+by_kind = lambda k: [d for d in rdocs if d["kind"] == k]
+(rsts,) = by_kind("StatefulSet") or [None]
+rspec = rsts["spec"]
+rlabels = rspec["template"]["metadata"]["labels"]
+check(not rspec.get("volumeClaimTemplates"), "kubernetes-replicas: the StatefulSet still has volumeClaimTemplates")
+(rc,) = rspec["template"]["spec"]["containers"]
+check(all(m["mountPath"] != volume for m in rc.get("volumeMounts", [])), f"kubernetes-replicas: something is mounted at {volume}")
+check(rc.get("command") == ["aadd"], f"kubernetes-replicas: the container keeps the image's entrypoint (--data_dir): {rc.get('command')}")
+rargs = rc.get("args", [])
+no_password("kubernetes-replicas aadd", rargs)
+env = {e["name"]: e.get("valueFrom", {}) for e in rc.get("env", [])}
+def env_of(flag):
+    m = [re.fullmatch(r'--%s=\$\((\w+)\)' % flag, a) for a in rargs]
+    m = [x.group(1) for x in m if x]
+    return env.get(m[0]) if m else None
+check(env_of("store") == {"secretKeyRef": {"name": "aadd-store", "key": "uri"}},
+      f"kubernetes-replicas: --store is not $(VAR) from the Secret aadd-store, key uri: {env_of('store')}")
+check(env.get("PGPASSWORD", {}).get("secretKeyRef", {}).get("name") == "aadd-store",
+      "kubernetes-replicas: PGPASSWORD does not come from the Secret aadd-store")
+check(env_of("replica_id") == {"fieldRef": {"fieldPath": "metadata.name"}},
+      f"kubernetes-replicas: --replica_id is not the pod's name: {env_of('replica_id')}")
+rports = {p["containerPort"] for p in rc["ports"]}
+check({port, http_port} <= rports, f"kubernetes-replicas: the container does not expose {port} and {http_port}: {rports}")
+for probe in ("readinessProbe", "livenessProbe"):
+    g = rc.get(probe, {}).get("grpc")
+    check(g is not None and g.get("port") in rports, f"kubernetes-replicas: {probe} is not a gRPC probe on the container's port")
+for kind in ("requests", "limits"):
+    check({"cpu", "memory"} <= set(rc.get("resources", {}).get(kind, {})), f"kubernetes-replicas: resources.{kind} lacks cpu or memory")
+check(rspec["template"]["spec"].get("terminationGracePeriodSeconds", 30) > shutdown_seconds(rargs),
+      "kubernetes-replicas: terminationGracePeriodSeconds does not exceed drain + grace")
+notes = rspec["template"]["metadata"].get("annotations") or {}
+check(notes.get("prometheus.io/port") == str(http_port) and notes.get("prometheus.io/path") == "/metrics",
+      "kubernetes-replicas: the pods carry no prometheus.io annotations for /metrics")
+rservices = {d["metadata"]["name"]: d for d in by_kind("Service")}
+rheadless = rservices.get(rspec["serviceName"])
+check(rheadless is not None and rheadless["spec"].get("clusterIP") == "None",
+      f"kubernetes-replicas: serviceName '{rspec['serviceName']}' is not a headless Service")
+# One Service per pod, named as the pod: what nginx lists.
+pod_names = {f"{rsts['metadata']['name']}-{i}" for i in range(rspec["replicas"])}
+for name in sorted(pod_names):
+    s = rservices.get(name)
+    check(s is not None and s["spec"].get("clusterIP") != "None"
+          and s["spec"]["selector"] == {**rspec["selector"]["matchLabels"], "statefulset.kubernetes.io/pod-name": name}
+          and any(p["port"] == port for p in s["spec"]["ports"]),
+          f"kubernetes-replicas: no ClusterIP Service {name} on port {port} selecting the pod {name} alone")
+check(nginx_hosts == pod_names, f"nginx upstream servers {sorted(nginx_hosts)} are not the pods' Services {sorted(pod_names)}")
+(proxy,) = by_kind("Deployment") or [None]
+plabels = proxy["spec"]["template"]["metadata"]["labels"]
+(pc,) = proxy["spec"]["template"]["spec"]["containers"]
+conf_volumes = {v["name"] for v in proxy["spec"]["template"]["spec"]["volumes"]
+                if v.get("configMap", {}).get("name") == "aadd-nginx"}
+check(any(m["name"] in conf_volumes and m["mountPath"] == "/etc/nginx/conf.d" for m in pc.get("volumeMounts", [])),
+      "kubernetes-replicas: the proxy does not mount the ConfigMap aadd-nginx at /etc/nginx/conf.d")
+check(any(p["containerPort"] == listen_port for p in pc["ports"]), f"kubernetes-replicas: the proxy does not expose nginx's port {listen_port}")
+front = rservices.get("aadd")
+check(front is not None and front["spec"]["selector"].items() <= plabels.items(),
+      "kubernetes-replicas: the Service aadd does not select the proxy")
+for name, s in rservices.items():
+    # The StatefulSet controller labels each pod with its name.
+    sel = dict(s["spec"]["selector"])
+    pod = sel.pop("statefulset.kubernetes.io/pod-name", None)
+    check((sel.items() <= rlabels.items() and pod in pod_names | {None}) or (pod is None and sel.items() <= plabels.items()),
+          f"kubernetes-replicas: Service {name} selects no pod")
+
 for f in failures: print("FAIL:", f, file=sys.stderr)
 if failures: sys.exit(1)
-print("manifests_test: compose, Kubernetes, nginx, Prometheus and the dashboard agree with the Dockerfile and the server")
+print("manifests_test: compose, Kubernetes (one store per replica, and shared), nginx, Prometheus and the dashboard agree with the Dockerfile and the server")
 PY
