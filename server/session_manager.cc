@@ -163,6 +163,7 @@ absl::StatusOr<std::shared_ptr<Session>> SessionManager::Create(SessionOptions o
   auto session = std::make_shared<Session>(id, std::move(options), options_.limits, &pool_,
                                            store_, tenant, &tenant_rows_, options_.metrics);
   sessions_[id] = session;
+  TouchLocked(id);
   if (options_.metrics != nullptr) options_.metrics->SessionAdded(0);
   LogInfo(id, tenant.empty() ? std::string("created") : absl::StrCat("created for tenant ", tenant));
   return session;
@@ -279,7 +280,10 @@ absl::StatusOr<std::shared_ptr<Session>> SessionManager::Import(absl::string_vie
   {
     MutexLock lock(&mu_);
     creating_.erase(reserved);
-    if (session.ok()) sessions_[reserved] = *session;
+    if (session.ok()) {
+      sessions_[reserved] = *session;
+      TouchLocked(reserved);
+    }
   }
   RETURN_IF_ERROR(session.status());
   const absl::Time end = absl::Now();
@@ -293,6 +297,10 @@ absl::StatusOr<std::shared_ptr<Session>> SessionManager::Import(absl::string_vie
                        absl::FormatDuration(put - decoded), ", rebuild ",
                        absl::FormatDuration(end - put), ")"));
   return *std::move(session);
+}
+
+void SessionManager::TouchLocked(const std::string& id) {
+  if (options_.idle_release.count() > 0) last_used_[id] = std::chrono::steady_clock::now();
 }
 
 absl::Status SessionManager::SessionNotFound(const std::string& id) {
@@ -309,7 +317,7 @@ absl::StatusOr<std::shared_ptr<Session>> SessionManager::Get(const std::string& 
     if (it != sessions_.end()) {
       // Another tenant's session is an unknown id, word for word.
       if (it->second->tenant() != tenant) return SessionNotFound(id);
-      if (options_.idle_release.count() > 0) last_used_[id] = std::chrono::steady_clock::now();
+      TouchLocked(id);
       return it->second;
     }
     if (options_.leases == nullptr) return SessionNotFound(id);

@@ -165,6 +165,8 @@ class SessionManager {
   static absl::Status SessionNotFound(const std::string& id);
   // "R rows, L labels, model version V[; error]" for the log.
   static std::string DescribeRestored(const SessionInfo& status);
+  // Records a call of `id` now (idle_release).
+  void TouchLocked(const std::string& id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Loads, rebuilds and adds one stored session.
   absl::Status RestoreOne(const std::string& id) ABSL_LOCKS_EXCLUDED(mu_);
   // The session in `record`, rebuilt as at a restart and counted (metrics,

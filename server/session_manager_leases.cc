@@ -63,7 +63,7 @@ absl::StatusOr<std::shared_ptr<Session>> SessionManager::TakeOver(const std::str
     moving_.erase(id);
     if (result.ok()) {
       sessions_[id] = *result;
-      if (options_.idle_release.count() > 0) last_used_[id] = std::chrono::steady_clock::now();
+      TouchLocked(id);
     }
   }
   moved_.SignalAll();
