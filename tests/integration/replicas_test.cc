@@ -1,0 +1,465 @@
+// Several aadd replicas on one shared PostgreSQL store (issue 15): a real
+// PostgreSQL 15 (tests/testing/postgres_server.h), real aadd processes
+// (aadd_process.h) and Debian's nginx with the shipped deploy/nginx/aadd.conf
+// (nginx_proxy.h), driven through the C++ client, which sends x-session-id.
+//
+//  - Failover: sessions spread over three replicas through nginx; a
+//    labelling loop on all of them; the replica holding the most is
+//    SIGKILLed in its middle. Its sessions answer UNAVAILABLE until their
+//    leases lapse, then a survivor takes each over with every acknowledged
+//    row and label present exactly once and bit-identical scores. The
+//    killed replica restarts (same --replica_id, a new owner), takes a
+//    session back, and clobbers nothing.
+//  - Fencing: a replica paused (SIGSTOP) past its lease wakes up after
+//    another took its session over and wrote to it; its write is refused
+//    naming the new holder, and the store holds the survivor's write only.
+//
+// Which replica holds a session is read from the replicas' logs ("created",
+// "took over"), never by asking a replica directly: a call to a non-holder
+// would take the session over. Its own binary, labelled slow (about a
+// minute: leases of 2 s lapse several times).
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "client/aad_client.h"
+#include "tests/integration/aadd_process.h"
+#include "tests/integration/durability_util.h"
+#include "tests/integration/nginx_proxy.h"
+#include "tests/integration/session_observation.h"
+#include "tests/testing/postgres_server.h"
+
+namespace aad::testing {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr int kLeaseSeconds = 2;
+// Ample for a lease of 2 s to lapse and a small session to load.
+constexpr std::chrono::seconds kTakeoverDeadline{60};
+
+std::string ReplicaName(int r) { return absl::StrCat("r", r); }
+
+std::vector<std::string> ReplicaArgs(const std::string& uri, int r, int port = 0) {
+  return {absl::StrCat("--store=", uri),
+          absl::StrCat("--replica_id=", ReplicaName(r)),
+          absl::StrCat("--lease_seconds=", kLeaseSeconds),
+          absl::StrCat("--port=", port),
+          "--http_port=0",
+          "--drain_seconds=0",
+          "--training_threads=1"};
+}
+
+std::unique_ptr<AaddProcess> StartReplica(const std::string& uri, int r, int port = 0) {
+  auto process = std::make_unique<AaddProcess>();
+  const absl::Status started = process->Start(AADD_BINARY, ReplicaArgs(uri, r, port));
+  EXPECT_TRUE(started.ok()) << "replica " << ReplicaName(r) << ": " << started;
+  return started.ok() ? std::move(process) : nullptr;
+}
+
+// A client that does not retry by itself, so the test sees every answer.
+std::unique_ptr<AadClient> ClientOf(const std::string& target) {
+  ClientOptions options;
+  options.target = target;
+  options.timeout = std::chrono::seconds(60);
+  options.max_attempts = 1;
+  return std::make_unique<AadClient>(options);
+}
+
+// True when `log` says this replica gained `session` ("created" or "took
+// over") after it last let it go ("released").
+bool LogSaysHolds(const std::string& log, const std::string& session) {
+  const std::string tag = absl::StrCat("[session ", session, "] ");
+  size_t gained = std::string::npos, released = std::string::npos;
+  for (const char* event : {"created", "took over"}) {
+    const size_t at = log.rfind(tag + event);
+    if (at != std::string::npos && (gained == std::string::npos || at > gained)) gained = at;
+  }
+  released = log.rfind(tag + "released");
+  return gained != std::string::npos && (released == std::string::npos || released < gained);
+}
+
+// Runs `call` until it is OK or `deadline` passes; the first error it gave
+// (OK when none) in *first_error. Polling a condition, not sleeping on time.
+template <typename Call>
+absl::Status PollUntilOk(Call call, Clock::time_point deadline, absl::Status* first_error) {
+  *first_error = absl::OkStatus();
+  for (;;) {
+    const absl::Status status = call();
+    if (status.ok()) return status;
+    if (first_error->ok()) *first_error = status;
+    if (Clock::now() > deadline) return status;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+// What the test had acknowledged of one session.
+struct Acked {
+  std::vector<std::pair<std::string, int64_t>> batches;  // id, rows
+  std::vector<float> rows;         // every acknowledged row, in row-id order
+  std::map<int64_t, bool> labels;  // row id -> anomaly, as last acknowledged
+  int64_t row_count() const { return static_cast<int64_t>(rows.size()) / kFeatures; }
+  int64_t anomalies() const {
+    int64_t n = 0;
+    for (const auto& [row, anomaly] : labels) n += anomaly;
+    return n;
+  }
+};
+
+// Sends batch `batch_id` of `values` (new: first_row_id must be the next
+// row) and records it as acknowledged.
+absl::Status IngestNew(AadClient* client, const std::string& session, const std::string& batch_id,
+                       const std::vector<float>& values, Acked* acked) {
+  auto r = client->IngestMessages(session, {Batch(session, batch_id, values)});
+  if (!r.ok()) return r.status();
+  if (r->batches(0).duplicate() || r->batches(0).first_row_id() != acked->row_count()) {
+    return absl::InternalError(absl::StrCat("new batch ", batch_id, " of ", session,
+                                            " got first row id ", r->batches(0).first_row_id(),
+                                            " (duplicate ", r->batches(0).duplicate(),
+                                            "), expected ", acked->row_count()));
+  }
+  acked->batches.push_back({batch_id, static_cast<int64_t>(values.size()) / kFeatures});
+  acked->rows.insert(acked->rows.end(), values.begin(), values.end());
+  return absl::OkStatus();
+}
+
+// One labelling round: the two top candidates labelled (alternately
+// anomaly / nominal), the new model awaited.
+absl::Status LabelRound(AadClient* client, const std::string& session, int round, Acked* acked) {
+  auto top = client->GetQueryCandidates(session, 2);
+  if (!top.ok()) return top.status();
+  std::vector<std::pair<int64_t, bool>> labels;
+  for (int i = 0; i < top->row_ids_size(); ++i) {
+    labels.push_back({top->row_ids(i), (round + i) % 2 == 0});
+  }
+  auto r = client->SubmitLabels(session, labels, /*wait_for_model=*/true);
+  if (!r.ok()) return r.status();
+  for (const auto& [row, anomaly] : labels) acked->labels[row] = anomaly;
+  return absl::OkStatus();
+}
+
+// The session holds what was acknowledged, each row and label once: the
+// counts, a retried batch is a duplicate, the pool's rows score as the rows
+// sent (so they are those rows, in order), and the store has one batch row
+// per acknowledged batch.
+void ExpectHoldsExactlyTheAcknowledged(AadClient* client, PostgresServer* db,
+                                       const std::string& session, const Acked& acked) {
+  SCOPED_TRACE(session);
+  auto info = client->GetSession(session);
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(info->rows(), acked.row_count());
+  EXPECT_EQ(info->labels(), static_cast<int64_t>(acked.labels.size()));
+  EXPECT_EQ(info->anomalies(), acked.anomalies());
+  // The last acknowledged batch, resent: stored already, nothing added.
+  const auto& [last, last_count] = acked.batches.back();
+  const std::vector<float> last_rows(acked.rows.end() - last_count * kFeatures, acked.rows.end());
+  auto retry = client->IngestMessages(session, {Batch(session, last, last_rows)});
+  ASSERT_TRUE(retry.ok()) << retry.status();
+  EXPECT_TRUE(retry->batches(0).duplicate()) << last;
+  EXPECT_EQ(retry->total_rows(), acked.row_count());
+  std::vector<int64_t> ids(acked.row_count());
+  for (int64_t i = 0; i < acked.row_count(); ++i) ids[i] = i;
+  auto pool = client->ScorePoolRows(session, ids);
+  ASSERT_TRUE(pool.ok()) << pool.status();
+  auto sent = client->ScoreRows(session, acked.rows, kFeatures);
+  ASSERT_TRUE(sent.ok()) << sent.status();
+  EXPECT_TRUE(SameBits(pool->p(), sent->p())) << "the pool's rows are not the rows sent";
+  auto batches = db->Query("aadd", absl::StrCat("SELECT count(*) || '/' || count(DISTINCT batch_id) "
+                                                "FROM batches WHERE session_id = '", session, "'"));
+  ASSERT_TRUE(batches.ok()) << batches.status();
+  EXPECT_EQ(*batches, absl::StrCat(acked.batches.size(), "/", acked.batches.size()));
+}
+
+class Replicas : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto server = PostgresServer::Start();
+    ASSERT_TRUE(server.ok()) << server.status();
+    db_ = std::move(*server);
+    ASSERT_TRUE(db_->CreateDatabase("aadd").ok());
+    uri_ = db_->Uri("aadd");
+  }
+
+  // The index of the replica whose log says it holds `session`; -1 when
+  // none does, -2 when several do.
+  int HolderByLog(const std::vector<std::unique_ptr<AaddProcess>>& replicas,
+                  const std::string& session) {
+    int holder = -1;
+    for (size_t r = 0; r < replicas.size(); ++r) {
+      if (replicas[r] == nullptr || !LogSaysHolds(replicas[r]->log(), session)) continue;
+      holder = holder == -1 ? static_cast<int>(r) : -2;
+    }
+    return holder;
+  }
+
+  std::unique_ptr<PostgresServer> db_;
+  std::string uri_;
+};
+
+TEST_F(Replicas, ASigkilledReplicasSessionsAreTakenOverWithEverythingAcknowledged) {
+  constexpr int kReplicas = 3;
+  std::vector<std::unique_ptr<AaddProcess>> replicas(kReplicas);
+  std::vector<int> ports;
+  for (int r = 0; r < kReplicas; ++r) {
+    replicas[r] = StartReplica(uri_, r);
+    ASSERT_NE(replicas[r], nullptr);
+    ports.push_back(replicas[r]->port());
+  }
+  auto proxy = NginxProxy::Start(AADD_SOURCE_DIR "/deploy/nginx/aadd.conf", ports);
+  ASSERT_TRUE(proxy.ok()) << proxy.status();
+  auto client = ClientOf((*proxy)->target());
+  std::mt19937 rng(15);
+  const std::vector<float> probe = MakeRows(&rng, 20);
+
+  // --- Sessions through nginx until each replica holds at least two (and
+  // nine in all): ids hash where they hash, so make enough of them.
+  std::vector<std::string> sessions;
+  std::vector<int> home;
+  std::vector<int> per_replica(kReplicas, 0);
+  std::map<std::string, Acked> acked;
+  for (int i = 0; i < 60; ++i) {
+    if (sessions.size() >= 9 &&
+        *std::min_element(per_replica.begin(), per_replica.end()) >= 2) {
+      break;
+    }
+    const std::string id = absl::StrCat("s", i);
+    auto created = client->CreateSession(SmallSession(id));
+    ASSERT_TRUE(created.ok()) << id << ": " << created.status();
+    const int holder = HolderByLog(replicas, id);
+    ASSERT_GE(holder, 0) << "no single replica logged creating " << id;
+    sessions.push_back(id);
+    home.push_back(holder);
+    ++per_replica[holder];
+  }
+  ASSERT_GE(*std::min_element(per_replica.begin(), per_replica.end()), 2)
+      << "60 sessions did not spread over the three replicas: " << per_replica[0] << "/"
+      << per_replica[1] << "/" << per_replica[2] << "\n"
+      << (*proxy)->conf();
+  const int victim = static_cast<int>(
+      std::max_element(per_replica.begin(), per_replica.end()) - per_replica.begin());
+  std::cout << "sessions per replica: " << per_replica[0] << "/" << per_replica[1] << "/"
+            << per_replica[2] << "; SIGKILL " << ReplicaName(victim) << std::endl;
+
+  // --- Rows and a first model for every session.
+  for (const std::string& id : sessions) {
+    ASSERT_TRUE(IngestNew(client.get(), id, "init", MakeRows(&rng, 300), &acked[id]).ok());
+    auto trained = client->Train(id);
+    ASSERT_TRUE(trained.ok()) << id << ": " << trained.status();
+  }
+  for (size_t i = 0; i < sessions.size(); ++i) {
+    auto info = client->GetSession(sessions[i]);
+    ASSERT_TRUE(info.ok()) << info.status();
+    EXPECT_EQ(info->rows(), 300);
+    // Every call stayed on the replica that created the session.
+    EXPECT_EQ(HolderByLog(replicas, sessions[i]), home[i]) << sessions[i];
+  }
+
+  // --- The labelling loop: a new batch and a label round per session and
+  // round; the kill comes in the middle of round 3.
+  constexpr int kRounds = 6, kKillRound = 3;
+  const size_t kill_at = sessions.size() / 2;
+  auto round_of = [&](int round, size_t from, size_t to) {
+    for (size_t i = from; i < to; ++i) {
+      const std::string& id = sessions[i];
+      const absl::Status ingested = IngestNew(client.get(), id, absl::StrCat("round-", round),
+                                              MakeRows(&rng, 20), &acked[id]);
+      ASSERT_TRUE(ingested.ok()) << id << " round " << round << ": " << ingested;
+      const absl::Status labelled = LabelRound(client.get(), id, round, &acked[id]);
+      ASSERT_TRUE(labelled.ok()) << id << " round " << round << ": " << labelled;
+    }
+  };
+  for (int round = 0; round < kKillRound; ++round) {
+    round_of(round, 0, sessions.size());
+    if (HasFatalFailure()) return;
+  }
+  round_of(kKillRound, 0, kill_at);
+  if (HasFatalFailure()) return;
+  for (size_t i = 0; i < sessions.size(); ++i) {
+    ExpectHoldsExactlyTheAcknowledged(client.get(), db_.get(), sessions[i], acked[sessions[i]]);
+  }
+  if (HasFatalFailure()) return;
+
+  // --- Just before the kill: what the victim's sessions look like.
+  std::vector<std::string> orphans;
+  std::map<std::string, Observed> before;
+  for (size_t i = 0; i < sessions.size(); ++i) {
+    if (home[i] != victim) continue;
+    orphans.push_back(sessions[i]);
+    before[sessions[i]] = Observe(client.get(), sessions[i], probe);
+  }
+  if (HasFailure()) return;
+  replicas[victim]->Signal(SIGKILL);
+  replicas[victim]->WaitExit();
+  replicas[victim].reset();
+  const auto killed_at = Clock::now();
+
+  // Its leases have at least 2/3 of 2 s left: the survivors that nginx
+  // sends the calls to answer UNAVAILABLE naming the dead holder.
+  for (const std::string& id : orphans) {
+    auto info = client->GetSession(id);
+    ASSERT_FALSE(info.ok()) << id << " was served right after its holder died";
+    EXPECT_EQ(info.status().code(), absl::StatusCode::kUnavailable) << info.status();
+    EXPECT_NE(info.status().message().find(absl::StrCat("held by replica '",
+                                                        ReplicaName(victim), "#")),
+              std::string::npos)
+        << info.status();
+  }
+  // Then, once the lease lapsed, a survivor takes each over, as it was.
+  for (const std::string& id : orphans) {
+    SCOPED_TRACE(id);
+    absl::Status first_error;
+    const absl::Status served = PollUntilOk([&] { return client->GetSession(id).status(); },
+                                            killed_at + kTakeoverDeadline, &first_error);
+    ASSERT_TRUE(served.ok()) << "not served by a survivor within " << kTakeoverDeadline.count()
+                             << " s: " << served;
+    std::cout << id << " served again "
+              << std::chrono::duration<double>(Clock::now() - killed_at).count()
+              << " s after the kill" << std::endl;
+    const int holder = HolderByLog(replicas, id);
+    ASSERT_GE(holder, 0) << "no single survivor logged taking " << id << " over";
+    EXPECT_TRUE(replicas[holder]->WaitForLog(
+        absl::StrCat("[session ", id, "] took over (epoch "), std::chrono::seconds(5)));
+    EXPECT_NE(replicas[holder]->log().find(
+                  absl::StrCat("previous holder '", ReplicaName(victim), "#")),
+              std::string::npos)
+        << replicas[holder]->log();
+    ExpectSameSession(before[id], Observe(client.get(), id, probe));
+  }
+  if (HasFatalFailure()) return;
+
+  // --- The loop goes on, on the survivors.
+  round_of(kKillRound, kill_at, sessions.size());
+  for (int round = kKillRound + 1; round < kRounds && !HasFatalFailure(); ++round) {
+    round_of(round, 0, sessions.size());
+  }
+  if (HasFatalFailure()) return;
+  for (const std::string& id : sessions) {
+    ExpectHoldsExactlyTheAcknowledged(client.get(), db_.get(), id, acked[id]);
+  }
+  if (HasFatalFailure()) return;
+
+  // --- The victim restarts on its port (nginx still lists it), a new
+  // owner under the same --replica_id, and takes one of its old sessions
+  // back (asked directly: the holder hands it over); nothing it does
+  // clobbers what the survivors wrote.
+  std::map<std::string, Observed> settled;
+  for (const std::string& id : sessions) settled[id] = Observe(client.get(), id, probe);
+  if (HasFailure()) return;
+  replicas[victim] = StartReplica(uri_, victim, ports[victim]);
+  ASSERT_NE(replicas[victim], nullptr);
+  ASSERT_EQ(replicas[victim]->port(), ports[victim]);
+  {
+    auto direct = ClientOf(absl::StrCat("127.0.0.1:", ports[victim]));
+    absl::Status first_error;
+    const absl::Status back =
+        PollUntilOk([&] { return direct->GetSession(orphans[0]).status(); },
+                    Clock::now() + kTakeoverDeadline, &first_error);
+    ASSERT_TRUE(back.ok()) << "the restarted " << ReplicaName(victim) << " did not get "
+                           << orphans[0] << " back: " << back;
+    EXPECT_TRUE(replicas[victim]->WaitForLog(
+        absl::StrCat("[session ", orphans[0], "] took over (epoch "), std::chrono::seconds(5)))
+        << replicas[victim]->log();
+  }
+  for (const std::string& id : sessions) {
+    SCOPED_TRACE(id);
+    absl::Status first_error;
+    const absl::Status served = PollUntilOk([&] { return client->GetSession(id).status(); },
+                                            Clock::now() + kTakeoverDeadline, &first_error);
+    ASSERT_TRUE(served.ok()) << served;
+    ExpectSameSession(settled[id], Observe(client.get(), id, probe));
+  }
+  if (HasFatalFailure()) return;
+  // New writes after the rejoin are stored once, wherever they land.
+  for (const std::string& id : sessions) {
+    SCOPED_TRACE(id);
+    absl::Status first_error;
+    const absl::Status ingested =
+        PollUntilOk([&] { return IngestNew(client.get(), id, "rejoin", MakeRows(&rng, 20),
+                                           &acked[id]); },
+                    Clock::now() + kTakeoverDeadline, &first_error);
+    ASSERT_TRUE(ingested.ok()) << ingested;
+    const absl::Status labelled =
+        PollUntilOk([&] { return LabelRound(client.get(), id, kRounds, &acked[id]); },
+                    Clock::now() + kTakeoverDeadline, &first_error);
+    ASSERT_TRUE(labelled.ok()) << labelled;
+  }
+  for (const std::string& id : sessions) {
+    ExpectHoldsExactlyTheAcknowledged(client.get(), db_.get(), id, acked[id]);
+  }
+}
+
+TEST_F(Replicas, APausedReplicaThatLostItsLeaseCannotWrite) {
+  auto first = StartReplica(uri_, 1);
+  ASSERT_NE(first, nullptr);
+  auto second = StartReplica(uri_, 2);
+  ASSERT_NE(second, nullptr);
+  auto to_first = ClientOf(absl::StrCat("127.0.0.1:", first->port()));
+  auto to_second = ClientOf(absl::StrCat("127.0.0.1:", second->port()));
+  std::mt19937 rng(16);
+  const std::string id = "fenced";
+  Acked acked;
+  ASSERT_TRUE(to_first->CreateSession(SmallSession(id)).ok());
+  ASSERT_TRUE(IngestNew(to_first.get(), id, "from-r1", MakeRows(&rng, 50), &acked).ok());
+
+  // r1 pauses holding the session; r2 is asked until the lease lapsed and
+  // it took the session over, then writes to it.
+  first->Signal(SIGSTOP);
+  const auto paused_at = Clock::now();
+  absl::Status first_error;
+  const absl::Status taken = PollUntilOk([&] { return to_second->GetSession(id).status(); },
+                                         paused_at + kTakeoverDeadline, &first_error);
+  ASSERT_TRUE(taken.ok()) << taken;
+  EXPECT_EQ(first_error.code(), absl::StatusCode::kUnavailable)
+      << "r2 served a session whose lease r1 held: " << first_error;
+  EXPECT_NE(first_error.message().find("held by replica 'r1#"), std::string::npos)
+      << first_error;
+  EXPECT_TRUE(second->WaitForLog(absl::StrCat("[session ", id, "] took over (epoch "),
+                                 std::chrono::seconds(5)))
+      << second->log();
+  ASSERT_TRUE(IngestNew(to_second.get(), id, "from-r2", MakeRows(&rng, 30), &acked).ok());
+
+  // r1 wakes up and writes as if it still held the session: refused.
+  first->Signal(SIGCONT);
+  Acked ignored = acked;
+  const absl::Status stale = IngestNew(to_first.get(), id, "from-r1-after-pause",
+                                       MakeRows(&rng, 40), &ignored);
+  ASSERT_FALSE(stale.ok()) << "the paused replica wrote to a session taken over";
+  EXPECT_EQ(stale.code(), absl::StatusCode::kUnavailable) << stale;
+  EXPECT_NE(stale.message().find("replica 'r2#"), std::string::npos)
+      << "the refusal should name the new holder: " << stale;
+  const absl::Status stale_label = to_first->SubmitLabels(id, {{0, true}}, false).status();
+  EXPECT_EQ(stale_label.code(), absl::StatusCode::kUnavailable) << stale_label;
+
+  // The store holds r1's first batch and r2's, not r1's late one, nor its label.
+  auto batches = db_->Query("aadd", absl::StrCat("SELECT string_agg(batch_id, ',' ORDER BY "
+                                                 "first_row_id) FROM batches WHERE session_id = '",
+                                                 id, "'"));
+  ASSERT_TRUE(batches.ok()) << batches.status();
+  EXPECT_EQ(*batches, "from-r1,from-r2");
+  auto labels = db_->Query("aadd", absl::StrCat("SELECT count(*) FROM labels WHERE session_id = '",
+                                                id, "'"));
+  ASSERT_TRUE(labels.ok()) << labels.status();
+  EXPECT_EQ(*labels, "0");
+  auto info = to_second->GetSession(id);
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(info->rows(), 80);
+  EXPECT_EQ(info->labels(), 0);
+}
+
+}  // namespace
+}  // namespace aad::testing
