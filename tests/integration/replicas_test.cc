@@ -94,6 +94,17 @@ bool LogSaysHolds(const std::string& log, const std::string& session) {
   return gained != std::string::npos && (released == std::string::npos || released < gained);
 }
 
+// The last line of `log` containing `text`; "" when none does.
+std::string LastLineWith(const std::string& log, const std::string& text) {
+  const size_t at = log.rfind(text);
+  if (at == std::string::npos) return "";
+  const size_t begin = log.rfind('\n', at);
+  const size_t end = log.find('\n', at);
+  return log.substr(begin == std::string::npos ? 0 : begin + 1,
+                    end == std::string::npos ? std::string::npos
+                                             : end - (begin == std::string::npos ? 0 : begin + 1));
+}
+
 // Runs `call` until it is OK or `deadline` passes; the first error it gave
 // (OK when none) in *first_error. Polling a condition, not sleeping on time.
 template <typename Call>
@@ -207,6 +218,19 @@ class Replicas : public ::testing::Test {
     return holder;
   }
 
+  // HolderByLog once one replica says so: the log line may come a little
+  // after the reply. -1 / -2 after 10 s.
+  int WaitForHolderByLog(const std::vector<std::unique_ptr<AaddProcess>>& replicas,
+                         const std::string& session) {
+    const auto deadline = Clock::now() + std::chrono::seconds(10);
+    int holder = HolderByLog(replicas, session);
+    while (holder < 0 && Clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      holder = HolderByLog(replicas, session);
+    }
+    return holder;
+  }
+
   std::unique_ptr<PostgresServer> db_;
   std::string uri_;
 };
@@ -240,7 +264,7 @@ TEST_F(Replicas, ASigkilledReplicasSessionsAreTakenOverWithEverythingAcknowledge
     const std::string id = absl::StrCat("s", i);
     auto created = client->CreateSession(SmallSession(id));
     ASSERT_TRUE(created.ok()) << id << ": " << created.status();
-    const int holder = HolderByLog(replicas, id);
+    const int holder = WaitForHolderByLog(replicas, id);
     ASSERT_GE(holder, 0) << "no single replica logged creating " << id;
     sessions.push_back(id);
     home.push_back(holder);
@@ -330,14 +354,14 @@ TEST_F(Replicas, ASigkilledReplicasSessionsAreTakenOverWithEverythingAcknowledge
     std::cout << id << " served again "
               << std::chrono::duration<double>(Clock::now() - killed_at).count()
               << " s after the kill" << std::endl;
-    const int holder = HolderByLog(replicas, id);
+    const int holder = WaitForHolderByLog(replicas, id);
     ASSERT_GE(holder, 0) << "no single survivor logged taking " << id << " over";
-    EXPECT_TRUE(replicas[holder]->WaitForLog(
-        absl::StrCat("[session ", id, "] took over (epoch "), std::chrono::seconds(5)));
-    EXPECT_NE(replicas[holder]->log().find(
-                  absl::StrCat("previous holder '", ReplicaName(victim), "#")),
+    const std::string took_over = absl::StrCat("[session ", id, "] took over (epoch ");
+    EXPECT_TRUE(replicas[holder]->WaitForLog(took_over, std::chrono::seconds(5)));
+    const std::string line = LastLineWith(replicas[holder]->log(), took_over);
+    EXPECT_NE(line.find(absl::StrCat("previous holder '", ReplicaName(victim), "#")),
               std::string::npos)
-        << replicas[holder]->log();
+        << "took over, but not from the killed " << ReplicaName(victim) << ": " << line;
     ExpectSameSession(before[id], Observe(client.get(), id, probe));
   }
   if (HasFatalFailure()) return;
