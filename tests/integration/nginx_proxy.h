@@ -120,8 +120,9 @@ class NginxProxy {
         }
         continue;
       }
+      // One loopback listen line for all the shipped ones (e.g. IPv4 and IPv6).
       if (std::regex_search(line, kListen)) {
-        absl::StrAppend(&out, "    listen 127.0.0.1:", listen_port, " http2;\n");
+        if (!listen_written) absl::StrAppend(&out, "    listen 127.0.0.1:", listen_port, " http2;\n");
         listen_written = true;
         continue;
       }
