@@ -25,12 +25,15 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <random>
+#include <regex>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <utility>
@@ -573,6 +576,33 @@ TEST_F(Replicas, ASigkilledReplicasSessionsAreTakenOverWithEverythingAcknowledge
   for (const std::string& id : sessions) {
     ExpectHoldsExactlyTheAcknowledged(client.get(), db_.get(), id, acked[id]);
   }
+}
+
+// What nginx runs with: the shipped file's text, its replicas and listen
+// port replaced, its server parameters kept, and failover on.
+TEST(NginxProxyConf, IsTheShippedFileWithTheReplicasAndPortFilledIn) {
+  std::ifstream in(AADD_SOURCE_DIR "/deploy/nginx/aadd.conf");
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string shipped = text.str();
+  ASSERT_FALSE(shipped.empty());
+  auto conf = NginxProxy::Substitute(shipped, {1001, 1002, 1003}, 2001);
+  ASSERT_TRUE(conf.ok()) << conf.status();
+  std::smatch first;
+  ASSERT_TRUE(std::regex_search(shipped, first,
+                                std::regex(R"(\n\s*server\s+[^\s;{]+([^;{]*);)")));
+  for (int port : {1001, 1002, 1003}) {
+    EXPECT_NE(conf->find(absl::StrCat("server 127.0.0.1:", port, first[1].str(), ";\n")),
+              std::string::npos)
+        << *conf;
+  }
+  EXPECT_NE(conf->find("listen 127.0.0.1:2001 http2;"), std::string::npos) << *conf;
+  EXPECT_EQ(conf->find("listen 127.0.0.1:2001", conf->find("listen 127.0.0.1:2001") + 1),
+            std::string::npos)
+      << *conf;
+  EXPECT_EQ(conf->find("aadd-headless"), std::string::npos) << *conf;
+  EXPECT_EQ(conf->find("grpc_next_upstream off"), std::string::npos) << *conf;
+  EXPECT_NE(conf->find("hash $http_x_session_id consistent"), std::string::npos) << *conf;
 }
 
 TEST_F(Replicas, APausedReplicaThatLostItsLeaseCannotWrite) {
