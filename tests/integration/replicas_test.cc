@@ -23,6 +23,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <iterator>
 #include <condition_variable>
 #include <cstdint>
 #include <fstream>
@@ -490,6 +491,7 @@ TEST_F(Replicas, ASigkilledReplicasSessionsAreTakenOverWithEverythingAcknowledge
         << info.status();
   }
   // Then, once the lease lapsed, a survivor takes each over, as it was.
+  std::map<std::string, int> taker;
   for (const std::string& id : orphans) {
     SCOPED_TRACE(id);
     absl::Status first_error;
@@ -502,6 +504,7 @@ TEST_F(Replicas, ASigkilledReplicasSessionsAreTakenOverWithEverythingAcknowledge
               << " s after the kill" << std::endl;
     const int holder = WaitForHolderByLog(replicas, id);
     ASSERT_GE(holder, 0) << "no single survivor logged taking " << id << " over";
+    taker[id] = holder;
     const std::string took_over = absl::StrCat("[session ", id, "] took over (epoch ");
     EXPECT_TRUE(replicas[holder]->WaitForLog(took_over, std::chrono::seconds(5)));
     const std::string line = LastLineWith(replicas[holder]->log(), took_over);
@@ -529,26 +532,36 @@ TEST_F(Replicas, ASigkilledReplicasSessionsAreTakenOverWithEverythingAcknowledge
   if (HasFatalFailure()) return;
 
   // --- The victim restarts on its port (nginx still lists it), a new
-  // owner under the same --replica_id, and takes one of its old sessions
-  // back (asked directly: the holder hands it over); nothing it does
-  // clobbers what the survivors wrote.
+  // owner under the same --replica_id. nginx sends its sessions to it again
+  // (at once, or once the shipped fail_timeout of the dead upstream ran
+  // out), and it takes each back from the survivor that held it, which
+  // hands it over; nothing it does clobbers what the survivors wrote.
   std::map<std::string, Observed> settled;
   for (const std::string& id : sessions) settled[id] = Observe(client.get(), id, probe);
   if (HasFailure()) return;
   replicas[victim] = StartReplica(uri_, victim, ports[victim]);
   ASSERT_NE(replicas[victim], nullptr);
   ASSERT_EQ(replicas[victim]->port(), ports[victim]);
-  {
-    auto direct = ClientOf(absl::StrCat("127.0.0.1:", ports[victim]));
+  for (const std::string& id : orphans) {
+    SCOPED_TRACE(id);
     absl::Status first_error;
-    const absl::Status back =
-        PollUntilOk([&] { return direct->GetSession(orphans[0]).status(); },
-                    Clock::now() + kTakeoverDeadline, &first_error);
-    ASSERT_TRUE(back.ok()) << "the restarted " << ReplicaName(victim) << " did not get "
-                           << orphans[0] << " back: " << back;
-    EXPECT_TRUE(replicas[victim]->WaitForLog(
-        absl::StrCat("[session ", orphans[0], "] took over (epoch "), std::chrono::seconds(5)))
-        << replicas[victim]->log();
+    const absl::Status back = PollUntilOk(
+        [&]() -> absl::Status {
+          const absl::Status status = client->GetSession(id).status();
+          if (status.ok() && !LogSaysHolds(replicas[victim]->log(), id)) {
+            return absl::UnavailableError("served, but not by the restarted replica yet");
+          }
+          return status;
+        },
+        Clock::now() + kTakeoverDeadline, &first_error);
+    ASSERT_TRUE(back.ok()) << "the restarted " << ReplicaName(victim) << " did not get " << id
+                           << " back through nginx: " << back;
+    const int previous = taker[id];
+    EXPECT_TRUE(replicas[previous]->WaitForLog(
+        absl::StrCat("[session ", id, "] released (handed over to '", ReplicaName(victim), "#"),
+        std::chrono::seconds(5)))
+        << ReplicaName(previous) << " did not log handing " << id << " over:\n"
+        << replicas[previous]->log();
   }
   for (const std::string& id : sessions) {
     SCOPED_TRACE(id);
@@ -600,7 +613,11 @@ TEST(NginxProxyConf, IsTheShippedFileWithTheReplicasAndPortFilledIn) {
   EXPECT_EQ(conf->find("listen 127.0.0.1:2001", conf->find("listen 127.0.0.1:2001") + 1),
             std::string::npos)
       << *conf;
-  EXPECT_EQ(conf->find("aadd-headless"), std::string::npos) << *conf;
+  const std::regex server_line(R"(\n\s*server\s+[^\s;{]+[^;{]*;)");
+  EXPECT_EQ(std::distance(std::sregex_iterator(conf->begin(), conf->end(), server_line),
+                          std::sregex_iterator()),
+            3)
+      << *conf;
   EXPECT_EQ(conf->find("grpc_next_upstream off"), std::string::npos) << *conf;
   EXPECT_NE(conf->find("hash $http_x_session_id consistent"), std::string::npos) << *conf;
 }
