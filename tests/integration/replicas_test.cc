@@ -112,6 +112,16 @@ std::string LastLineWith(const std::string& log, const std::string& text) {
                                              : end - (begin == std::string::npos ? 0 : begin + 1));
 }
 
+// True when `line` has `phrase` followed by an owner of replica `name`
+// ("NAME#xxxx", the process's random suffix after the --replica_id).
+bool LineNames(const std::string& line, const std::string& phrase, const std::string& name) {
+  const size_t at = line.find(phrase);
+  return at != std::string::npos && line.find(name + "#", at) != std::string::npos;
+}
+bool Names(const absl::Status& status, const std::string& phrase, const std::string& name) {
+  return LineNames(std::string(status.message()), phrase, name);
+}
+
 // Runs `call` until it is OK or `deadline` passes; the first error it gave
 // (OK when none) in *first_error. Polling a condition, not sleeping on time.
 template <typename Call>
@@ -485,10 +495,7 @@ TEST_F(Replicas, ASigkilledReplicasSessionsAreTakenOverWithEverythingAcknowledge
     auto info = client->GetSession(id);
     ASSERT_FALSE(info.ok()) << id << " was served right after its holder died";
     EXPECT_EQ(info.status().code(), absl::StatusCode::kUnavailable) << info.status();
-    EXPECT_NE(info.status().message().find(absl::StrCat("held by replica '",
-                                                        ReplicaName(victim), "#")),
-              std::string::npos)
-        << info.status();
+    EXPECT_TRUE(Names(info.status(), "held by replica", ReplicaName(victim))) << info.status();
   }
   // Then, once the lease lapsed, a survivor takes each over, as it was.
   std::map<std::string, int> taker;
@@ -508,8 +515,7 @@ TEST_F(Replicas, ASigkilledReplicasSessionsAreTakenOverWithEverythingAcknowledge
     const std::string took_over = absl::StrCat("[session ", id, "] took over (epoch ");
     EXPECT_TRUE(replicas[holder]->WaitForLog(took_over, std::chrono::seconds(5)));
     const std::string line = LastLineWith(replicas[holder]->log(), took_over);
-    EXPECT_NE(line.find(absl::StrCat("previous holder '", ReplicaName(victim), "#")),
-              std::string::npos)
+    EXPECT_TRUE(LineNames(line, "previous holder", ReplicaName(victim)))
         << "took over, but not from the killed " << ReplicaName(victim) << ": " << line;
     if (id == live) {
       const absl::Status resolved = labeller.Resolve(client.get());
@@ -557,11 +563,13 @@ TEST_F(Replicas, ASigkilledReplicasSessionsAreTakenOverWithEverythingAcknowledge
     ASSERT_TRUE(back.ok()) << "the restarted " << ReplicaName(victim) << " did not get " << id
                            << " back through nginx: " << back;
     const int previous = taker[id];
-    EXPECT_TRUE(replicas[previous]->WaitForLog(
-        absl::StrCat("[session ", id, "] released (handed over to '", ReplicaName(victim), "#"),
-        std::chrono::seconds(5)))
+    const std::string released = absl::StrCat("[session ", id, "] released (handed over to");
+    EXPECT_TRUE(replicas[previous]->WaitForLog(released, std::chrono::seconds(5)))
         << ReplicaName(previous) << " did not log handing " << id << " over:\n"
         << replicas[previous]->log();
+    EXPECT_TRUE(LineNames(LastLineWith(replicas[previous]->log(), released), "handed over to",
+                          ReplicaName(victim)))
+        << LastLineWith(replicas[previous]->log(), released);
   }
   for (const std::string& id : sessions) {
     SCOPED_TRACE(id);
@@ -645,8 +653,7 @@ TEST_F(Replicas, APausedReplicaThatLostItsLeaseCannotWrite) {
   ASSERT_TRUE(taken.ok()) << taken;
   EXPECT_EQ(first_error.code(), absl::StatusCode::kUnavailable)
       << "r2 served a session whose lease r1 held: " << first_error;
-  EXPECT_NE(first_error.message().find("held by replica 'r1#"), std::string::npos)
-      << first_error;
+  EXPECT_TRUE(Names(first_error, "held by replica", "r1")) << first_error;
   EXPECT_TRUE(second->WaitForLog(absl::StrCat("[session ", id, "] took over (epoch "),
                                  std::chrono::seconds(5)))
       << second->log();
@@ -659,8 +666,7 @@ TEST_F(Replicas, APausedReplicaThatLostItsLeaseCannotWrite) {
                                        MakeRows(&rng, 40), &ignored);
   ASSERT_FALSE(stale.ok()) << "the paused replica wrote to a session taken over";
   EXPECT_EQ(stale.code(), absl::StatusCode::kUnavailable) << stale;
-  EXPECT_NE(stale.message().find("replica 'r2#"), std::string::npos)
-      << "the refusal should name the new holder: " << stale;
+  EXPECT_TRUE(Names(stale, "replica", "r2")) << "the refusal should name the new holder: " << stale;
   const absl::Status stale_label = to_first->SubmitLabels(id, {{0, true}}, false).status();
   EXPECT_EQ(stale_label.code(), absl::StatusCode::kUnavailable) << stale_label;
 
