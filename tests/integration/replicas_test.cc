@@ -122,8 +122,10 @@ bool Names(const absl::Status& status, const std::string& phrase, const std::str
   return LineNames(std::string(status.message()), phrase, name);
 }
 
-// Runs `call` until it is OK or `deadline` passes; the first error it gave
-// (OK when none) in *first_error. Polling a condition, not sleeping on time.
+// Runs `call` while it answers UNAVAILABLE (held elsewhere, being taken
+// over, a proxy between upstreams), until `deadline`; the first error it
+// gave (OK when none) in *first_error. Any other error ends it at once.
+// Polling a condition, not sleeping on time.
 template <typename Call>
 absl::Status PollUntilOk(Call call, Clock::time_point deadline, absl::Status* first_error) {
   *first_error = absl::OkStatus();
@@ -131,7 +133,7 @@ absl::Status PollUntilOk(Call call, Clock::time_point deadline, absl::Status* fi
     const absl::Status status = call();
     if (status.ok()) return status;
     if (first_error->ok()) *first_error = status;
-    if (Clock::now() > deadline) return status;
+    if (status.code() != absl::StatusCode::kUnavailable || Clock::now() > deadline) return status;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
 }
