@@ -586,9 +586,9 @@ TEST_F(Replicas, ASigkilledReplicasSessionsAreTakenOverWithEverythingAcknowledge
   for (const std::string& id : sessions) {
     SCOPED_TRACE(id);
     absl::Status first_error;
+    const std::vector<float> rows = MakeRows(&rng, 20);  // one batch, however often sent
     const absl::Status ingested =
-        PollUntilOk([&] { return IngestNew(client.get(), id, "rejoin", MakeRows(&rng, 20),
-                                           &acked[id]); },
+        PollUntilOk([&] { return IngestNew(client.get(), id, "rejoin", rows, &acked[id]); },
                     Clock::now() + kTakeoverDeadline, &first_error);
     ASSERT_TRUE(ingested.ok()) << ingested;
     const absl::Status labelled =
