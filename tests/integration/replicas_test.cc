@@ -151,13 +151,14 @@ struct Acked {
   }
 };
 
-// Sends batch `batch_id` of `values` (new: first_row_id must be the next
-// row) and records it as acknowledged.
+// Sends batch `batch_id` of `values` (not acknowledged before: its first
+// row id must be the next row; a duplicate answer only means an earlier
+// send that failed was stored) and records it as acknowledged.
 absl::Status IngestNew(AadClient* client, const std::string& session, const std::string& batch_id,
                        const std::vector<float>& values, Acked* acked) {
   auto r = client->IngestMessages(session, {Batch(session, batch_id, values)});
   if (!r.ok()) return r.status();
-  if (r->batches(0).duplicate() || r->batches(0).first_row_id() != acked->row_count()) {
+  if (r->batches(0).first_row_id() != acked->row_count()) {
     return absl::InternalError(absl::StrCat("new batch ", batch_id, " of ", session,
                                             " got first row id ", r->batches(0).first_row_id(),
                                             " (duplicate ", r->batches(0).duplicate(),
