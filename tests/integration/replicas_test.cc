@@ -5,11 +5,13 @@
 //
 //  - Failover: sessions spread over three replicas through nginx; a
 //    labelling loop on all of them; the replica holding the most is
-//    SIGKILLed in its middle. Its sessions answer UNAVAILABLE until their
+//    SIGKILLed in its middle, while one of its sessions ingests and labels
+//    on a thread of its own. Its sessions answer UNAVAILABLE until their
 //    leases lapse, then a survivor takes each over with every acknowledged
 //    row and label present exactly once and bit-identical scores. The
-//    killed replica restarts (same --replica_id, a new owner), takes a
-//    session back, and clobbers nothing.
+//    killed replica restarts (same --replica_id, a new owner), nginx sends
+//    its sessions back to it, the survivors hand them over, and nothing is
+//    clobbered.
 //  - Fencing: a replica paused (SIGSTOP) past its lease wakes up after
 //    another took its session over and wrote to it; its write is refused
 //    naming the new holder, and the store holds the survivor's write only.
@@ -23,11 +25,11 @@
 
 #include <algorithm>
 #include <chrono>
-#include <iterator>
 #include <condition_variable>
 #include <cstdint>
 #include <fstream>
 #include <iostream>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -105,11 +107,10 @@ bool LogSaysHolds(const std::string& log, const std::string& session) {
 std::string LastLineWith(const std::string& log, const std::string& text) {
   const size_t at = log.rfind(text);
   if (at == std::string::npos) return "";
-  const size_t begin = log.rfind('\n', at);
+  const size_t newline = log.rfind('\n', at);
+  const size_t begin = newline == std::string::npos ? 0 : newline + 1;
   const size_t end = log.find('\n', at);
-  return log.substr(begin == std::string::npos ? 0 : begin + 1,
-                    end == std::string::npos ? std::string::npos
-                                             : end - (begin == std::string::npos ? 0 : begin + 1));
+  return log.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
 }
 
 // True when `line` has `phrase` followed by an owner of replica `name`
