@@ -39,14 +39,21 @@ cleanup() {
 }
 trap cleanup EXIT
 
-port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 mkdir -p "$tmp/socket"
 [ "${#as_pg[@]}" -eq 0 ] || chown nobody "$tmp/socket"
 "${as_pg[@]}" "$pg/initdb" -D "$tmp/data" -U aadd --auth=trust -E UTF8 --no-locale \
   >"$tmp/initdb.log" 2>&1 || { cat "$tmp/initdb.log" >&2; exit 1; }
-"${as_pg[@]}" "$pg/pg_ctl" -D "$tmp/data" -l "$tmp/server.log" -w \
-  -o "-p $port -k $tmp/socket -c listen_addresses=127.0.0.1" start >/dev/null \
-  || { cat "$tmp/server.log" >&2; exit 1; }
+# A random loopback port; another one when it is taken.
+port=""
+for attempt in $(seq 10); do
+  candidate=$((20000 + RANDOM % 40000))
+  if "${as_pg[@]}" "$pg/pg_ctl" -D "$tmp/data" -l "$tmp/server.log" -w \
+    -o "-p $candidate -k $tmp/socket -c listen_addresses=127.0.0.1" start >/dev/null; then
+    port="$candidate"
+    break
+  fi
+done
+[ -n "$port" ] || { cat "$tmp/server.log" >&2; exit 1; }
 "${as_pg[@]}" "$pg/psql" -h 127.0.0.1 -p "$port" -U aadd -d postgres -q \
   -c "CREATE DATABASE takeover" >/dev/null
 echo "PostgreSQL 15 on 127.0.0.1:$port (fsync on, as shipped)" >&2
