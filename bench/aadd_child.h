@@ -109,6 +109,11 @@ class AaddChild {
     if (pid_ > 0) kill(pid_, SIGTERM);
     return Wait();
   }
+  // SIGKILL (a crash: nothing runs after it), then the exit status.
+  int Kill() {
+    if (pid_ > 0) kill(pid_, SIGKILL);
+    return Wait();
+  }
 
  private:
   int Wait() {
