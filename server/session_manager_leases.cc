@@ -80,8 +80,9 @@ void SessionManager::RenewLeases() {
   for (const std::string& id : renewal->lost) {
     Drop(id, /*release=*/false, "dropped: another replica took the session over");
   }
-  for (const std::string& id : renewal->wanted) {
-    Drop(id, /*release=*/true, "released: handed over to the replica that asked for it");
+  for (const WantedSession& wanted : renewal->wanted) {
+    Drop(wanted.id, /*release=*/true,
+         absl::StrCat("released (handed over to '", wanted.by, "', which asked for it)"));
   }
   if (options_.idle_release.count() <= 0) return;
   std::vector<std::string> idle;
@@ -94,7 +95,7 @@ void SessionManager::RenewLeases() {
   }
   for (const std::string& id : idle) {
     Drop(id, /*release=*/true,
-         absl::StrCat("released: idle for ", options_.idle_release.count(), " s"));
+         absl::StrCat("released (idle for ", options_.idle_release.count(), " s)"));
   }
 }
 

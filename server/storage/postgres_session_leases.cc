@@ -156,7 +156,7 @@ absl::StatusOr<LeaseRenewal> PostgresSessionStore::RenewAll() {
     if (it == held.end() || it->second != r.Int(i, 1)) continue;
     kept.insert(id);
     const std::string wanted_by = r.Text(i, 2);
-    if (!wanted_by.empty() && wanted_by != holder_) out.wanted.push_back(id);
+    if (!wanted_by.empty() && wanted_by != holder_) out.wanted.push_back({id, wanted_by});
   }
   MutexLock lock(&held_mu_);
   for (const auto& [id, epoch] : held) {

@@ -26,6 +26,11 @@ struct LeaseGrant {
   std::string previous_holder;  // "" when it had none (released, or never held)
 };
 
+struct WantedSession {
+  std::string id;
+  std::string by;  // the holder name of the replica that asked
+};
+
 struct LeaseRenewal {
   // Sessions this replica held that are another's now (taken over after
   // the lease lapsed) or gone (deleted): their writes are refused from now
@@ -33,7 +38,7 @@ struct LeaseRenewal {
   std::vector<std::string> lost;
   // Sessions this replica still holds that another replica asked for (its
   // call arrived there): hand them over (Release) when nothing runs on them.
-  std::vector<std::string> wanted;
+  std::vector<WantedSession> wanted;
 };
 
 class SessionLeases {

@@ -18,8 +18,8 @@
 //
 // Which replica holds a session is read from the replicas' logs ("created",
 // "took over"), never by asking a replica directly: a call to a non-holder
-// would take the session over. Its own binary, labelled slow (about a
-// minute: leases of 2 s lapse several times).
+// would take the session over. Its own binary, labelled slow (about 15 s
+// on the 2-core machine: leases of 2 s lapse several times).
 #include <signal.h>
 #include <sys/wait.h>
 

@@ -78,7 +78,7 @@ TEST_F(SharedStoreTest, AnotherReplicaIsToldTheHolderAndGetsTheSessionHandedOver
   // r1 renews every 20 s, and hands the session over at that renewal.
   auto served = GetWhenServed(c2.get(), "s", std::chrono::seconds(45));
   ASSERT_TRUE(served.ok()) << served.status() << "\nr1:\n" << r1->log();
-  EXPECT_THAT(r1->log(), HasSubstr("released: handed over to the replica that asked for it"));
+  EXPECT_THAT(r1->log(), HasSubstr("released (handed over to 'r2#"));
   EXPECT_THAT(r2->log(), HasSubstr("took over (epoch 2, previous holder 'none')"));
   const Observed after = Observe(c2.get(), "s", probe);
   ExpectSameSession(before, after);
@@ -136,7 +136,7 @@ TEST_F(SharedStoreTest, AnIdleSessionIsReleasedAndServedElsewhereAtOnce) {
   ASSERT_TRUE(r1 && r2);
   auto c1 = Connect(r1->port(), 1);
   ASSERT_TRUE(c1->CreateSession(SmallSession("idle")).ok());
-  ASSERT_TRUE(r1->WaitForLog("released: idle for 1 s", std::chrono::seconds(30))) << r1->log();
+  ASSERT_TRUE(r1->WaitForLog("released (idle for 1 s)", std::chrono::seconds(30))) << r1->log();
   auto c2 = Connect(r2->port(), 1);
   int refusals = 0;
   auto served = GetWhenServed(c2.get(), "idle", std::chrono::seconds(30), &refusals);

@@ -92,7 +92,9 @@ TEST_F(PostgresLeasesTest, TheCreatorHoldsANewSessionAndAnotherReplicaIsToldWho)
   // The holder learns at its renewal that b asked, and still holds it.
   absl::StatusOr<LeaseRenewal> renewal = a->RenewAll();
   ASSERT_TRUE(renewal.ok()) << renewal.status();
-  EXPECT_THAT(renewal->wanted, ElementsAre("s"));
+  ASSERT_EQ(renewal->wanted.size(), 1u);
+  EXPECT_EQ(renewal->wanted[0].id, "s");
+  EXPECT_EQ(renewal->wanted[0].by, b->holder());
   EXPECT_THAT(renewal->lost, IsEmpty());
   EXPECT_TRUE(a->AppendBatch("s", MakeBatch("a0", 0, 2, 3, 1)).ok());
 }
