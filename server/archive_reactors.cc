@@ -10,9 +10,9 @@
 #include "core/util/status_macros.h"
 #include "server/call_routing.h"
 #include "server/log.h"
-#include "server/mutex.h"
 #include "server/proto_convert.h"
 #include "server/status_mapping.h"
+#include "server/stoppable_read_reactor.h"
 
 namespace aad {
 namespace {
@@ -71,118 +71,53 @@ class ExportReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
 };
 
 // Client stream of one session archive: the chunks are joined (up to
-// max_import_bytes) and imported once the client closes its side. Stop()
-// (a shutdown, from another thread) ends a stream whose read is pending at
+// max_import_bytes) and imported once the client closes its side. A
+// shutdown (StoppableReadReactor) ends a stream whose read is pending at
 // once and one whose chunk is in hand right after it; an import already
 // running (the client closed its side) is answered with its result.
-class ImportReactor final : public grpc::ServerReadReactor<grpc::ByteBuffer>,
-                            public CallsInFlight::Stoppable {
+class ImportReactor final : public StoppableReadReactor {
  public:
   ImportReactor(grpc::CallbackServerContext* context, SessionManager* sessions, std::string tenant,
                 CallsInFlight* calls, grpc::ByteBuffer* response_bytes)
-      : context_(context),
+      : StoppableReadReactor(calls),
+        context_(context),
         sessions_(sessions),
         tenant_(std::move(tenant)),
-        calls_(calls),
         response_bytes_(response_bytes) {
-    const bool open = calls_->Enter(this);
-    {
-      MutexLock lock(&mu_);
-      if (open && !finished_) {
-        StartRead(&bytes_);
-        return;
-      }
-      if (finished_) return;  // Stop() came first and finished the call
-      finished_ = true;
-    }
-    Finish(ToGrpcStatus(DrainingStatus()));
-  }
-
-  void OnReadDone(bool ok) override {
-    {
-      MutexLock lock(&mu_);
-      if (finished_) return;  // stopped while the read was pending
-      handling_ = true;
-    }
-    grpc::Status status;
-    bool more = false;
-    if (ok) {
-      more = Read(&status);
-    } else {
-      status = Import();  // a Stop() meanwhile waits for it: the import is answered
-    }
-    {
-      MutexLock lock(&mu_);
-      handling_ = false;
-      if (more && !stop_requested_) {
-        StartRead(&bytes_);
-        return;
-      }
-      finished_ = true;
-      if (more) status = ToGrpcStatus(Stopped());
-    }
-    Finish(status);
-  }
-
-  void Stop() override {
-    {
-      MutexLock lock(&mu_);
-      if (finished_) return;
-      if (handling_) {
-        stop_requested_ = true;  // OnReadDone finishes after the chunk
-        return;
-      }
-      finished_ = true;
-    }
-    Finish(ToGrpcStatus(Stopped()));  // Stopped() reads no member
-  }
-
-  void OnDone() override {
-    calls_->Leave(this);
-    delete this;
+    Begin();
   }
 
  private:
-  static absl::Status Stopped() {
+  absl::Status Stopped() const override {
     return absl::UnavailableError(
         "server is shutting down: this import stream was stopped before its end and imported "
         "nothing; retry on another replica");
   }
 
-  // Takes the chunk just read: true to read the next; false with the
-  // call's answer in *status.
-  bool Read(grpc::Status* status) {
+  // Takes the chunk just read.
+  absl::Status OnMessage() override {
     aad::v1::ImportSessionRequest request;
     ++messages_;
-    if (absl::Status parsed =
-            ParseRequest(bytes_, &request, absl::StrCat("import message ", messages_));
-        !parsed.ok()) {
-      *status = ToGrpcStatus(parsed);
-      return false;
-    }
-    bytes_.Clear();
+    RETURN_IF_ERROR(
+        ParseRequest(*bytes(), &request, absl::StrCat("import message ", messages_)));
+    bytes()->Clear();
     if (messages_ == 1) {
-      absl::StatusOr<std::string> id = SessionIdOf(context_, request.session_id());
-      if (!id.ok()) {
-        *status = ToGrpcStatus(id.status());
-        return false;
-      }
-      id_ = *std::move(id);
+      ASSIGN_OR_RETURN(id_, SessionIdOf(context_, request.session_id()));
     }
     const int64_t limit = sessions_->options().max_import_bytes;
     const int64_t size = static_cast<int64_t>(archive_.size() + request.chunk().size());
     if (size > limit) {
-      *status = ToGrpcStatus(absl::ResourceExhaustedError(
+      return absl::ResourceExhaustedError(
           absl::StrCat("the session archive exceeds ", limit,
-                       " bytes (--max_import_bytes) after ", messages_, " messages")));
-      return false;
+                       " bytes (--max_import_bytes) after ", messages_, " messages"));
     }
     archive_.append(request.chunk());
-    return true;
+    return absl::OkStatus();
   }
 
-  // The answer once the client closed its side: the import's.
-  grpc::Status Import() {
+  // The answer once the client closed its side: the import's (a Stop()
+  // meanwhile waits for it).
+  grpc::Status OnClosed() override {
     if (context_->IsCancelled()) {
       return grpc::Status(grpc::StatusCode::CANCELLED, "import stream cancelled");
     }
@@ -207,18 +142,11 @@ class ImportReactor final : public grpc::ServerReadReactor<grpc::ByteBuffer>,
   grpc::CallbackServerContext* const context_;
   SessionManager* const sessions_;
   const std::string tenant_;  // the caller, authenticated by the service
-  CallsInFlight* const calls_;
   grpc::ByteBuffer* const response_bytes_;
   // Touched by one callback at a time.
-  grpc::ByteBuffer bytes_;  // the message being read
   int64_t messages_ = 0;
   std::string id_;  // from the first message (or the metadata); empty: the archive's
   std::string archive_;
-
-  Mutex mu_;
-  bool handling_ ABSL_GUARDED_BY(mu_) = false;
-  bool stop_requested_ ABSL_GUARDED_BY(mu_) = false;
-  bool finished_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace
