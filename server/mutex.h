@@ -53,6 +53,15 @@ class CondVar {
     lock.release();
     return signalled;
   }
+  // Wait, or for `timeout` (measured on the steady clock, so that a step
+  // of the wall clock neither stretches nor cuts it): false when it passed.
+  bool WaitFor(Mutex* mu, std::chrono::steady_clock::duration timeout)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    std::unique_lock<std::mutex> lock(mu->mu_, std::adopt_lock);
+    const bool signalled = cv_.wait_for(lock, timeout) == std::cv_status::no_timeout;
+    lock.release();
+    return signalled;
+  }
   void Signal() { cv_.notify_one(); }
   void SignalAll() { cv_.notify_all(); }
 

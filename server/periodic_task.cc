@@ -17,18 +17,21 @@ PeriodicTask::~PeriodicTask() {
 }
 
 void PeriodicTask::Loop() {
-  auto next = std::chrono::system_clock::now() + period_;
+  // The steady clock: a step of the wall clock (NTP) must not delay a
+  // lease renewal past the lease.
+  using Clock = std::chrono::steady_clock;
+  auto next = Clock::now() + period_;
   while (true) {
     {
       MutexLock lock(&mu_);
-      while (!stopping_ && std::chrono::system_clock::now() < next) {
-        stop_signal_.WaitUntil(&mu_, next);
+      for (auto now = Clock::now(); !stopping_ && now < next; now = Clock::now()) {
+        stop_signal_.WaitFor(&mu_, next - now);
       }
       if (stopping_) return;
     }
     run_();
     // From the end of the run: a slow run never piles runs up.
-    next = std::chrono::system_clock::now() + period_;
+    next = Clock::now() + period_;
   }
 }
 
