@@ -96,7 +96,7 @@ TEST_F(SharedStoreTest, AnotherReplicaIsToldTheHolderAndGetsTheSessionHandedOver
 
 TEST_F(SharedStoreTest, AReplicaThatStopsGivesItsLeasesUpAndOneThatDiesLosesThemToTheLapse) {
   auto r1 = Replica("r1", {"--lease_seconds=60"});
-  auto r2 = Replica("r2", {"--lease_seconds=2"});
+  auto r2 = Replica("r2", {"--lease_seconds=3"});
   ASSERT_TRUE(r1 && r2);
   auto c1 = Connect(r1->port(), 1);
   auto c2 = Connect(r2->port(), 1);
@@ -114,7 +114,7 @@ TEST_F(SharedStoreTest, AReplicaThatStopsGivesItsLeasesUpAndOneThatDiesLosesThem
   EXPECT_EQ(served->labels(), 6);
   EXPECT_EQ(served->model_version(), 3);
 
-  // r2 dies holding it (lease 2 s): r3 is refused until the lease lapsed.
+  // r2 dies holding it (lease 3 s, at least 2 s left): r3 is refused until the lease lapsed.
   auto r3 = Replica("r3");
   ASSERT_TRUE(r3);
   auto c3 = Connect(r3->port(), 1);
