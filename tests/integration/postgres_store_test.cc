@@ -72,9 +72,12 @@ TEST(PostgresStore, EverythingAcknowledgedSurvivesASigkillOfAadd) {
   auto client = Connect(aadd->port());
   auto served = GetWhenServed(client.get(), "pg", std::chrono::seconds(30));
   ASSERT_TRUE(served.ok()) << served.status();
-  EXPECT_NE(aadd->log().find("took over (epoch 2, previous holder 'pg-test#"), std::string::npos)
+  // The log line is written before the reply, but read from aadd's pipe
+  // on the test's own time: wait for it.
+  EXPECT_TRUE(aadd->WaitForLog("took over (epoch 2, previous holder 'pg-test#",
+                               std::chrono::seconds(30)))
       << aadd->log();
-  EXPECT_NE(aadd->log().find("600 rows, 6 labels, model version 3"), std::string::npos)
+  EXPECT_TRUE(aadd->WaitForLog("600 rows, 6 labels, model version 3", std::chrono::seconds(30)))
       << aadd->log();
   const Observed after = Observe(client.get(), "pg", probe);
   EXPECT_EQ(after.info.rows(), 600);
