@@ -2,7 +2,9 @@
 // interface so that the service never knows which store it talks to: the
 // embedded SQLite store (sqlite_session_store.h) is the default, the
 // in-memory one (memory_session_store.h) serves tests and --data_dir unset,
-// and a shared PostgreSQL store can follow for several replicas.
+// and the PostgreSQL store (postgres_session_store.h) is shared by several
+// replicas, which take its sessions over from one another by lease
+// (session_leases.h).
 //
 // Contract for every implementation:
 // - Thread-safe: any method may be called from any thread concurrently.
