@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <numeric>
 
 #include "absl/strings/str_cat.h"
@@ -56,7 +57,11 @@ absl::StatusOr<std::unique_ptr<ActiveLearner>> ActiveLearner::Create(const Activ
   return std::unique_ptr<ActiveLearner>(new ActiveLearner(config));
 }
 
-ActiveLearner::ActiveLearner(const ActiveConfig& config) : config_(config) {}
+ActiveLearner::ActiveLearner(const ActiveConfig& config)
+    : config_(config),
+      pool_latent_(std::make_shared<const Matrix>()),
+      pool_logits_(std::make_shared<const Vector>()),
+      pool_unsupervised_(std::make_shared<const Vector>()) {}
 
 absl::Status ActiveLearner::ValidateInputs(const ConstMatrixRef& pool,
                                            absl::Span<const LabelledRow> labels,
@@ -92,6 +97,9 @@ ActiveLearner::State ActiveLearner::TakeState() {
   s.latent = std::move(pool_latent_);
   s.logits = std::move(pool_logits_);
   s.unsupervised = std::move(pool_unsupervised_);
+  // Whatever the call does, the unsupervised scores are recomputed at the
+  // next publish (the same bits when nothing they read changed).
+  unsupervised_current_ = false;
   return s;
 }
 
@@ -128,7 +136,7 @@ absl::Status ActiveLearner::TrainFromScratch(const ConstMatrixRef& pool,
   pool_forest_.clear();
   pool_leaves_.clear();
   pool_u_.resize(0, 0);
-  pool_latent_.resize(0, 0);
+  pool_latent_ = std::make_shared<const Matrix>();
 
   std::shared_ptr<IsolationForest> forest;
   read_leaves_ = config_.reads_leaves();
@@ -186,7 +194,8 @@ absl::Status ActiveLearner::Update(const ConstMatrixRef& pool,
   }
   UaiLayer uai = model_->uai();
   const bool joint = !config_.freeze_detector && config_.finetune_steps > 0 && !labels.empty();
-  Matrix published_u, published_latent;  // the caches to go back to (joint only)
+  Matrix published_u;  // the caches to go back to (joint only)
+  std::shared_ptr<const Matrix> published_latent;
   if (joint) {
     std::unique_ptr<DeepDetector> tuned = detector->Clone();
     RETURN_IF_ERROR(FineTuneJointly(tuned.get(), uai, labels, control));
@@ -262,7 +271,11 @@ void ActiveLearner::ComputeDetectorFeatures(int64_t from, const DeepDetector& de
                                             const UaiInputs& inputs, bool standardize) {
   const Eigen::Index n = pool_x_.rows();
   pool_u_.conservativeResize(n, inputs.width());
-  pool_latent_.conservativeResize(n, detector.latent_dim());
+  // A new latent matrix: the one published may be shared (see
+  // shared_pool_latent()).
+  auto latent = std::make_shared<Matrix>(n, detector.latent_dim());
+  if (from > 0) latent->topRows(from) = pool_latent_->topRows(from);
+  unsupervised_current_ = false;
   InferScratch scratch;
   DetectorOutput det;
   Matrix u;
@@ -277,8 +290,9 @@ void ActiveLearner::ComputeDetectorFeatures(int64_t from, const DeepDetector& de
       inputs.BuildRaw(x, det, forest, &u);
     }
     pool_u_.middleRows(start, len) = u;
-    pool_latent_.middleRows(start, len) = det.z;
+    latent->middleRows(start, len) = det.z;
   }
+  pool_latent_ = std::move(latent);
 }
 
 absl::Status ActiveLearner::Pretrain(DeepDetector* detector, const TrainControl& control) {
@@ -419,8 +433,21 @@ absl::Status ActiveLearner::Publish(std::shared_ptr<const DeepDetector> detector
                                                    std::move(inputs), std::move(uai),
                                                    labels_used);
   if (control.before_publish) RETURN_IF_ERROR(control.before_publish(*model));
-  model->uai().Logits(pool_u_, pool_leaves_, &pool_logits_);
-  pool_unsupervised_.noalias() = pool_u_ * model->uai().w0();
+  // New buffers, not the published ones: a PoolScores may share those.
+  auto logits = std::make_shared<Vector>();
+  model->uai().Logits(pool_u_, pool_leaves_, logits.get());
+  pool_logits_ = std::move(logits);
+  const Vector& w0 = model->uai().w0();
+  const bool same_w0 = unsupervised_w0_.size() == w0.size() &&
+                       std::memcmp(unsupervised_w0_.data(), w0.data(),
+                                   sizeof(float) * static_cast<size_t>(w0.size())) == 0;
+  if (!unsupervised_current_ || !same_w0) {
+    auto unsupervised = std::make_shared<Vector>();
+    unsupervised->noalias() = pool_u_ * w0;
+    pool_unsupervised_ = std::move(unsupervised);
+    unsupervised_w0_ = w0;
+    unsupervised_current_ = true;
+  }
   model_ = std::move(model);
   if (profile_ == nullptr || profile_rows_ != pool_x_.rows() ||
       profile_input_.mean() != input_.mean() || profile_input_.scale() != input_.scale()) {
