@@ -134,7 +134,7 @@ absl::Status ActiveLearner::TrainFromScratch(const ConstMatrixRef& pool,
   input_ = input;
   pool_x_.resize(0, dims);
   pool_forest_.clear();
-  pool_leaves_.clear();
+  pool_leaves_.Reset(0);
   pool_u_.resize(0, 0);
   pool_latent_ = std::make_shared<const Matrix>();
 
@@ -250,7 +250,7 @@ absl::Status ActiveLearner::ExtendPool(const ConstMatrixRef& pool, const Isolati
     // Back to the rows seen before: every cache covers the same rows.
     pool_x_.conservativeResize(from, pool.cols());
     pool_forest_.resize(from);
-    if (read_leaves_) pool_leaves_.resize(static_cast<size_t>(from) * forest->num_trees());
+    if (read_leaves_) pool_leaves_.Resize(from);
   }
   return status;
 }
@@ -261,10 +261,20 @@ absl::Status ActiveLearner::ScoreForest(const IsolationForest& forest, int64_t f
   const auto rows = pool_x_.middleRows(from, n - from);
   const absl::Span<float> scores(pool_forest_.data() + from, n - from);
   if (!read_leaves_) return forest.Score(rows, scores);
-  const size_t trees = forest.num_trees();
-  pool_leaves_.resize(n * trees);
-  return forest.ScoreAndLeaves(rows, scores,
-                        absl::MakeSpan(pool_leaves_.data() + from * trees, (n - from) * trees));
+  const int trees = static_cast<int>(forest.num_trees());
+  if (from == 0 || pool_leaves_.trees() != trees) pool_leaves_.Reset(trees);
+  pool_leaves_.Resize(n);
+  // A row-major block at a time: the walk writes each row's codes together.
+  std::vector<LeafCode> codes;
+  for (int64_t start = from; start < n; start += kBlockRows) {
+    const int64_t len = std::min<int64_t>(kBlockRows, n - start);
+    codes.resize(static_cast<size_t>(len) * trees);
+    RETURN_IF_ERROR(forest.ScoreAndLeaves(pool_x_.middleRows(start, len),
+                                          scores.subspan(start - from, len),
+                                          absl::MakeSpan(codes)));
+    pool_leaves_.SetRows(start, codes);
+  }
+  return absl::OkStatus();
 }
 
 void ActiveLearner::ComputeDetectorFeatures(int64_t from, const DeepDetector& detector,
@@ -378,7 +388,7 @@ absl::Status ActiveLearner::FineTuneJointly(DeepDetector* detector, const UaiLay
       if (!pool_forest_.empty()) forest[batch + r] = pool_forest_[labelled[r]];
       flags[r] = is_anomaly[labelled[r]];
       y[r] = flags[r] ? 1.0f : 0.0f;
-      std::copy_n(pool_leaves_.begin() + labelled[r] * trees, trees, codes.begin() + r * trees);
+      if (trees > 0) pool_leaves_.CopyRow(labelled[r], codes.data() + r * trees);
     }
     c = ClassBalancedWeights(flags) * config_.label_loss_weight;
     detector->ZeroGrad();
@@ -415,8 +425,7 @@ absl::Status ActiveLearner::FitUai(UaiLayer* uai, absl::Span<const LabelledRow> 
   for (Eigen::Index i = 0; i < m; ++i) {
     labelled_u_.row(i) = pool_u_.row(labels[i].row);
     labelled_y_[i] = labels[i].anomaly ? 1 : 0;
-    std::copy_n(pool_leaves_.begin() + labels[i].row * trees, trees,
-                labelled_leaves_.begin() + i * trees);
+    if (trees > 0) pool_leaves_.CopyRow(labels[i].row, labelled_leaves_.data() + i * trees);
   }
   UaiFitOptions options;
   options.prior_strength = config_.prior_strength;

@@ -18,6 +18,7 @@
 #include "absl/types/span.h"
 #include "core/active/active_config.h"
 #include "core/active/active_model.h"
+#include "core/active/leaf_code_blocks.h"
 #include "core/active/train_control.h"
 #include "core/explain/feature_profile.h"
 #include "core/nn/tensor.h"
@@ -98,7 +99,7 @@ class ActiveLearner {
     std::shared_ptr<const Matrix> latent;
     std::vector<float> forest;
     bool read_leaves = false;
-    std::vector<LeafCode> leaves;
+    LeafCodeBlocks leaves;
     std::shared_ptr<const Vector> logits, unsupervised;
   };
   State TakeState();
@@ -138,7 +139,7 @@ class ActiveLearner {
   // Whether the current model's UAI layer reads leaves; then pool_leaves_
   // holds each pool row's leaf in every tree (rows x trees).
   bool read_leaves_ = false;
-  std::vector<LeafCode> pool_leaves_;
+  LeafCodeBlocks pool_leaves_;
   Matrix pool_u_;       // standardised UAI inputs
   // Never written once made (see shared_pool_latent()); never null.
   std::shared_ptr<const Matrix> pool_latent_;
