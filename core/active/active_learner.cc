@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <numeric>
 
 #include "absl/strings/str_cat.h"
@@ -56,7 +57,11 @@ absl::StatusOr<std::unique_ptr<ActiveLearner>> ActiveLearner::Create(const Activ
   return std::unique_ptr<ActiveLearner>(new ActiveLearner(config));
 }
 
-ActiveLearner::ActiveLearner(const ActiveConfig& config) : config_(config) {}
+ActiveLearner::ActiveLearner(const ActiveConfig& config)
+    : config_(config),
+      pool_latent_(std::make_shared<const Matrix>()),
+      pool_logits_(std::make_shared<const Vector>()),
+      pool_unsupervised_(std::make_shared<const Vector>()) {}
 
 absl::Status ActiveLearner::ValidateInputs(const ConstMatrixRef& pool,
                                            absl::Span<const LabelledRow> labels,
@@ -92,6 +97,9 @@ ActiveLearner::State ActiveLearner::TakeState() {
   s.latent = std::move(pool_latent_);
   s.logits = std::move(pool_logits_);
   s.unsupervised = std::move(pool_unsupervised_);
+  // Whatever the call does, the unsupervised scores are recomputed at the
+  // next publish (the same bits when nothing they read changed).
+  unsupervised_current_ = false;
   return s;
 }
 
@@ -126,9 +134,9 @@ absl::Status ActiveLearner::TrainFromScratch(const ConstMatrixRef& pool,
   input_ = input;
   pool_x_.resize(0, dims);
   pool_forest_.clear();
-  pool_leaves_.clear();
+  pool_leaves_.Reset(0);
   pool_u_.resize(0, 0);
-  pool_latent_.resize(0, 0);
+  pool_latent_ = std::make_shared<const Matrix>();
 
   std::shared_ptr<IsolationForest> forest;
   read_leaves_ = config_.reads_leaves();
@@ -186,7 +194,8 @@ absl::Status ActiveLearner::Update(const ConstMatrixRef& pool,
   }
   UaiLayer uai = model_->uai();
   const bool joint = !config_.freeze_detector && config_.finetune_steps > 0 && !labels.empty();
-  Matrix published_u, published_latent;  // the caches to go back to (joint only)
+  Matrix published_u;  // the caches to go back to (joint only)
+  std::shared_ptr<const Matrix> published_latent;
   if (joint) {
     std::unique_ptr<DeepDetector> tuned = detector->Clone();
     RETURN_IF_ERROR(FineTuneJointly(tuned.get(), uai, labels, control));
@@ -241,7 +250,7 @@ absl::Status ActiveLearner::ExtendPool(const ConstMatrixRef& pool, const Isolati
     // Back to the rows seen before: every cache covers the same rows.
     pool_x_.conservativeResize(from, pool.cols());
     pool_forest_.resize(from);
-    if (read_leaves_) pool_leaves_.resize(static_cast<size_t>(from) * forest->num_trees());
+    if (read_leaves_) pool_leaves_.Resize(from);
   }
   return status;
 }
@@ -252,17 +261,31 @@ absl::Status ActiveLearner::ScoreForest(const IsolationForest& forest, int64_t f
   const auto rows = pool_x_.middleRows(from, n - from);
   const absl::Span<float> scores(pool_forest_.data() + from, n - from);
   if (!read_leaves_) return forest.Score(rows, scores);
-  const size_t trees = forest.num_trees();
-  pool_leaves_.resize(n * trees);
-  return forest.ScoreAndLeaves(rows, scores,
-                        absl::MakeSpan(pool_leaves_.data() + from * trees, (n - from) * trees));
+  const int trees = static_cast<int>(forest.num_trees());
+  if (from == 0 || pool_leaves_.trees() != trees) pool_leaves_.Reset(trees);
+  pool_leaves_.Resize(n);
+  // A row-major block at a time: the walk writes each row's codes together.
+  std::vector<LeafCode> codes;
+  for (int64_t start = from; start < n; start += kBlockRows) {
+    const int64_t len = std::min<int64_t>(kBlockRows, n - start);
+    codes.resize(static_cast<size_t>(len) * trees);
+    RETURN_IF_ERROR(forest.ScoreAndLeaves(pool_x_.middleRows(start, len),
+                                          scores.subspan(start - from, len),
+                                          absl::MakeSpan(codes)));
+    pool_leaves_.SetRows(start, codes);
+  }
+  return absl::OkStatus();
 }
 
 void ActiveLearner::ComputeDetectorFeatures(int64_t from, const DeepDetector& detector,
                                             const UaiInputs& inputs, bool standardize) {
   const Eigen::Index n = pool_x_.rows();
   pool_u_.conservativeResize(n, inputs.width());
-  pool_latent_.conservativeResize(n, detector.latent_dim());
+  // A new latent matrix: the one published may be shared (see
+  // shared_pool_latent()).
+  auto latent = std::make_shared<Matrix>(n, detector.latent_dim());
+  if (from > 0) latent->topRows(from) = pool_latent_->topRows(from);
+  unsupervised_current_ = false;
   InferScratch scratch;
   DetectorOutput det;
   Matrix u;
@@ -277,8 +300,9 @@ void ActiveLearner::ComputeDetectorFeatures(int64_t from, const DeepDetector& de
       inputs.BuildRaw(x, det, forest, &u);
     }
     pool_u_.middleRows(start, len) = u;
-    pool_latent_.middleRows(start, len) = det.z;
+    latent->middleRows(start, len) = det.z;
   }
+  pool_latent_ = std::move(latent);
 }
 
 absl::Status ActiveLearner::Pretrain(DeepDetector* detector, const TrainControl& control) {
@@ -364,7 +388,7 @@ absl::Status ActiveLearner::FineTuneJointly(DeepDetector* detector, const UaiLay
       if (!pool_forest_.empty()) forest[batch + r] = pool_forest_[labelled[r]];
       flags[r] = is_anomaly[labelled[r]];
       y[r] = flags[r] ? 1.0f : 0.0f;
-      std::copy_n(pool_leaves_.begin() + labelled[r] * trees, trees, codes.begin() + r * trees);
+      if (trees > 0) pool_leaves_.CopyRow(labelled[r], codes.data() + r * trees);
     }
     c = ClassBalancedWeights(flags) * config_.label_loss_weight;
     detector->ZeroGrad();
@@ -401,8 +425,7 @@ absl::Status ActiveLearner::FitUai(UaiLayer* uai, absl::Span<const LabelledRow> 
   for (Eigen::Index i = 0; i < m; ++i) {
     labelled_u_.row(i) = pool_u_.row(labels[i].row);
     labelled_y_[i] = labels[i].anomaly ? 1 : 0;
-    std::copy_n(pool_leaves_.begin() + labels[i].row * trees, trees,
-                labelled_leaves_.begin() + i * trees);
+    if (trees > 0) pool_leaves_.CopyRow(labels[i].row, labelled_leaves_.data() + i * trees);
   }
   UaiFitOptions options;
   options.prior_strength = config_.prior_strength;
@@ -419,8 +442,21 @@ absl::Status ActiveLearner::Publish(std::shared_ptr<const DeepDetector> detector
                                                    std::move(inputs), std::move(uai),
                                                    labels_used);
   if (control.before_publish) RETURN_IF_ERROR(control.before_publish(*model));
-  model->uai().Logits(pool_u_, pool_leaves_, &pool_logits_);
-  pool_unsupervised_.noalias() = pool_u_ * model->uai().w0();
+  // New buffers, not the published ones: a PoolScores may share those.
+  auto logits = std::make_shared<Vector>();
+  model->uai().Logits(pool_u_, pool_leaves_, logits.get());
+  pool_logits_ = std::move(logits);
+  const Vector& w0 = model->uai().w0();
+  const bool same_w0 = unsupervised_w0_.size() == w0.size() &&
+                       std::memcmp(unsupervised_w0_.data(), w0.data(),
+                                   sizeof(float) * static_cast<size_t>(w0.size())) == 0;
+  if (!unsupervised_current_ || !same_w0) {
+    auto unsupervised = std::make_shared<Vector>();
+    unsupervised->noalias() = pool_u_ * w0;
+    pool_unsupervised_ = std::move(unsupervised);
+    unsupervised_w0_ = w0;
+    unsupervised_current_ = true;
+  }
   model_ = std::move(model);
   if (profile_ == nullptr || profile_rows_ != pool_x_.rows() ||
       profile_input_.mean() != input_.mean() || profile_input_.scale() != input_.scale()) {

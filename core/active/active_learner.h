@@ -18,6 +18,7 @@
 #include "absl/types/span.h"
 #include "core/active/active_config.h"
 #include "core/active/active_model.h"
+#include "core/active/leaf_code_blocks.h"
 #include "core/active/train_control.h"
 #include "core/explain/feature_profile.h"
 #include "core/nn/tensor.h"
@@ -63,10 +64,17 @@ class ActiveLearner {
   // The pool's scores under model(): logits of p, and the unsupervised
   // score s; one entry per pool row the model has scored. The references
   // stay valid, and the values unchanged, until the next non-const call.
-  const Vector& pool_logits() const { return pool_logits_; }
-  const Vector& pool_unsupervised() const { return pool_unsupervised_; }
+  const Vector& pool_logits() const { return *pool_logits_; }
+  const Vector& pool_unsupervised() const { return *pool_unsupervised_; }
   // The detector's latent vectors of the pool rows (for diverse queries).
-  const Matrix& pool_latent() const { return pool_latent_; }
+  const Matrix& pool_latent() const { return *pool_latent_; }
+  // The same caches, shared: the learner never writes a buffer it has
+  // handed out (a change goes to a new one), so a snapshot of the pool's
+  // scores (PoolScores) holds them without copying a 1M-row pool's 64 MB of
+  // latents at every feedback round.
+  std::shared_ptr<const Vector> shared_pool_logits() const { return pool_logits_; }
+  std::shared_ptr<const Vector> shared_pool_unsupervised() const { return pool_unsupervised_; }
+  std::shared_ptr<const Matrix> shared_pool_latent() const { return pool_latent_; }
   // The pool rows the model has scored, standardised by its input
   // standardiser.
   const Matrix& pool_rows() const { return pool_x_; }
@@ -87,11 +95,12 @@ class ActiveLearner {
   struct State {
     std::shared_ptr<const ActiveModel> model;
     Standardizer input;
-    Matrix x, u, latent;
+    Matrix x, u;
+    std::shared_ptr<const Matrix> latent;
     std::vector<float> forest;
     bool read_leaves = false;
-    std::vector<LeafCode> leaves;
-    Vector logits, unsupervised;
+    LeafCodeBlocks leaves;
+    std::shared_ptr<const Vector> logits, unsupervised;
   };
   State TakeState();
   void RestoreState(State state);
@@ -130,10 +139,16 @@ class ActiveLearner {
   // Whether the current model's UAI layer reads leaves; then pool_leaves_
   // holds each pool row's leaf in every tree (rows x trees).
   bool read_leaves_ = false;
-  std::vector<LeafCode> pool_leaves_;
+  LeafCodeBlocks pool_leaves_;
   Matrix pool_u_;       // standardised UAI inputs
-  Matrix pool_latent_;
-  Vector pool_logits_, pool_unsupervised_;
+  // Never written once made (see shared_pool_latent()); never null.
+  std::shared_ptr<const Matrix> pool_latent_;
+  std::shared_ptr<const Vector> pool_logits_, pool_unsupervised_;
+  // Whether pool_unsupervised_ is pool_u_ * unsupervised_w0_: a label
+  // update leaves both unchanged (the prior's weights are the trained
+  // model's), and skips that product over the whole pool.
+  bool unsupervised_current_ = false;
+  Vector unsupervised_w0_;
   // profile() and what it was computed from: pool rows and standardiser.
   std::shared_ptr<const FeatureProfile> profile_;
   int64_t profile_rows_ = -1;

@@ -25,6 +25,8 @@ namespace aad {
 // of at most 256 samples a tree has at most 256 leaves a tree).
 using LeafCode = uint8_t;
 
+class LeafCodeBlocks;
+
 // Immutable once built by its owner; const methods are thread-safe.
 class LeafWeights {
  public:
@@ -54,6 +56,10 @@ class LeafWeights {
   // logits[r] += region logit of row r, for `rows` rows of `codes`
   // (rows x trees()). Requires codes.size() == rows * trees().
   void AddTo(absl::Span<const LeafCode> codes, int64_t rows, float* logits) const;
+  // The same for the rows of `codes` (codes.rows() of them, codes.trees()
+  // == trees()), the same bits: integer sums do not depend on the order of
+  // their terms.
+  void AddTo(const LeafCodeBlocks& codes, float* logits) const;
 
   void Serialize(ByteWriter* out) const;
   static absl::StatusOr<LeafWeights> Deserialize(ByteReader* in);

@@ -9,9 +9,9 @@ namespace aad {
 
 PoolScores::PoolScores(const ActiveLearner& learner)
     : model_(learner.model()),
-      logits_(learner.pool_logits()),
-      unsupervised_(learner.pool_unsupervised()),
-      latent_(learner.pool_latent()),
+      logits_(learner.shared_pool_logits()),
+      unsupervised_(learner.shared_pool_unsupervised()),
+      latent_(learner.shared_pool_latent()),
       profile_(learner.profile()) {}
 
 absl::Status PoolScores::Explain(absl::Span<const float> values, int64_t cols, int top,
@@ -32,10 +32,10 @@ std::vector<int64_t> PoolScores::Select(StrategyKind kind, absl::Span<const uint
   std::vector<uint8_t> mask(rows(), 0);
   std::copy_n(labelled.begin(), std::min<int64_t>(labelled.size(), rows()), mask.begin());
   QueryContext c;
-  c.logits = absl::MakeConstSpan(logits_.data(), logits_.size());
-  c.unsupervised = absl::MakeConstSpan(unsupervised_.data(), unsupervised_.size());
+  c.logits = absl::MakeConstSpan(logits_->data(), logits_->size());
+  c.unsupervised = absl::MakeConstSpan(unsupervised_->data(), unsupervised_->size());
   c.labelled = mask;
-  c.latent = &latent_;
+  c.latent = latent_.get();
   c.seed = seed;
   return MakeQueryStrategy(kind)->Select(c, k);
 }
@@ -50,17 +50,17 @@ absl::Status PoolScores::Lookup(absl::Span<const int64_t> rows, std::vector<floa
       return absl::InvalidArgumentError(
           absl::StrCat("row ", r, " is outside the ", this->rows(), " scored pool rows"));
     }
-    p->push_back(Sigmoid(logits_[r]));
-    logit->push_back(logits_[r]);
-    s->push_back(unsupervised_[r]);
+    p->push_back(Sigmoid((*logits_)[r]));
+    logit->push_back((*logits_)[r]);
+    s->push_back((*unsupervised_)[r]);
   }
   return absl::OkStatus();
 }
 
 void PoolScores::All(std::vector<float>* p, std::vector<float>* logit,
                      std::vector<float>* s) const {
-  logit->assign(logits_.data(), logits_.data() + logits_.size());
-  s->assign(unsupervised_.data(), unsupervised_.data() + unsupervised_.size());
+  logit->assign(logits_->data(), logits_->data() + logits_->size());
+  s->assign(unsupervised_->data(), unsupervised_->data() + unsupervised_->size());
   p->resize(logit->size());
   for (size_t i = 0; i < logit->size(); ++i) (*p)[i] = Sigmoid((*logit)[i]);
 }

@@ -30,12 +30,13 @@ inline uint64_t QuerySeed(uint64_t config_seed, uint64_t round) {
 // Thread-safe after construction: every method is const.
 class PoolScores {
  public:
-  // Copies the learner's model and pool caches. Requires learner.trained().
+  // Shares the learner's model and pool caches (the learner never writes
+  // them again). Requires learner.trained().
   explicit PoolScores(const ActiveLearner& learner);
 
   const std::shared_ptr<const ActiveModel>& model() const { return model_; }
   // Pool rows scored: rows [0, rows()) of the pool at the time of the copy.
-  int64_t rows() const { return logits_.size(); }
+  int64_t rows() const { return logits_->size(); }
 
   // Up to k unlabelled rows chosen by `kind`, best first. `labelled` has one
   // entry per pool row (1 = labelled); entries past rows() are ignored.
@@ -59,8 +60,8 @@ class PoolScores {
 
  private:
   std::shared_ptr<const ActiveModel> model_;
-  Vector logits_, unsupervised_;
-  Matrix latent_;
+  std::shared_ptr<const Vector> logits_, unsupervised_;
+  std::shared_ptr<const Matrix> latent_;
   std::shared_ptr<const FeatureProfile> profile_;
 };
 

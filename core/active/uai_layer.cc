@@ -37,6 +37,11 @@ void UaiLayer::Logits(const ConstMatrixRef& u, absl::Span<const LeafCode> codes,
   if (has_leaves()) leaves_.AddTo(codes, u.rows(), out->data());
 }
 
+void UaiLayer::Logits(const ConstMatrixRef& u, const LeafCodeBlocks& codes, Vector* out) const {
+  Logits(u, out);
+  if (has_leaves()) leaves_.AddTo(codes, out->data());
+}
+
 double UaiLayer::Objective(const ConstMatrixRef& u, absl::Span<const uint8_t> anomaly,
                            float prior_strength, float bias_prior_strength, Vector* grad) const {
   const Eigen::Index m = u.rows();

@@ -20,6 +20,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "core/active/leaf_code_blocks.h"
 #include "core/active/leaf_weights.h"
 #include "core/nn/tensor.h"
 #include "core/util/byte_stream.h"
@@ -59,6 +60,9 @@ class UaiLayer {
   // region logit. `codes` holds u.rows() x leaf_trees() leaf ordinals (empty
   // without leaves).
   void Logits(const ConstMatrixRef& u, absl::Span<const LeafCode> codes, Vector* out) const;
+  // The same bits from codes in blocks (a whole pool's: codes.rows() ==
+  // u.rows()).
+  void Logits(const ConstMatrixRef& u, const LeafCodeBlocks& codes, Vector* out) const;
 
   // Refits (w, b) to convergence on labelled rows (u_labelled, anomaly flags),
   // warm-starting from the current weights. Damped Newton on a strictly
