@@ -43,16 +43,21 @@ class TrainReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
     absl::Status status =
         open_ ? session_->StartTraining(this, pretrain_epochs_) : DrainingStatus();
     if (!status.ok()) {
+      grpc::Status finish;
+      bool last;
       {
         MutexLock lock(&mu_);
         finish_pending_ = true;
         final_status_ = ToGrpcStatus(status);
+        last = StepLocked(&finish);
       }
-      Step();
+      if (last) Finish(finish);
     }
   }
 
   void OnProgress(const aad::TrainProgress& p) override {
+    grpc::Status finish;
+    bool last;
     {
       MutexLock lock(&mu_);
       next_.Clear();
@@ -61,8 +66,9 @@ class TrainReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
       next_.set_loss(p.loss);
       next_.set_rows_per_second(p.rows_per_second);
       has_next_ = true;
+      last = StepLocked(&finish);
     }
-    Step();
+    if (last) Finish(finish);
   }
 
   bool ShouldStop() override {
@@ -70,20 +76,26 @@ class TrainReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
   }
 
   void OnTrainingDone(const absl::Status& status, int64_t version) override {
+    grpc::Status finish;
+    bool last;
     {
       MutexLock lock(&mu_);
       SetOutcomeLocked(status, version);
+      last = StepLocked(&finish);
     }
-    Step();
+    if (last) Finish(finish);
   }
 
   void OnWriteDone(bool ok) override {
     if (!ok) cancelled_.store(true);
+    grpc::Status finish;
+    bool last;
     {
       MutexLock lock(&mu_);
       writing_ = false;
+      last = StepLocked(&finish);
     }
-    Step();
+    if (last) Finish(finish);
   }
 
   void OnCancel() override { cancelled_.store(true); }
@@ -117,30 +129,31 @@ class TrainReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
     finish_pending_ = true;
   }
 
-  // Starts the next write, or finishes once the outcome is known and the
-  // last write completed. Finish is called outside the lock and is the last
-  // touch of `this`: OnDone (which deletes it) may run right after.
-  void Step() ABSL_LOCKS_EXCLUDED(mu_) {
-    grpc::Status status;
-    {
-      MutexLock lock(&mu_);
-      if (writing_ || finished_) return;
-      if (has_next_) {
-        has_next_ = false;
-        if (grpc::Status s = SerializeTo(next_, &out_); !s.ok()) {
-          final_status_ = s;
-          finish_pending_ = true;
-        } else {
-          writing_ = true;
-          StartWrite(&out_);
-          return;
-        }
+  // Starts the next write, or tells the caller to finish (true, with the
+  // status in *finish) once the outcome is known and the last write
+  // completed. Every reaction changes the state and steps in ONE critical
+  // section, then calls Finish outside it as its last touch of `this`:
+  // OnDone (which deletes it) may run right after. A step taken after the
+  // lock was dropped once could meet a reactor another thread finished and
+  // deleted meanwhile (ASan saw it: the training thread's OnTrainingDone
+  // against the write that sent the final message).
+  bool StepLocked(grpc::Status* finish) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (writing_ || finished_) return false;
+    if (has_next_) {
+      has_next_ = false;
+      if (grpc::Status s = SerializeTo(next_, &out_); !s.ok()) {
+        final_status_ = s;
+        finish_pending_ = true;
+      } else {
+        writing_ = true;
+        StartWrite(&out_);
+        return false;
       }
-      if (!finish_pending_) return;
-      finished_ = true;
-      status = final_status_;
     }
-    Finish(status);
+    if (!finish_pending_) return false;
+    finished_ = true;
+    *finish = final_status_;
+    return true;
   }
 
   grpc::CallbackServerContext* const context_;
