@@ -40,6 +40,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "client/aad_client.h"
+#include "tests/testing/free_port.h"
 #include "tests/testing/temp_dir.h"
 
 extern char** environ;
@@ -69,7 +70,7 @@ class NginxProxy {
     // Another process may take a port between FreePort and nginx's bind.
     absl::Status last = absl::InternalError("no attempt");
     for (int attempt = 0; attempt < 10; ++attempt) {
-      const int port = FreePort();
+      const int port = FreeLoopbackPort();
       absl::StatusOr<std::string> conf = Substitute(text.str(), upstream_ports, port);
       if (!conf.ok()) return conf.status();
       last = proxy->Run(*conf, port);
@@ -147,21 +148,6 @@ class NginxProxy {
     std::stringstream s;
     s << in.rdbuf();
     return s.str();
-  }
-
-  static int FreePort() {
-    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    int port = -1;
-    if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-        getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-      port = ntohs(addr.sin_port);
-    }
-    close(fd);
-    return port;
   }
 
   // Writes the configuration, spawns nginx and waits (deadline 20 s) until

@@ -33,6 +33,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "tests/testing/free_port.h"
 #include "tests/testing/temp_dir.h"
 
 namespace aad::testing {
@@ -151,7 +152,7 @@ class PostgresServer {
     const bool root = geteuid() == 0;
     if (absl::Status s = MakeDir(dir_.path(), root); !s.ok()) return s;
     if (absl::Status s = MakeDir(absl::StrCat(dir_.path(), "/socket"), root); !s.ok()) return s;
-    port_ = FreePort();
+    port_ = FreeLoopbackPort();
     if (port_ <= 0) return absl::InternalError("no free loopback port");
     // --no-sync: a test cluster need not survive a power cut; the server
     // itself keeps fsync on, as in production.
@@ -169,21 +170,6 @@ class PostgresServer {
       return absl::InternalError(absl::StrCat("cannot chown ", path, " to nobody"));
     }
     return absl::OkStatus();
-  }
-
-  static int FreePort() {
-    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    int port = -1;
-    if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-        getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-      port = ntohs(addr.sin_port);
-    }
-    close(fd);
-    return port;
   }
 
   absl::Status PgCtl(const std::string& args) {
