@@ -269,7 +269,7 @@ BENCHMARK(BM_ForestScoreAndLeaves)->Arg(32)->Arg(6)->Unit(benchmark::kMicrosecon
 void BM_Explain(benchmark::State& state) {
   const Trained& t = TrainedLearner(10'000, state.range(0));
   if (!t.learner->Update(t.data.features, t.labels).ok()) state.SkipWithError("update failed");
-  const PoolScores snapshot(*t.learner);
+  const PoolScores snapshot(*t.learner, PoolRows::View(t.data.features));
   const Matrix rows = t.data.features.topRows(10);
   std::vector<Explanation> out;
   ExplainScratch scratch;

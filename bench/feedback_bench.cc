@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "core/active/pool_latents.h"
 #include "core/active/active_learner.h"
 #include "core/active/query_strategy.h"
 #include "core/data/csv_reader.h"
@@ -84,7 +85,7 @@ int Run(const std::string& name, const aad::Dataset& data, int64_t budget) {
     c.unsupervised = absl::MakeConstSpan((*learner)->pool_unsupervised().data(),
                                          (*learner)->pool_unsupervised().size());
     c.labelled = labelled;
-    c.latent = &(*learner)->pool_latent();
+    c.latents = aad::LatentsOf((*learner)->model(), data.features);
     c.seed = config.seed * 1000003 + round;
     const auto q0 = Clock::now();
     const std::vector<int64_t> shown = strategy->Select(c, 1);

@@ -1,11 +1,12 @@
-// A session's rows in memory: row-major floats of one feature count, the
+// A session's rows in memory, held once: row-major floats of one feature
+// count in chunks of PoolRows::kChunkRows rows that never move, and the
 // client batch ids they arrived with (so a retried batch is answered with
 // its first ids; kept compact, BatchIndex, as small batches make them a
-// large part of the pool), and a matrix copy for training that is reused
-// while no rows arrive. The floats are kept in blocks that never move
-// (FloatBlocks), not a vector: a growing vector held up to twice the rows'
-// bytes (its spare capacity, and the buffers it left behind as it doubled,
-// which stay resident). Not thread-safe: the owning Session guards it.
+// large part of the pool). Training reads a snapshot of the chunks
+// (Snapshot()), not a copy of the rows. A chunk is allocated uninitialised
+// when its first row arrives: pages not yet written stay out of the
+// resident set. Not thread-safe: the owning Session guards it; a snapshot
+// is read without that lock (rows are only ever appended past it).
 #ifndef AADD_SERVER_ROW_POOL_H_
 #define AADD_SERVER_ROW_POOL_H_
 
@@ -17,9 +18,8 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
-#include "core/nn/tensor.h"
+#include "core/data/pool_rows.h"
 #include "server/storage/batch_index.h"
-#include "server/storage/float_blocks.h"
 
 namespace aad {
 
@@ -53,16 +53,16 @@ class RowPool {
   // Rows `ids` (each in [0, rows())), row-major, appended to *out.
   void Gather(absl::Span<const int64_t> ids, std::vector<float>* out) const;
 
-  // The rows as a matrix, shared with training: a new copy only after rows
-  // arrived. It stays valid as long as a caller holds it.
-  std::shared_ptr<const Matrix> AsMatrix();
+  // Rows [0, rows()) as they are now, without a copy: the chunks are
+  // shared, and stay readable while a holder keeps the snapshot.
+  PoolRows Snapshot() const;
 
  private:
   int64_t feature_count_;
   int64_t rows_ = 0;
-  FloatBlocks values_;  // rows_ x feature_count_
+  // rows_ x feature_count_, kChunkRows rows a chunk; written only past rows_.
+  std::vector<std::shared_ptr<float>> chunks_;
   BatchIndex batches_;
-  std::shared_ptr<const Matrix> matrix_;
 };
 
 }  // namespace aad

@@ -89,11 +89,12 @@ absl::StatusOr<std::shared_ptr<Session>> Session::Restore(const SessionRecord& r
     }
     ASSIGN_OR_RETURN(std::unique_ptr<aad::ActiveLearner> learner,
                      aad::ActiveLearner::Create(s.config_));
-    RETURN_IF_ERROR(learner->Adopt(*std::move(model), *s.rows_.AsMatrix()));
+    const aad::PoolRows rows = s.rows_.Snapshot();
+    RETURN_IF_ERROR(learner->Adopt(*std::move(model), rows));
     auto snap = std::make_shared<ModelSnapshot>();
     snap->version = m.version;
     snap->labels_revision = m.labels_revision;
-    snap->scores = std::make_shared<const aad::PoolScores>(*learner);
+    snap->scores = std::make_shared<const aad::PoolScores>(*learner, rows);
     s.snapshot_ = std::move(snap);
     s.last_version_ = m.version;
     s.learner_ = std::move(learner);

@@ -238,7 +238,7 @@ class Session : public std::enable_shared_from_this<Session> {
     TrainingState kind = TrainingState::kIdle;
     TrainObserver* observer = nullptr;  // the Train call of a full run
     aad::ActiveConfig config;
-    std::shared_ptr<const aad::Matrix> pool;
+    aad::PoolRows pool;  // the rows at the job's start, shared, not copied
     std::vector<aad::LabelledRow> labels;
     int64_t revision = 0;      // labels_revision_ the job fits
     int64_t next_version = 0;  // the version it publishes

@@ -124,7 +124,7 @@ bool Session::TakeJobLocked(Job* job, Stop* stop) {
       job->kind = TrainingState::kUpdating;
     }
     running_ = job->kind;
-    job->pool = rows_.AsMatrix();
+    job->pool = rows_.Snapshot();
     job->labels = labels_.labels();
     job->revision = labels_revision_;
     // Only this worker publishes versions.
@@ -161,22 +161,22 @@ absl::StatusOr<std::shared_ptr<const aad::PoolScores>> Session::RunJob(const Job
   };
   absl::Status status;
   if (job.kind == TrainingState::kTraining) {
-    LogInfo(id_, absl::StrCat("training on ", job.pool->rows(), " rows and ", job.labels.size(),
+    LogInfo(id_, absl::StrCat("training on ", job.pool.rows(), " rows and ", job.labels.size(),
                               " labels"));
     // A fresh learner, kept only when the run succeeds: the first run has
     // no learner to train in place.
     auto fresh = aad::ActiveLearner::Create(job.config);
     status = fresh.status();
-    if (status.ok()) status = (*fresh)->Train(*job.pool, job.labels, control);
+    if (status.ok()) status = (*fresh)->Train(job.pool, job.labels, control);
     if (status.ok()) learner_ = std::move(*fresh);
   } else {
-    status = learner_->Update(*job.pool, job.labels, control);
+    status = learner_->Update(job.pool, job.labels, control);
   }
   if (!status.ok()) {
     FinishRun(run, status);
     return status;
   }
-  return std::make_shared<const aad::PoolScores>(*learner_);
+  return std::make_shared<const aad::PoolScores>(*learner_, job.pool);
 }
 
 void Session::FinishJob(const Job& job,

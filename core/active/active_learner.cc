@@ -59,11 +59,10 @@ absl::StatusOr<std::unique_ptr<ActiveLearner>> ActiveLearner::Create(const Activ
 
 ActiveLearner::ActiveLearner(const ActiveConfig& config)
     : config_(config),
-      pool_latent_(std::make_shared<const Matrix>()),
       pool_logits_(std::make_shared<const Vector>()),
       pool_unsupervised_(std::make_shared<const Vector>()) {}
 
-absl::Status ActiveLearner::ValidateInputs(const ConstMatrixRef& pool,
+absl::Status ActiveLearner::ValidateInputs(const PoolRows& pool,
                                            absl::Span<const LabelledRow> labels,
                                            int expected_dims) const {
   if (pool.rows() == 0 || pool.cols() == 0) {
@@ -89,12 +88,12 @@ ActiveLearner::State ActiveLearner::TakeState() {
   State s;
   s.model = std::move(model_);
   s.input = std::move(input_);
-  s.x = std::move(pool_x_);
+  s.rows = rows_;
+  s.keep_u = keep_u_;
+  s.u = std::move(pool_u_);
   s.forest = std::move(pool_forest_);
   s.read_leaves = read_leaves_;
   s.leaves = std::move(pool_leaves_);
-  s.u = std::move(pool_u_);
-  s.latent = std::move(pool_latent_);
   s.logits = std::move(pool_logits_);
   s.unsupervised = std::move(pool_unsupervised_);
   // Whatever the call does, the unsupervised scores are recomputed at the
@@ -106,17 +105,24 @@ ActiveLearner::State ActiveLearner::TakeState() {
 void ActiveLearner::RestoreState(State s) {
   model_ = std::move(s.model);
   input_ = std::move(s.input);
-  pool_x_ = std::move(s.x);
+  rows_ = s.rows;
+  keep_u_ = s.keep_u;
+  pool_u_ = std::move(s.u);
   pool_forest_ = std::move(s.forest);
   read_leaves_ = s.read_leaves;
   pool_leaves_ = std::move(s.leaves);
-  pool_u_ = std::move(s.u);
-  pool_latent_ = std::move(s.latent);
   pool_logits_ = std::move(s.logits);
   pool_unsupervised_ = std::move(s.unsupervised);
 }
 
-absl::Status ActiveLearner::Train(const ConstMatrixRef& pool, absl::Span<const LabelledRow> labels,
+void ActiveLearner::Standardized(const PoolRows& pool, int64_t first, int64_t len,
+                                 Matrix* x) const {
+  x->resize(len, pool.cols());
+  pool.Copy(first, *x);
+  input_.TransformInPlace(*x);
+}
+
+absl::Status ActiveLearner::Train(const PoolRows& pool, absl::Span<const LabelledRow> labels,
                                   const TrainControl& control) {
   RETURN_IF_ERROR(ValidateInputs(pool, labels, 0));
   State before = TakeState();
@@ -125,42 +131,56 @@ absl::Status ActiveLearner::Train(const ConstMatrixRef& pool, absl::Span<const L
   return status;
 }
 
-absl::Status ActiveLearner::TrainFromScratch(const ConstMatrixRef& pool,
+absl::Status ActiveLearner::TrainFromScratch(const PoolRows& pool,
                                              absl::Span<const LabelledRow> labels,
                                              const TrainControl& control) {
   const int dims = static_cast<int>(pool.cols());
-  Standardizer input;
-  input.Fit(pool);
-  input_ = input;
-  pool_x_.resize(0, dims);
+  const int64_t n = pool.rows();
+  input_.Fit(pool);
+  rows_ = 0;
   pool_forest_.clear();
   pool_leaves_.Reset(0);
   pool_u_.resize(0, 0);
-  pool_latent_ = std::make_shared<const Matrix>();
-
-  std::shared_ptr<IsolationForest> forest;
   read_leaves_ = config_.reads_leaves();
-  // Standardised rows first: the forest and the detector both read them.
-  RETURN_IF_ERROR(ExtendPool(pool, nullptr));
+
+  // The standardised pool, for this call only: the forest, the detector's
+  // initialisation and pretraining, and the UAI input statistics read it.
+  Matrix x;
+  Standardized(pool, 0, n, &x);
+  std::shared_ptr<IsolationForest> forest;
   if (config_.grows_forest()) {
     forest = std::make_shared<IsolationForest>(IsolationForestOptions{
         config_.forest_trees, config_.forest_sample_size,
         Rng::Derive(config_.seed, kStreamForest)});
-    RETURN_IF_ERROR(forest->Fit(pool_x_));
-    RETURN_IF_ERROR(ScoreForest(*forest, 0));
+    RETURN_IF_ERROR(forest->Fit(x));
   }
+  RETURN_IF_ERROR(ExtendPool(pool, forest.get()));
 
   std::unique_ptr<DeepDetector> detector = MakeDetector(config_, dims);
   Rng init_rng(Rng::Derive(config_.seed, kStreamDetector));
-  detector->Initialize(pool_x_, &init_rng);
-  RETURN_IF_ERROR(Pretrain(detector.get(), control));
+  detector->Initialize(x, &init_rng);
+  RETURN_IF_ERROR(Pretrain(detector.get(), x, control));
 
   UaiInputOptions options = config_.uai_inputs;
   options.forest = config_.uai_inputs.forest && forest != nullptr;
   UaiInputs inputs(options, dims, detector->latent_dim(), detector->evidence_dim());
-  ComputeDetectorFeatures(0, *detector, inputs, /*standardize=*/false);
-  inputs.FitStatistics(pool_u_);
-  inputs.Standardize(pool_u_);
+  keep_u_ = inputs.reads_detector();
+  if (keep_u_) {
+    ComputeDetectorFeatures(pool, 0, *detector, inputs, /*standardize=*/false);
+    inputs.FitStatistics(pool_u_);
+    inputs.Standardize(pool_u_);
+  } else {
+    Matrix u_raw(n, inputs.width()), u;
+    const DetectorOutput none;
+    for (int64_t start = 0; start < n; start += kBlockRows) {
+      const int64_t len = std::min(kBlockRows, n - start);
+      const float* scores = pool_forest_.empty() ? nullptr : pool_forest_.data() + start;
+      inputs.BuildRaw(x.middleRows(start, len), none, scores, &u);
+      u_raw.middleRows(start, len) = u;
+    }
+    inputs.FitStatistics(u_raw);
+  }
+  x = Matrix();
 
   // The prior: p starts as a monotone function of the unsupervised scores.
   Vector w0 = Vector::Zero(inputs.width());
@@ -168,130 +188,125 @@ absl::Status ActiveLearner::TrainFromScratch(const ConstMatrixRef& pool,
   if (inputs.forest_column() >= 0) w0[inputs.forest_column()] = config_.prior_score_weight;
   UaiLayer uai(w0, config_.prior_bias,
                read_leaves_ ? LeafWeights(forest->num_trees()) : LeafWeights());
-  RETURN_IF_ERROR(FitUai(&uai, labels));
-  return Publish(std::shared_ptr<const DeepDetector>(std::move(detector)), std::move(forest),
-                 std::move(inputs), std::move(uai), static_cast<int64_t>(labels.size()), control);
+  RETURN_IF_ERROR(FitUai(&uai, inputs, pool, labels));
+  return Publish(pool, std::shared_ptr<const DeepDetector>(std::move(detector)),
+                 std::move(forest), std::move(inputs), std::move(uai),
+                 static_cast<int64_t>(labels.size()), control);
 }
 
-absl::Status ActiveLearner::Update(const ConstMatrixRef& pool,
-                                   absl::Span<const LabelledRow> labels,
+absl::Status ActiveLearner::Update(const PoolRows& pool, absl::Span<const LabelledRow> labels,
                                    const TrainControl& control) {
   if (model_ == nullptr) {
     return absl::FailedPreconditionError("no model to update yet: train first");
   }
   RETURN_IF_ERROR(ValidateInputs(pool, labels, model_->input_dim()));
-  if (pool.rows() < pool_x_.rows()) {
-    return absl::InvalidArgumentError(absl::StrCat("the pool shrank from ", pool_x_.rows(),
-                                                   " to ", pool.rows(), " rows"));
+  if (pool.rows() < rows_) {
+    return absl::InvalidArgumentError(absl::StrCat("the pool shrank from ", rows_, " to ",
+                                                   pool.rows(), " rows"));
   }
   // Rows appended since the last call are featurised by the current model
   // first: they stay valid caches whatever happens below.
-  const int64_t seen = pool_x_.rows();
+  const int64_t seen = rows_;
   RETURN_IF_ERROR(ExtendPool(pool, model_->forest().get()));
   std::shared_ptr<const DeepDetector> detector = model_->detector();
-  if (seen < pool.rows()) {
-    ComputeDetectorFeatures(seen, *detector, model_->inputs(), /*standardize=*/true);
+  if (seen < rows_) {
+    ComputeDetectorFeatures(pool, seen, *detector, model_->inputs(), /*standardize=*/true);
   }
   UaiLayer uai = model_->uai();
   const bool joint = !config_.freeze_detector && config_.finetune_steps > 0 && !labels.empty();
-  Matrix published_u;  // the caches to go back to (joint only)
-  std::shared_ptr<const Matrix> published_latent;
+  Matrix published_u;  // the cache to go back to (joint only)
   if (joint) {
     std::unique_ptr<DeepDetector> tuned = detector->Clone();
-    RETURN_IF_ERROR(FineTuneJointly(tuned.get(), uai, labels, control));
+    RETURN_IF_ERROR(FineTuneJointly(tuned.get(), uai, pool, labels, control));
     detector = std::move(tuned);
-    published_u = pool_u_;
-    published_latent = pool_latent_;
-    ComputeDetectorFeatures(0, *detector, model_->inputs(), /*standardize=*/true);
+    if (keep_u_) {
+      published_u = pool_u_;
+      ComputeDetectorFeatures(pool, 0, *detector, model_->inputs(), /*standardize=*/true);
+    }
   }
   absl::Status status =
       control.Stopped() ? absl::CancelledError("training cancelled") : absl::OkStatus();
-  if (status.ok()) status = FitUai(&uai, labels);
+  if (status.ok()) status = FitUai(&uai, model_->inputs(), pool, labels);
   if (status.ok()) {
-    status = Publish(std::move(detector), model_->forest(), model_->inputs(), std::move(uai),
+    status = Publish(pool, std::move(detector), model_->forest(), model_->inputs(), std::move(uai),
                      static_cast<int64_t>(labels.size()), control);
   }
-  if (!status.ok() && joint) {
-    pool_u_ = std::move(published_u);
-    pool_latent_ = std::move(published_latent);
-  }
+  if (!status.ok() && joint && keep_u_) pool_u_ = std::move(published_u);
   return status;
 }
 
 absl::Status ActiveLearner::Adopt(std::shared_ptr<const ActiveModel> model,
-                                  const ConstMatrixRef& pool) {
+                                  const PoolRows& pool) {
   RETURN_IF_ERROR(ValidateInputs(pool, {}, model->input_dim()));
   State before = TakeState();
   input_ = model->input_standardizer();
-  pool_x_.resize(0, pool.cols());
+  rows_ = 0;
   read_leaves_ = model->uai().has_leaves();
+  keep_u_ = model->inputs().reads_detector();
   absl::Status status = ExtendPool(pool, model->forest().get());
   if (status.ok()) {
-    ComputeDetectorFeatures(0, *model->detector(), model->inputs(), /*standardize=*/true);
-    status = Publish(model->detector(), model->forest(), model->inputs(), model->uai(),
+    ComputeDetectorFeatures(pool, 0, *model->detector(), model->inputs(), /*standardize=*/true);
+    status = Publish(pool, model->detector(), model->forest(), model->inputs(), model->uai(),
                      model->labels_used(), TrainControl{});
   }
   if (!status.ok()) RestoreState(std::move(before));
   return status;
 }
 
-absl::Status ActiveLearner::ExtendPool(const ConstMatrixRef& pool, const IsolationForest* forest) {
-  const Eigen::Index from = pool_x_.rows(), n = pool.rows();
+absl::Status ActiveLearner::ExtendPool(const PoolRows& pool, const IsolationForest* forest) {
+  const int64_t from = rows_, n = pool.rows();
   if (from == n) return absl::OkStatus();
-  pool_x_.conservativeResize(n, pool.cols());
-  for (Eigen::Index start = from; start < n; start += kBlockRows) {
-    const Eigen::Index len = std::min(kBlockRows, n - start);
-    pool_x_.middleRows(start, len) = pool.middleRows(start, len);
-    input_.TransformInPlace(pool_x_.middleRows(start, len));
+  unsupervised_current_ = false;  // the new rows have none yet
+  if (forest == nullptr) {
+    rows_ = n;
+    return absl::OkStatus();
   }
-  if (forest == nullptr) return absl::OkStatus();
-  absl::Status status = ScoreForest(*forest, from);
+  pool_forest_.resize(n);
+  const int trees = static_cast<int>(forest->num_trees());
+  if (read_leaves_) {
+    if (from == 0 || pool_leaves_.trees() != trees) pool_leaves_.Reset(trees);
+    pool_leaves_.Resize(n);
+  }
+  // A standardised block at a time; the walk writes each row's codes
+  // together.
+  Matrix x;
+  std::vector<LeafCode> codes;
+  absl::Status status;
+  for (int64_t start = from; start < n && status.ok(); start += kBlockRows) {
+    const int64_t len = std::min<int64_t>(kBlockRows, n - start);
+    Standardized(pool, start, len, &x);
+    const absl::Span<float> scores(pool_forest_.data() + start, len);
+    if (!read_leaves_) {
+      status = forest->Score(x, scores);
+      continue;
+    }
+    codes.resize(static_cast<size_t>(len) * trees);
+    status = forest->ScoreAndLeaves(x, scores, absl::MakeSpan(codes));
+    if (status.ok()) pool_leaves_.SetRows(start, codes);
+  }
   if (!status.ok()) {
     // Back to the rows seen before: every cache covers the same rows.
-    pool_x_.conservativeResize(from, pool.cols());
     pool_forest_.resize(from);
     if (read_leaves_) pool_leaves_.Resize(from);
+    return status;
   }
-  return status;
-}
-
-absl::Status ActiveLearner::ScoreForest(const IsolationForest& forest, int64_t from) {
-  const int64_t n = pool_x_.rows();
-  pool_forest_.resize(n);
-  const auto rows = pool_x_.middleRows(from, n - from);
-  const absl::Span<float> scores(pool_forest_.data() + from, n - from);
-  if (!read_leaves_) return forest.Score(rows, scores);
-  const int trees = static_cast<int>(forest.num_trees());
-  if (from == 0 || pool_leaves_.trees() != trees) pool_leaves_.Reset(trees);
-  pool_leaves_.Resize(n);
-  // A row-major block at a time: the walk writes each row's codes together.
-  std::vector<LeafCode> codes;
-  for (int64_t start = from; start < n; start += kBlockRows) {
-    const int64_t len = std::min<int64_t>(kBlockRows, n - start);
-    codes.resize(static_cast<size_t>(len) * trees);
-    RETURN_IF_ERROR(forest.ScoreAndLeaves(pool_x_.middleRows(start, len),
-                                          scores.subspan(start - from, len),
-                                          absl::MakeSpan(codes)));
-    pool_leaves_.SetRows(start, codes);
-  }
+  rows_ = n;
   return absl::OkStatus();
 }
 
-void ActiveLearner::ComputeDetectorFeatures(int64_t from, const DeepDetector& detector,
+void ActiveLearner::ComputeDetectorFeatures(const PoolRows& pool, int64_t from,
+                                            const DeepDetector& detector,
                                             const UaiInputs& inputs, bool standardize) {
-  const Eigen::Index n = pool_x_.rows();
+  if (!keep_u_) return;
+  const int64_t n = rows_;
   pool_u_.conservativeResize(n, inputs.width());
-  // A new latent matrix: the one published may be shared (see
-  // shared_pool_latent()).
-  auto latent = std::make_shared<Matrix>(n, detector.latent_dim());
-  if (from > 0) latent->topRows(from) = pool_latent_->topRows(from);
   unsupervised_current_ = false;
   InferScratch scratch;
   DetectorOutput det;
-  Matrix u;
-  for (Eigen::Index start = from; start < n; start += kBlockRows) {
-    const Eigen::Index len = std::min<Eigen::Index>(kBlockRows, n - start);
-    const auto x = pool_x_.middleRows(start, len);
+  Matrix x, u;
+  for (int64_t start = from; start < n; start += kBlockRows) {
+    const int64_t len = std::min<int64_t>(kBlockRows, n - start);
+    Standardized(pool, start, len, &x);
     detector.Infer(x, &scratch, &det);
     const float* forest = pool_forest_.empty() ? nullptr : pool_forest_.data() + start;
     if (standardize) {
@@ -300,13 +315,22 @@ void ActiveLearner::ComputeDetectorFeatures(int64_t from, const DeepDetector& de
       inputs.BuildRaw(x, det, forest, &u);
     }
     pool_u_.middleRows(start, len) = u;
-    latent->middleRows(start, len) = det.z;
   }
-  pool_latent_ = std::move(latent);
 }
 
-absl::Status ActiveLearner::Pretrain(DeepDetector* detector, const TrainControl& control) {
-  const int64_t n = pool_x_.rows();
+ConstMatrixRef ActiveLearner::PoolInputs(const PoolRows& pool, const UaiInputs& inputs,
+                                         int64_t first, int64_t len, Matrix* x,
+                                         Matrix* u) const {
+  if (keep_u_) return pool_u_.middleRows(first, len);
+  Standardized(pool, first, len, x);
+  const float* forest = pool_forest_.empty() ? nullptr : pool_forest_.data() + first;
+  inputs.Build(*x, DetectorOutput(), forest, u);
+  return *u;
+}
+
+absl::Status ActiveLearner::Pretrain(DeepDetector* detector, const Matrix& pool_x,
+                                     const TrainControl& control) {
+  const int64_t n = pool_x.rows();
   if (config_.pretrain_epochs == 0) return absl::OkStatus();
   const int64_t batch = std::min<int64_t>(config_.batch_size, n);
   const int64_t steps = (n + batch - 1) / batch;
@@ -320,7 +344,7 @@ absl::Status ActiveLearner::Pretrain(DeepDetector* detector, const TrainControl&
   Rng rng(Rng::Derive(config_.seed, kStreamPretrain));
   std::vector<int64_t> order(n);
   std::iota(order.begin(), order.end(), 0);
-  Matrix x(batch, pool_x_.cols());
+  Matrix x(batch, pool_x.cols());
   const Vector ds = Vector::Constant(batch, 1.0f / static_cast<float>(batch));
   for (int epoch = 1; epoch <= epochs; ++epoch) {
     const auto start = std::chrono::steady_clock::now();
@@ -328,7 +352,7 @@ absl::Status ActiveLearner::Pretrain(DeepDetector* detector, const TrainControl&
     double loss = 0.0;
     for (int64_t step = 0; step < steps; ++step) {
       if (control.Stopped()) return absl::CancelledError("training cancelled");
-      Gather(pool_x_, order, static_cast<size_t>(step * batch), &x);
+      Gather(pool_x, order, static_cast<size_t>(step * batch), &x);
       detector->ZeroGrad();
       const DetectorOutput& out = detector->Forward(x);
       loss += out.s.mean();
@@ -345,10 +369,12 @@ absl::Status ActiveLearner::Pretrain(DeepDetector* detector, const TrainControl&
 }
 
 absl::Status ActiveLearner::FineTuneJointly(DeepDetector* detector, const UaiLayer& uai,
+                                            const PoolRows& pool,
                                             absl::Span<const LabelledRow> labels,
                                             const TrainControl& control) {
   const UaiInputs& inputs = model_->inputs();
-  const int64_t n = pool_x_.rows();
+  const int64_t n = rows_;
+  const size_t row_bytes = sizeof(float) * static_cast<size_t>(pool.cols());
   // Rows for the unsupervised loss: everything not labelled anomalous.
   std::vector<uint8_t> is_anomaly(n, 0);
   for (const LabelledRow& l : labels) is_anomaly[l.row] = l.anomaly ? 1 : 0;
@@ -365,7 +391,7 @@ absl::Status ActiveLearner::FineTuneJointly(DeepDetector* detector, const UaiLay
   Adam adam(detector->Parameters(), AdamOptions{config_.learning_rate, 0.9f, 0.999f, 1e-8f,
                                                 config_.weight_decay});
   Rng rng(Rng::Derive(config_.seed, kStreamFinetune + labels.size()));
-  Matrix x(batch + m, pool_x_.cols()), u, du, dz, de;
+  Matrix x(batch + m, pool.cols()), u, du, dz, de;
   std::vector<float> forest(batch + m, 0.0f);
   // The labelled rows' region logits are constants of the detector's
   // parameters; they shift each labelled logit.
@@ -380,16 +406,18 @@ absl::Status ActiveLearner::FineTuneJointly(DeepDetector* detector, const UaiLay
     if (m < static_cast<int64_t>(labelled.size())) Shuffle(&labelled, &rng);
     for (int64_t r = 0; r < batch; ++r) {
       const int64_t i = unsup.empty() ? 0 : unsup[rng.UniformInt(unsup.size())];
-      x.row(r) = pool_x_.row(i);
+      std::memcpy(x.row(r).data(), pool.Row(i), row_bytes);
       if (!pool_forest_.empty()) forest[r] = pool_forest_[i];
     }
     for (int64_t r = 0; r < m; ++r) {
-      x.row(batch + r) = pool_x_.row(labelled[r]);
+      std::memcpy(x.row(batch + r).data(), pool.Row(labelled[r]), row_bytes);
       if (!pool_forest_.empty()) forest[batch + r] = pool_forest_[labelled[r]];
       flags[r] = is_anomaly[labelled[r]];
       y[r] = flags[r] ? 1.0f : 0.0f;
       if (trees > 0) pool_leaves_.CopyRow(labelled[r], codes.data() + r * trees);
     }
+    // Standardised here, the same bits as a standardised pool's rows.
+    input_.TransformInPlace(x);
     c = ClassBalancedWeights(flags) * config_.label_loss_weight;
     detector->ZeroGrad();
     const DetectorOutput& out = detector->Forward(x);
@@ -416,14 +444,29 @@ absl::Status ActiveLearner::FineTuneJointly(DeepDetector* detector, const UaiLay
   return absl::OkStatus();
 }
 
-absl::Status ActiveLearner::FitUai(UaiLayer* uai, absl::Span<const LabelledRow> labels) {
+absl::Status ActiveLearner::FitUai(UaiLayer* uai, const UaiInputs& inputs, const PoolRows& pool,
+                                  absl::Span<const LabelledRow> labels) {
   const Eigen::Index m = static_cast<Eigen::Index>(labels.size());
   const size_t trees = uai->leaf_trees();
-  labelled_u_.resize(m, pool_u_.cols());
   labelled_y_.resize(m);
   labelled_leaves_.resize(static_cast<size_t>(m) * trees);
+  if (keep_u_) {
+    labelled_u_.resize(m, pool_u_.cols());
+    for (Eigen::Index i = 0; i < m; ++i) labelled_u_.row(i) = pool_u_.row(labels[i].row);
+  } else {
+    // The labelled rows' inputs, built as the pool's are: the same bits.
+    labelled_x_.resize(m, pool.cols());
+    labelled_forest_.resize(m);
+    const size_t row_bytes = sizeof(float) * static_cast<size_t>(pool.cols());
+    for (Eigen::Index i = 0; i < m; ++i) {
+      std::memcpy(labelled_x_.row(i).data(), pool.Row(labels[i].row), row_bytes);
+      if (!pool_forest_.empty()) labelled_forest_[i] = pool_forest_[labels[i].row];
+    }
+    input_.TransformInPlace(labelled_x_);
+    inputs.Build(labelled_x_, DetectorOutput(),
+                 pool_forest_.empty() ? nullptr : labelled_forest_.data(), &labelled_u_);
+  }
   for (Eigen::Index i = 0; i < m; ++i) {
-    labelled_u_.row(i) = pool_u_.row(labels[i].row);
     labelled_y_[i] = labels[i].anomaly ? 1 : 0;
     if (trees > 0) pool_leaves_.CopyRow(labels[i].row, labelled_leaves_.data() + i * trees);
   }
@@ -434,7 +477,8 @@ absl::Status ActiveLearner::FitUai(UaiLayer* uai, absl::Span<const LabelledRow> 
   return uai->Fit(labelled_u_, labelled_leaves_, labelled_y_, options);
 }
 
-absl::Status ActiveLearner::Publish(std::shared_ptr<const DeepDetector> detector,
+absl::Status ActiveLearner::Publish(const PoolRows& pool,
+                                    std::shared_ptr<const DeepDetector> detector,
                                     std::shared_ptr<const IsolationForest> forest,
                                     UaiInputs inputs, UaiLayer uai, int64_t labels_used,
                                     const TrainControl& control) {
@@ -442,27 +486,48 @@ absl::Status ActiveLearner::Publish(std::shared_ptr<const DeepDetector> detector
                                                    std::move(inputs), std::move(uai),
                                                    labels_used);
   if (control.before_publish) RETURN_IF_ERROR(control.before_publish(*model));
-  // New buffers, not the published ones: a PoolScores may share those.
-  auto logits = std::make_shared<Vector>();
-  model->uai().Logits(pool_u_, pool_leaves_, logits.get());
-  pool_logits_ = std::move(logits);
-  const Vector& w0 = model->uai().w0();
+  const UaiLayer& layer = model->uai();
+  const Vector& w0 = layer.w0();
   const bool same_w0 = unsupervised_w0_.size() == w0.size() &&
                        std::memcmp(unsupervised_w0_.data(), w0.data(),
                                    sizeof(float) * static_cast<size_t>(w0.size())) == 0;
-  if (!unsupervised_current_ || !same_w0) {
-    auto unsupervised = std::make_shared<Vector>();
-    unsupervised->noalias() = pool_u_ * w0;
+  const bool rescore_unsupervised = !unsupervised_current_ || !same_w0;
+  // New buffers, not the published ones: a PoolScores may share those. A
+  // block of the pool's inputs at a time: each row's logit is the product
+  // the whole pool's matrix would give (a row's dot product does not depend
+  // on the rows beside it).
+  auto logits = std::make_shared<Vector>(rows_);
+  std::shared_ptr<Vector> unsupervised;
+  if (rescore_unsupervised) unsupervised = std::make_shared<Vector>(rows_);
+  Matrix x, u;
+  Vector part;
+  for (int64_t start = 0; start < rows_; start += kBlockRows) {
+    const int64_t len = std::min<int64_t>(kBlockRows, rows_ - start);
+    const ConstMatrixRef block = PoolInputs(pool, model->inputs(), start, len, &x, &u);
+    layer.Logits(block, &part);
+    logits->segment(start, len) = part;
+    if (unsupervised != nullptr) {
+      part.noalias() = block * w0;
+      unsupervised->segment(start, len) = part;
+    }
+  }
+  if (layer.has_leaves()) layer.leaves().AddTo(pool_leaves_, logits->data());
+  pool_logits_ = std::move(logits);
+  if (unsupervised != nullptr) {
     pool_unsupervised_ = std::move(unsupervised);
     unsupervised_w0_ = w0;
     unsupervised_current_ = true;
   }
   model_ = std::move(model);
-  if (profile_ == nullptr || profile_rows_ != pool_x_.rows() ||
+  if (profile_ == nullptr || profile_rows_ != rows_ ||
       profile_input_.mean() != input_.mean() || profile_input_.scale() != input_.scale()) {
+    // From an even sample of the rows, standardised as the pool's are.
+    Matrix sample;
+    pool.Gather(FeatureProfile::SampleRows(rows_), &sample);
+    input_.TransformInPlace(sample);
     profile_ = std::make_shared<const FeatureProfile>(
-        FeatureProfile::FromStandardized(pool_x_, input_));
-    profile_rows_ = pool_x_.rows();
+        FeatureProfile::FromStandardized(sample, input_));
+    profile_rows_ = rows_;
     profile_input_ = input_;
   }
   return absl::OkStatus();

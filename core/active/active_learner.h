@@ -20,6 +20,7 @@
 #include "core/active/active_model.h"
 #include "core/active/leaf_code_blocks.h"
 #include "core/active/train_control.h"
+#include "core/data/pool_rows.h"
 #include "core/explain/feature_profile.h"
 #include "core/nn/tensor.h"
 
@@ -32,6 +33,7 @@ struct LabelledRow {
 
 // Not thread-safe: one training run at a time (a session serialises them).
 // The pool is append-only between calls: rows already seen must not change.
+// The learner reads the pool during a call and keeps no copy of its rows.
 //
 // Every training call is all or nothing: when Train(), Update() or Adopt()
 // fails, the learner's model and pool caches are those of the model it held
@@ -46,16 +48,24 @@ class ActiveLearner {
 
   // Full training. INVALID_ARGUMENT for an empty pool, a label outside the
   // pool; CANCELLED when control says stop; before_publish's error.
-  absl::Status Train(const ConstMatrixRef& pool, absl::Span<const LabelledRow> labels,
+  absl::Status Train(const PoolRows& pool, absl::Span<const LabelledRow> labels,
                      const TrainControl& control = {});
+  absl::Status Train(const ConstMatrixRef& pool, absl::Span<const LabelledRow> labels,
+                     const TrainControl& control = {}) {
+    return Train(PoolRows::View(pool), labels, control);
+  }
 
   // Feedback round after labels changed, warm-started from the current
   // model. Rows appended since the last call are featurised on the way.
   // FAILED_PRECONDITION before the first Train(); INVALID_ARGUMENT when the
   // pool's width changed, it shrank or a label is outside it; CANCELLED;
   // before_publish's error.
-  absl::Status Update(const ConstMatrixRef& pool, absl::Span<const LabelledRow> labels,
+  absl::Status Update(const PoolRows& pool, absl::Span<const LabelledRow> labels,
                       const TrainControl& control = {});
+  absl::Status Update(const ConstMatrixRef& pool, absl::Span<const LabelledRow> labels,
+                      const TrainControl& control = {}) {
+    return Update(PoolRows::View(pool), labels, control);
+  }
 
   bool trained() const { return model_ != nullptr; }
   const std::shared_ptr<const ActiveModel>& model() const { return model_; }
@@ -66,18 +76,11 @@ class ActiveLearner {
   // stay valid, and the values unchanged, until the next non-const call.
   const Vector& pool_logits() const { return *pool_logits_; }
   const Vector& pool_unsupervised() const { return *pool_unsupervised_; }
-  // The detector's latent vectors of the pool rows (for diverse queries).
-  const Matrix& pool_latent() const { return *pool_latent_; }
-  // The same caches, shared: the learner never writes a buffer it has
-  // handed out (a change goes to a new one), so a snapshot of the pool's
-  // scores (PoolScores) holds them without copying a 1M-row pool's 64 MB of
-  // latents at every feedback round.
+  // The same, shared: the learner never writes a buffer it has handed out
+  // (a change goes to a new one), so a snapshot of the pool's scores
+  // (PoolScores) holds them without a copy at every feedback round.
   std::shared_ptr<const Vector> shared_pool_logits() const { return pool_logits_; }
   std::shared_ptr<const Vector> shared_pool_unsupervised() const { return pool_unsupervised_; }
-  std::shared_ptr<const Matrix> shared_pool_latent() const { return pool_latent_; }
-  // The pool rows the model has scored, standardised by its input
-  // standardiser.
-  const Matrix& pool_rows() const { return pool_x_; }
   // The pool's typical feature values (for explanations), recomputed only
   // when a call changed the pool rows or their standardisation, so a
   // feedback round over the same pool pays nothing for it.
@@ -86,7 +89,10 @@ class ActiveLearner {
   // Adopts a restored model (after a restart, or to go back to an earlier
   // one) so Update() can warm-start from it; recomputes the pool caches.
   // INVALID_ARGUMENT when the pool is empty or not model->input_dim() wide.
-  absl::Status Adopt(std::shared_ptr<const ActiveModel> model, const ConstMatrixRef& pool);
+  absl::Status Adopt(std::shared_ptr<const ActiveModel> model, const PoolRows& pool);
+  absl::Status Adopt(std::shared_ptr<const ActiveModel> model, const ConstMatrixRef& pool) {
+    return Adopt(std::move(model), PoolRows::View(pool));
+  }
 
  private:
   explicit ActiveLearner(const ActiveConfig& config);
@@ -95,8 +101,9 @@ class ActiveLearner {
   struct State {
     std::shared_ptr<const ActiveModel> model;
     Standardizer input;
-    Matrix x, u;
-    std::shared_ptr<const Matrix> latent;
+    int64_t rows = 0;
+    bool keep_u = false;
+    Matrix u;
     std::vector<float> forest;
     bool read_leaves = false;
     LeafCodeBlocks leaves;
@@ -104,48 +111,58 @@ class ActiveLearner {
   };
   State TakeState();
   void RestoreState(State state);
-  absl::Status TrainFromScratch(const ConstMatrixRef& pool, absl::Span<const LabelledRow> labels,
+  absl::Status TrainFromScratch(const PoolRows& pool, absl::Span<const LabelledRow> labels,
                                 const TrainControl& control);
 
-  absl::Status ValidateInputs(const ConstMatrixRef& pool, absl::Span<const LabelledRow> labels,
+  absl::Status ValidateInputs(const PoolRows& pool, absl::Span<const LabelledRow> labels,
                               int expected_dims) const;
-  absl::Status Pretrain(DeepDetector* detector, const TrainControl& control);
-  absl::Status FineTuneJointly(DeepDetector* detector, const UaiLayer& uai,
+  // Pool rows [first, first + len), standardised by input_, into *x.
+  void Standardized(const PoolRows& pool, int64_t first, int64_t len, Matrix* x) const;
+  absl::Status Pretrain(DeepDetector* detector, const Matrix& x, const TrainControl& control);
+  absl::Status FineTuneJointly(DeepDetector* detector, const UaiLayer& uai, const PoolRows& pool,
                                absl::Span<const LabelledRow> labels, const TrainControl& control);
-  // Appends standardised rows (and their forest scores and, when
-  // read_leaves_, leaf codes, when `forest` is set) for the pool rows not
-  // cached yet.
-  // On error the caches cover the rows they covered before.
-  absl::Status ExtendPool(const ConstMatrixRef& pool, const IsolationForest* forest);
-  // Forest scores (and leaf codes) of cached pool rows [from, n).
-  absl::Status ScoreForest(const IsolationForest& forest, int64_t from);
-  // Recomputes the detector's latents and the UAI inputs of pool rows
-  // [from, n); raw inputs when `standardize` is false.
-  void ComputeDetectorFeatures(int64_t from, const DeepDetector& detector,
+  // Forest scores (and, when read_leaves_, leaf codes) of the pool rows not
+  // scored yet, [rows_, pool.rows()), then rows_ = pool.rows(); without a
+  // forest only rows_ moves. On error the caches cover the rows they
+  // covered before.
+  absl::Status ExtendPool(const PoolRows& pool, const IsolationForest* forest);
+  // Recomputes the cached UAI inputs (keep_u_ only) of pool rows
+  // [from, rows_); raw inputs when `standardize` is false.
+  void ComputeDetectorFeatures(const PoolRows& pool, int64_t from, const DeepDetector& detector,
                                const UaiInputs& inputs, bool standardize);
-  absl::Status FitUai(UaiLayer* uai, absl::Span<const LabelledRow> labels);
+  // UAI inputs of pool rows [first, first + len) under `inputs`: a view of
+  // the cache, or built into *u from the rows (x is scratch).
+  ConstMatrixRef PoolInputs(const PoolRows& pool, const UaiInputs& inputs, int64_t first,
+                            int64_t len, Matrix* x, Matrix* u) const;
+  absl::Status FitUai(UaiLayer* uai, const UaiInputs& inputs, const PoolRows& pool,
+                      absl::Span<const LabelledRow> labels);
   // Builds the new model, asks control.before_publish, then rescores the
   // pool and makes it model().
-  absl::Status Publish(std::shared_ptr<const DeepDetector> detector,
+  absl::Status Publish(const PoolRows& pool, std::shared_ptr<const DeepDetector> detector,
                        std::shared_ptr<const IsolationForest> forest, UaiInputs inputs,
                        UaiLayer uai, int64_t labels_used, const TrainControl& control);
 
   const ActiveConfig config_;
   std::shared_ptr<const ActiveModel> model_;
   Standardizer input_;
+  // Pool rows the caches cover. The rows themselves are the caller's
+  // (PoolRows): the learner keeps no copy of them, standardised or not.
+  int64_t rows_ = 0;
   // Pool caches, one row per pool row.
-  Matrix pool_x_;       // standardised rows
   std::vector<float> pool_forest_;
   // Whether the current model's UAI layer reads leaves; then pool_leaves_
   // holds each pool row's leaf in every tree (rows x trees).
   bool read_leaves_ = false;
   LeafCodeBlocks pool_leaves_;
-  Matrix pool_u_;       // standardised UAI inputs
-  // Never written once made (see shared_pool_latent()); never null.
-  std::shared_ptr<const Matrix> pool_latent_;
+  // Whether the UAI inputs read the deep detector: only then are they
+  // cached (pool_u_, standardised), as rebuilding them means running the
+  // detector over the pool. Otherwise they are the standardised row and its
+  // forest score, rebuilt block by block when the pool is rescored.
+  bool keep_u_ = false;
+  Matrix pool_u_;
   std::shared_ptr<const Vector> pool_logits_, pool_unsupervised_;
-  // Whether pool_unsupervised_ is pool_u_ * unsupervised_w0_: a label
-  // update leaves both unchanged (the prior's weights are the trained
+  // Whether pool_unsupervised_ is u * unsupervised_w0_ over the pool: a
+  // label update leaves both unchanged (the prior's weights are the trained
   // model's), and skips that product over the whole pool.
   bool unsupervised_current_ = false;
   Vector unsupervised_w0_;
@@ -154,7 +171,8 @@ class ActiveLearner {
   int64_t profile_rows_ = -1;
   Standardizer profile_input_;
   // Reused buffers of the feedback round.
-  Matrix labelled_u_;
+  Matrix labelled_x_, labelled_u_;
+  std::vector<float> labelled_forest_;
   std::vector<LeafCode> labelled_leaves_;
   std::vector<uint8_t> labelled_y_;
 };

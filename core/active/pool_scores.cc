@@ -7,11 +7,11 @@
 
 namespace aad {
 
-PoolScores::PoolScores(const ActiveLearner& learner)
+PoolScores::PoolScores(const ActiveLearner& learner, PoolRows pool)
     : model_(learner.model()),
       logits_(learner.shared_pool_logits()),
       unsupervised_(learner.shared_pool_unsupervised()),
-      latent_(learner.shared_pool_latent()),
+      latents_(learner.model(), std::move(pool)),
       profile_(learner.profile()) {}
 
 absl::Status PoolScores::Explain(absl::Span<const float> values, int64_t cols, int top,
@@ -35,7 +35,7 @@ std::vector<int64_t> PoolScores::Select(StrategyKind kind, absl::Span<const uint
   c.logits = absl::MakeConstSpan(logits_->data(), logits_->size());
   c.unsupervised = absl::MakeConstSpan(unsupervised_->data(), unsupervised_->size());
   c.labelled = mask;
-  c.latent = latent_.get();
+  c.latents = latents_.Fn();
   c.seed = seed;
   return MakeQueryStrategy(kind)->Select(c, k);
 }

@@ -14,6 +14,7 @@
 #include "absl/types/span.h"
 #include "core/active/active_learner.h"
 #include "core/active/active_model.h"
+#include "core/active/pool_latents.h"
 #include "core/active/query_strategy.h"
 #include "core/explain/explanation.h"
 #include "core/explain/feature_profile.h"
@@ -31,8 +32,9 @@ inline uint64_t QuerySeed(uint64_t config_seed, uint64_t round) {
 class PoolScores {
  public:
   // Shares the learner's model and pool caches (the learner never writes
-  // them again). Requires learner.trained().
-  explicit PoolScores(const ActiveLearner& learner);
+  // them again), and the pool's rows, for the latents the diverse strategy
+  // reads. Requires learner.trained() and the pool the learner last read.
+  PoolScores(const ActiveLearner& learner, PoolRows pool);
 
   const std::shared_ptr<const ActiveModel>& model() const { return model_; }
   // Pool rows scored: rows [0, rows()) of the pool at the time of the copy.
@@ -61,7 +63,7 @@ class PoolScores {
  private:
   std::shared_ptr<const ActiveModel> model_;
   std::shared_ptr<const Vector> logits_, unsupervised_;
-  std::shared_ptr<const Matrix> latent_;
+  PoolLatents latents_;
   std::shared_ptr<const FeatureProfile> profile_;
 };
 

@@ -76,30 +76,31 @@ class DiverseStrategy final : public QueryStrategy {
   StrategyKind kind() const override { return StrategyKind::kDiverse; }
   std::vector<int64_t> Select(const QueryContext& c, int64_t k) const override {
     std::vector<int64_t> candidates = RankUnlabelled(c, k * kPoolFactor);
-    if (c.latent == nullptr || static_cast<int64_t>(candidates.size()) <= k || k <= 1) {
+    if (!c.latents || static_cast<int64_t>(candidates.size()) <= k || k <= 1) {
       candidates.resize(std::min<int64_t>(k, candidates.size()));
       return candidates;
     }
     // Greedy farthest-point selection, seeded with the top candidate: each
     // next row maximises its distance to the rows already chosen.
-    const Matrix& z = *c.latent;
+    const Matrix z = c.latents(candidates);  // row j: candidates[j]
     std::vector<int64_t> chosen = {candidates[0]};
     std::vector<float> nearest(candidates.size(), std::numeric_limits<float>::infinity());
     std::vector<uint8_t> taken(candidates.size(), 0);
     taken[0] = 1;
+    size_t last = 0;  // the candidate chosen last
     while (static_cast<int64_t>(chosen.size()) < k) {
-      const int64_t last = chosen.back();
       size_t best = 0;
       float best_dist = -1.0f;
       for (size_t j = 0; j < candidates.size(); ++j) {
         if (taken[j]) continue;
-        nearest[j] = std::min(nearest[j], (z.row(candidates[j]) - z.row(last)).squaredNorm());
+        nearest[j] = std::min(nearest[j], (z.row(j) - z.row(last)).squaredNorm());
         if (nearest[j] > best_dist) {
           best_dist = nearest[j];
           best = j;
         }
       }
       taken[best] = 1;
+      last = best;
       chosen.push_back(candidates[best]);
     }
     return chosen;

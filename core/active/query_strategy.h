@@ -8,9 +8,11 @@
 #define AADD_CORE_ACTIVE_QUERY_STRATEGY_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
-#include "absl/strings/string_view.h"
 #include <vector>
+
+#include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
@@ -23,12 +25,15 @@ enum class StrategyKind { kTop, kUncertain, kDiverse, kRandom };
 absl::string_view StrategyKindName(StrategyKind kind);
 absl::StatusOr<StrategyKind> ParseStrategyKind(absl::string_view name);
 
+// Latent vectors of the given pool rows, one row of the result per row.
+using LatentsFn = std::function<Matrix(absl::Span<const int64_t> rows)>;
+
 // What a strategy sees of the pool; spans index pool rows.
 struct QueryContext {
   absl::Span<const float> logits;        // active score, as a logit
   absl::Span<const float> unsupervised;  // s, breaks ties
   absl::Span<const uint8_t> labelled;    // 1 = already labelled, never proposed
-  const Matrix* latent = nullptr;        // pool latents; needed by diverse
+  LatentsFn latents;                     // needed by diverse (its shortlist only)
   uint64_t seed = 1;                     // for random (and diverse ties)
 };
 

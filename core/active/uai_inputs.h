@@ -51,6 +51,10 @@ class UaiInputs {
   int evidence_dim() const { return evidence_dim_; }
   int latent_dim() const { return latent_dim_; }
   const UaiInputOptions& options() const { return options_; }
+  // Whether a column comes from the deep detector (z, e or s). When none
+  // does, a row's inputs are its standardised values and forest score
+  // alone, cheap to build again whenever they are needed.
+  bool reads_detector() const { return latent_col_ >= 0 || evidence_col_ >= 0 || score_col_ >= 0; }
 
   // Writes the raw (unstandardised) inputs of a batch into u.
   // `forest` holds one score per row, or is null when the forest is off.

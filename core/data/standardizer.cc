@@ -20,7 +20,9 @@ constexpr double kConstantRelativeStddev = 1e-12;
 
 }  // namespace
 
-void Standardizer::Fit(const ConstMatrixRef& x) {
+void Standardizer::Fit(const ConstMatrixRef& x) { Fit(PoolRows::View(x)); }
+
+void Standardizer::Fit(const PoolRows& x) {
   const Eigen::Index rows = x.rows();
   const Eigen::Index cols = x.cols();
   // Two passes in double: the one-pass sum-of-squares formula cancels
@@ -28,7 +30,7 @@ void Standardizer::Fit(const ConstMatrixRef& x) {
   std::vector<double> sum(cols, 0.0);
   std::vector<double> max_abs(cols, 0.0);
   for (Eigen::Index r = 0; r < rows; ++r) {
-    const float* row = x.row(r).data();
+    const float* row = x.Row(r);
     for (Eigen::Index c = 0; c < cols; ++c) {
       sum[c] += row[c];
       max_abs[c] = std::fmax(max_abs[c], std::fabs(static_cast<double>(row[c])));
@@ -40,7 +42,7 @@ void Standardizer::Fit(const ConstMatrixRef& x) {
   }
   std::vector<double> squares(cols, 0.0);
   for (Eigen::Index r = 0; r < rows; ++r) {
-    const float* row = x.row(r).data();
+    const float* row = x.Row(r);
     for (Eigen::Index c = 0; c < cols; ++c) {
       const double d = row[c] - mean[c];
       squares[c] += d * d;

@@ -4,6 +4,7 @@
 #define AADD_CORE_DATA_STANDARDIZER_H_
 
 #include "absl/status/statusor.h"
+#include "core/data/pool_rows.h"
 #include "core/nn/tensor.h"
 #include "core/util/byte_stream.h"
 
@@ -18,6 +19,8 @@ class Standardizer {
   // in double). A constant column (stddev below 1e-12 relative to its scale)
   // gets scale 1, so it maps to 0 without a division by zero.
   void Fit(const ConstMatrixRef& x);
+  // The same from rows in chunks (a row at a time, in order: the same bits).
+  void Fit(const PoolRows& x);
 
   // out = (x - mean) / scale. `out` is resized only if its shape differs, so a
   // reused buffer does not allocate. Requires x.cols() == dims(); otherwise,

@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
+#include "core/active/pool_latents.h"
 #include "core/active/active_learner.h"
 #include "core/eval/metrics.h"
 #include "core/util/status_macros.h"
@@ -34,7 +35,7 @@ absl::StatusOr<DiscoveryResult> RunDiscoveryLoop(const Dataset& data, const Acti
     c.unsupervised = absl::MakeConstSpan(learner->pool_unsupervised().data(),
                                          learner->pool_unsupervised().size());
     c.labelled = labelled;
-    c.latent = &learner->pool_latent();
+    c.latents = LatentsOf(learner->model(), data.features);
     c.seed = QuerySeed(config.seed, round);
     return c;
   };

@@ -21,19 +21,26 @@ float Median(std::vector<float>* v) {
 
 }  // namespace
 
+std::vector<int64_t> FeatureProfile::SampleRows(int64_t n) {
+  const int64_t take = std::min<int64_t>(n, kMaxRows);
+  std::vector<int64_t> ids(static_cast<size_t>(take));
+  for (int64_t i = 0; i < take; ++i) ids[i] = i * n / take;
+  return ids;
+}
+
 FeatureProfile FeatureProfile::FromRows(const ConstMatrixRef& rows) {
   FeatureProfile profile;
   const int64_t n = rows.rows();
   const Eigen::Index dims = rows.cols();
-  const int64_t take = std::min<int64_t>(n, kMaxRows);
+  const std::vector<int64_t> sample = SampleRows(n);
+  const int64_t take = static_cast<int64_t>(sample.size());
   profile.median_.assign(dims, 0.0f);
   profile.spread_.assign(dims, 0.0f);
   if (take == 0) return profile;
-  // Gather the sample row by row (rows are contiguous) into columns; row
-  // i * n / take: evenly spread, the first row included, no repeats.
+  // Gather the sample row by row (rows are contiguous) into columns.
   std::vector<float> columns(static_cast<size_t>(take * dims));
   for (int64_t i = 0; i < take; ++i) {
-    const float* row = rows.data() + (i * n / take) * rows.outerStride();
+    const float* row = rows.data() + sample[i] * rows.outerStride();
     for (Eigen::Index f = 0; f < dims; ++f) columns[f * take + i] = row[f];
   }
   std::vector<float> column(static_cast<size_t>(take));

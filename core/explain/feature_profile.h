@@ -23,8 +23,12 @@ class FeatureProfile {
   static constexpr int64_t kMaxRows = 4096;
 
   FeatureProfile() = default;
-  // From raw rows.
+  // From raw rows: from rows SampleRows(rows.rows()) of them.
   static FeatureProfile FromRows(const ConstMatrixRef& rows);
+  // The rows of n that a profile reads: at most kMaxRows, evenly spread,
+  // the first included, no repeats, ascending. A profile of just these rows,
+  // in this order, is the profile of all n.
+  static std::vector<int64_t> SampleRows(int64_t n);
   // From rows standardised by `standardizer`, reported in raw units (the
   // median and the MAD commute with its increasing affine map).
   static FeatureProfile FromStandardized(const ConstMatrixRef& rows,

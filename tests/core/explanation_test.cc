@@ -55,8 +55,7 @@ std::unique_ptr<ActiveLearner> Trained(const Matrix& x) {
 }
 
 std::vector<Explanation> ExplainRows(const ActiveLearner& learner, const Matrix& x, int top) {
-  const FeatureProfile profile =
-      FeatureProfile::FromStandardized(learner.pool_rows(), learner.model()->input_standardizer());
+  const FeatureProfile& profile = *learner.profile();
   std::vector<Explanation> out;
   const absl::Status status = Explain(*learner.model(), profile, x, top, &out);
   EXPECT_TRUE(status.ok()) << status;

@@ -7,6 +7,15 @@
 namespace aad {
 namespace {
 
+// Latents read from a whole pool's matrix, as asked for.
+LatentsFn RowsOf(const Matrix& latent) {
+  return [&latent](absl::Span<const int64_t> rows) {
+    Matrix z(static_cast<Eigen::Index>(rows.size()), latent.cols());
+    for (size_t i = 0; i < rows.size(); ++i) z.row(i) = latent.row(rows[i]);
+    return z;
+  };
+}
+
 struct Pool {
   std::vector<float> logits = {0.1f, 3.0f, -2.0f, 3.0f, 0.4f, -0.05f};
   std::vector<float> unsup = {0.0f, 1.0f, 0.0f, 2.0f, 0.0f, 0.0f};
@@ -17,7 +26,7 @@ struct Pool {
     c.logits = logits;
     c.unsupervised = unsup;
     c.labelled = labelled;
-    c.latent = latent.size() ? &latent : nullptr;
+    if (latent.size()) c.latents = RowsOf(latent);
     return c;
   }
 };
@@ -67,7 +76,7 @@ TEST(QueryStrategy, DiverseSpreadsABatchOverLatentClusters) {
   c.logits = logits;
   c.unsupervised = unsup;
   c.labelled = labelled;
-  c.latent = &latent;
+  c.latents = RowsOf(latent);
   const auto rows = MakeQueryStrategy(StrategyKind::kDiverse)->Select(c, 2);
   ASSERT_EQ(rows.size(), 2u);
   EXPECT_EQ(rows[0], 0);

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "client/simulation.h"
+#include "core/active/pool_latents.h"
 #include "core/active/active_learner.h"
 #include "core/active/pool_scores.h"
 #include "core/active/query_strategy.h"
@@ -33,7 +34,7 @@ std::vector<int64_t> CoreLoop(const aad::Dataset& data, aad::ActiveConfig config
     c.unsupervised = absl::MakeConstSpan((*learner)->pool_unsupervised().data(),
                                          (*learner)->pool_unsupervised().size());
     c.labelled = labelled;
-    c.latent = &(*learner)->pool_latent();
+    c.latents = aad::LatentsOf((*learner)->model(), data.features);
     c.seed = aad::QuerySeed(config.seed, round);
     const int64_t k = std::min<int64_t>(batch, budget - labels.size());
     const std::vector<int64_t> rows = strategy->Select(c, k);

@@ -53,15 +53,16 @@ TEST(RowPool, ManyOneRowBatchesKeepTheirIdsCompactly) {
   EXPECT_EQ(pool.batch_count(), kRows);
 }
 
-// The rows live in fixed blocks of floats: rows that straddle two blocks
-// (7 features) come back exactly, one by one and as the training matrix.
-TEST(RowPool, RowsAcrossStorageBlocksComeBackExactly) {
+// The rows live in chunks of PoolRows::kChunkRows rows: batches that
+// straddle two chunks (7 features, ragged batch sizes) come back exactly,
+// one by one and through a snapshot.
+TEST(RowPool, RowsAcrossChunksComeBackExactly) {
   RowPool pool(0);
   constexpr int kFeatures = 7;
-  constexpr int64_t kRows = 5000;
+  constexpr int64_t kRows = 2 * PoolRows::kChunkRows + 905;
   auto value = [](int64_t r, int c) { return static_cast<float>(r) + c / 8.0f; };
   for (int64_t first = 0; first < kRows;) {
-    const int64_t n = std::min<int64_t>(kRows - first, 1 + first % 13);
+    const int64_t n = std::min<int64_t>(kRows - first, 1 + first % 1013);
     std::vector<float> batch;
     for (int64_t r = first; r < first + n; ++r) {
       for (int c = 0; c < kFeatures; ++c) batch.push_back(value(r, c));
@@ -70,34 +71,45 @@ TEST(RowPool, RowsAcrossStorageBlocksComeBackExactly) {
     first += n;
   }
   ASSERT_EQ(pool.rows(), kRows);
-  std::shared_ptr<const Matrix> m = pool.AsMatrix();
-  ASSERT_EQ(m->rows(), kRows);
-  ASSERT_EQ(m->cols(), kFeatures);
+  const PoolRows rows = pool.Snapshot();
+  ASSERT_EQ(rows.rows(), kRows);
+  ASSERT_EQ(rows.cols(), kFeatures);
   for (int64_t r = 0; r < kRows; ++r) {
-    for (int c = 0; c < kFeatures; ++c) ASSERT_EQ((*m)(r, c), value(r, c)) << r << "," << c;
+    for (int c = 0; c < kFeatures; ++c) ASSERT_EQ(rows.Row(r)[c], value(r, c)) << r << "," << c;
+  }
+  // A block that crosses both chunk boundaries, copied in one call.
+  Matrix block(PoolRows::kChunkRows + 20, kFeatures);
+  rows.Copy(PoolRows::kChunkRows - 10, block);
+  for (int64_t i = 0; i < block.rows(); ++i) {
+    ASSERT_EQ(block(i, 3), value(PoolRows::kChunkRows - 10 + i, 3)) << i;
   }
   std::vector<float> out;
-  pool.Gather(std::vector<int64_t>{4999, 18, 0, 18}, &out);
+  pool.Gather(std::vector<int64_t>{kRows - 1, 18, 0, PoolRows::kChunkRows}, &out);
   ASSERT_EQ(out.size(), 4u * kFeatures);
   for (int c = 0; c < kFeatures; ++c) {
-    EXPECT_EQ(out[c], value(4999, c));
+    EXPECT_EQ(out[c], value(kRows - 1, c));
     EXPECT_EQ(out[kFeatures + c], value(18, c));
     EXPECT_EQ(out[2 * kFeatures + c], value(0, c));
-    EXPECT_EQ(out[3 * kFeatures + c], value(18, c));
+    EXPECT_EQ(out[3 * kFeatures + c], value(PoolRows::kChunkRows, c));
   }
 }
 
-TEST(RowPool, TheTrainingMatrixIsSharedUntilRowsArrive) {
-  RowPool pool(2);
-  pool.Append(2, std::vector<float>{1, 2, 3, 4});
-  std::shared_ptr<const Matrix> a = pool.AsMatrix();
-  EXPECT_EQ(pool.AsMatrix(), a) << "no rows arrived: the same copy";
-  EXPECT_EQ((*a)(1, 0), 3.0f);
-  pool.Append(2, std::vector<float>{7, 8});
-  std::shared_ptr<const Matrix> b = pool.AsMatrix();
-  EXPECT_NE(b, a);
-  EXPECT_EQ(b->rows(), 3);
-  EXPECT_EQ(a->rows(), 2) << "a holder keeps its copy";
+// A snapshot is what training reads while ingest goes on: rows appended
+// after it do not change what it holds, and it keeps its chunks alive.
+TEST(RowPool, ASnapshotKeepsItsRowsWhileRowsArriveAndAfterThePoolIsGone) {
+  auto pool = std::make_unique<RowPool>(2);
+  pool->Append(2, std::vector<float>{1, 2, 3, 4});
+  const PoolRows a = pool->Snapshot();
+  std::vector<float> more;
+  for (int64_t r = 0; r < PoolRows::kChunkRows; ++r) more.insert(more.end(), {7.0f, 8.0f});
+  pool->Append(2, more);
+  const PoolRows b = pool->Snapshot();
+  pool.reset();
+  EXPECT_EQ(a.rows(), 2);
+  EXPECT_EQ(a.Row(1)[0], 3.0f);
+  EXPECT_EQ(b.rows(), 2 + PoolRows::kChunkRows);
+  EXPECT_EQ(b.Row(1)[1], 4.0f);
+  EXPECT_EQ(b.Row(PoolRows::kChunkRows + 1)[1], 8.0f);
 }
 
 }  // namespace
