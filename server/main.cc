@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include <malloc.h>
 #include <unistd.h>
 
 #include "absl/flags/flag.h"
@@ -173,6 +174,13 @@ int main(int argc, char** argv) {
       "  --listen_address 127.0.0.1 (default 0.0.0.0) for this machine only.\n"
       "SIGTERM or SIGINT shut it down gracefully (exit status 0): --drain_seconds of\n"
       "NOT_SERVING, then calls in flight get --shutdown_grace_seconds.");
+  // A fixed mmap threshold (glibc's starting value, 128 KiB): every larger
+  // buffer (an ingest message's floats, a pool's score vectors) is mapped
+  // and given back when freed. glibc otherwise raises the threshold to the
+  // largest buffer freed so far, and the freed buffers then stay resident
+  // in each thread's arena: 33 bytes a row after a 1M-row ingest over gRPC
+  // (bench/README.md, "Memory per session").
+  mallopt(M_MMAP_THRESHOLD, 128 * 1024);
   absl::ParseCommandLine(argc, argv);
   google::protobuf::SetLogHandler(&LogProtobuf);
   const int drain_seconds = absl::GetFlag(FLAGS_drain_seconds);
