@@ -95,14 +95,9 @@ class AaddChild {
   }
 
   // VmRSS in bytes; -1 when the process is gone.
-  int64_t ResidentBytes() const {
-    std::ifstream in(absl::StrCat("/proc/", pid_, "/status"));
-    std::string line;
-    while (std::getline(in, line)) {
-      if (line.rfind("VmRSS:", 0) == 0) return std::stoll(line.substr(6)) * 1024;
-    }
-    return -1;
-  }
+  int64_t ResidentBytes() const { return StatusBytes("VmRSS:"); }
+  // The most resident memory the process has held since it started.
+  int64_t PeakResidentBytes() const { return StatusBytes("VmHWM:"); }
 
   // SIGTERM, then the exit status (see WIFEXITED...).
   int Stop() {
@@ -116,6 +111,16 @@ class AaddChild {
   }
 
  private:
+  // A "kB" field of /proc/PID/status, in bytes; -1 when absent.
+  int64_t StatusBytes(const std::string& field) const {
+    std::ifstream in(absl::StrCat("/proc/", pid_, "/status"));
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.rfind(field, 0) == 0) return std::stoll(line.substr(field.size())) * 1024;
+    }
+    return -1;
+  }
+
   int Wait() {
     int status = 0;
     if (pid_ <= 0) return 0;

@@ -35,7 +35,8 @@ ABSL_FLAG(int, dims, 8, "features per row (8: 32-byte rows)");
 ABSL_FLAG(int64_t, batch_rows, 1, "rows per Ingest message (batch)");
 ABSL_FLAG(int64_t, stream_batches, 1000, "batches per Ingest stream");
 ABSL_FLAG(bool, train, false,
-          "then train the session (1 pre-training epoch, default model) and measure again");
+          "then train the session (1 pre-training epoch, default model) and measure again, "
+          "then label the top candidate (waiting for its model) and measure again");
 ABSL_FLAG(bool, restart, true,
           "sqlite: also restart aadd on the store and measure the restored session's memory");
 
@@ -141,8 +142,26 @@ int main(int argc, char** argv) {
   if (absl::GetFlag(FLAGS_train)) {
     if (auto v = client.Train(id, {}, {}, 1); !v.ok()) return Fail("train", v.status());
     std::this_thread::sleep_for(std::chrono::seconds(1));
-    trained = absl::StrFormat(",\"trained_rss_bytes_per_row\":%.1f",
-                              static_cast<double>(server.ResidentBytes() - before) / rows);
+    const int64_t after_train = server.ResidentBytes();
+    auto top = client.GetQueryCandidates(id, 1);
+    if (!top.ok()) return Fail("candidates", top.status());
+    if (top->row_ids_size() != 1) {
+      return Fail("candidates", absl::InternalError("no candidate to label"));
+    }
+    if (auto l = client.SubmitLabels(id, {{top->row_ids(0), true}}, /*wait_for_model=*/true);
+        !l.ok()) {
+      return Fail("label", l.status());
+    }
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    // The measure (16, target 1): RSS growth over ingest, training
+    // and one label round; and the peak over all of it (VmHWM), against the
+    // resident memory before the rows came.
+    trained = absl::StrFormat(
+        ",\"trained_rss_bytes_per_row\":%.1f,\"labelled_rss_bytes_per_row\":%.1f,"
+        "\"peak_rss_bytes_per_row\":%.1f",
+        static_cast<double>(after_train - before) / rows,
+        static_cast<double>(server.ResidentBytes() - before) / rows,
+        static_cast<double>(server.PeakResidentBytes() - before) / rows);
   }
   server.Stop();
   // A restart on the store: the session read back (LoadSession) and rebuilt,
