@@ -161,6 +161,10 @@ absl::Status ActiveLearner::TrainFromScratch(const PoolRows& pool,
   detector->Initialize(x, &init_rng);
   RETURN_IF_ERROR(Pretrain(detector.get(), x, control));
 
+  // Freed before the inputs' statistics: the peak is one of the two pool-wide
+  // matrices, not both.
+  x = Matrix();
+
   UaiInputOptions options = config_.uai_inputs;
   options.forest = config_.uai_inputs.forest && forest != nullptr;
   UaiInputs inputs(options, dims, detector->latent_dim(), detector->evidence_dim());
@@ -170,17 +174,17 @@ absl::Status ActiveLearner::TrainFromScratch(const PoolRows& pool,
     inputs.FitStatistics(pool_u_);
     inputs.Standardize(pool_u_);
   } else {
-    Matrix u_raw(n, inputs.width()), u;
+    Matrix u_raw(n, inputs.width()), block, u;
     const DetectorOutput none;
     for (int64_t start = 0; start < n; start += kBlockRows) {
       const int64_t len = std::min(kBlockRows, n - start);
+      Standardized(pool, start, len, &block);
       const float* scores = pool_forest_.empty() ? nullptr : pool_forest_.data() + start;
-      inputs.BuildRaw(x.middleRows(start, len), none, scores, &u);
+      inputs.BuildRaw(block, none, scores, &u);
       u_raw.middleRows(start, len) = u;
     }
     inputs.FitStatistics(u_raw);
   }
-  x = Matrix();
 
   // The prior: p starts as a monotone function of the unsupervised scores.
   Vector w0 = Vector::Zero(inputs.width());
