@@ -17,6 +17,13 @@ namespace aad {
 namespace {
 
 constexpr Eigen::Index kBlockRows = 4096;
+// Rows a block when the pool is rescored: a block's rows and inputs stay in
+// the core's L2 cache between their passes; a divisor of
+// PoolRows::kChunkRows (blocks never straddle chunks) and a multiple of 8,
+// so that each row's product takes the path it takes in one pool-wide
+// product.
+constexpr int64_t kRescoreRows = 512;
+static_assert(PoolRows::kChunkRows % kRescoreRows == 0 && kRescoreRows % 8 == 0);
 // Independent random streams derived from the one user seed.
 constexpr uint64_t kStreamDetector = 1, kStreamForest = 2, kStreamPretrain = 3,
                    kStreamFinetune = 4;
@@ -323,12 +330,10 @@ void ActiveLearner::ComputeDetectorFeatures(const PoolRows& pool, int64_t from,
 }
 
 ConstMatrixRef ActiveLearner::PoolInputs(const PoolRows& pool, const UaiInputs& inputs,
-                                         int64_t first, int64_t len, Matrix* x,
-                                         Matrix* u) const {
+                                         int64_t first, int64_t len, Matrix* u) const {
   if (keep_u_) return pool_u_.middleRows(first, len);
-  Standardized(pool, first, len, x);
   const float* forest = pool_forest_.empty() ? nullptr : pool_forest_.data() + first;
-  inputs.Build(*x, DetectorOutput(), forest, u);
+  inputs.BuildFromRaw(pool.Block(first, len), input_, forest, u);
   return *u;
 }
 
@@ -503,11 +508,11 @@ absl::Status ActiveLearner::Publish(const PoolRows& pool,
   auto logits = std::make_shared<Vector>(rows_);
   std::shared_ptr<Vector> unsupervised;
   if (rescore_unsupervised) unsupervised = std::make_shared<Vector>(rows_);
-  Matrix x, u;
+  Matrix u;
   Vector part;
-  for (int64_t start = 0; start < rows_; start += kBlockRows) {
-    const int64_t len = std::min<int64_t>(kBlockRows, rows_ - start);
-    const ConstMatrixRef block = PoolInputs(pool, model->inputs(), start, len, &x, &u);
+  for (int64_t start = 0; start < rows_; start += kRescoreRows) {
+    const int64_t len = std::min<int64_t>(kRescoreRows, rows_ - start);
+    const ConstMatrixRef block = PoolInputs(pool, model->inputs(), start, len, &u);
     layer.Logits(block, &part);
     logits->segment(start, len) = part;
     if (unsupervised != nullptr) {

@@ -130,10 +130,10 @@ class ActiveLearner {
   // [from, rows_); raw inputs when `standardize` is false.
   void ComputeDetectorFeatures(const PoolRows& pool, int64_t from, const DeepDetector& detector,
                                const UaiInputs& inputs, bool standardize);
-  // UAI inputs of pool rows [first, first + len) under `inputs`: a view of
-  // the cache, or built into *u from the rows (x is scratch).
+  // UAI inputs of pool rows [first, first + len) (within one chunk) under
+  // `inputs`: a view of the cache, or built into *u from the rows.
   ConstMatrixRef PoolInputs(const PoolRows& pool, const UaiInputs& inputs, int64_t first,
-                            int64_t len, Matrix* x, Matrix* u) const;
+                            int64_t len, Matrix* u) const;
   absl::Status FitUai(UaiLayer* uai, const UaiInputs& inputs, const PoolRows& pool,
                       absl::Span<const LabelledRow> labels);
   // Builds the new model, asks control.before_publish, then rescores the

@@ -60,6 +60,27 @@ void UaiInputs::Build(const ConstMatrixRef& x, const DetectorOutput& det, const 
   Standardize(*u);
 }
 
+void UaiInputs::BuildFromRaw(const ConstMatrixRef& raw, const Standardizer& input,
+                             const float* forest, Matrix* u) const {
+  const Eigen::Index n = raw.rows();
+  if (u->rows() != n || u->cols() != width_) u->resize(n, width_);
+  const RowVector& mean = standardizer_.mean();
+  const RowVector& scale = standardizer_.scale();
+  if (forest_col_ >= 0) {
+    u->col(forest_col_) = (Eigen::Map<const Vector>(forest, n).array() - mean[forest_col_]) /
+                          scale[forest_col_];
+  }
+  if (input_col_ >= 0) {
+    // Each value rounded after every operation, as the two standardisations
+    // one after the other round it.
+    u->middleCols(input_col_, input_dim_) =
+        (((raw.rowwise() - input.mean()).array().rowwise() / input.scale().array()).rowwise() -
+         mean.segment(input_col_, input_dim_).array())
+            .rowwise() /
+        scale.segment(input_col_, input_dim_).array();
+  }
+}
+
 void UaiInputs::Backward(const Matrix& du, const DetectorOutput& det, Matrix* dz, Matrix* de,
                          Vector* ds) const {
   const Eigen::Index n = du.rows();

@@ -67,6 +67,11 @@ class UaiInputs {
   // BuildRaw() then Standardize().
   void Build(const ConstMatrixRef& x, const DetectorOutput& det, const float* forest,
              Matrix* u) const;
+  // Build() of raw rows standardised by `input`, in one pass over the rows
+  // and with the same bits, for inputs that do not read the detector
+  // (!reads_detector()): how a pool is rescored without a cache of u.
+  void BuildFromRaw(const ConstMatrixRef& raw, const Standardizer& input, const float* forest,
+                    Matrix* u) const;
 
   // Chain rule from dL/du (standardised) to the detector's outputs:
   // fills dz, de (zero where not read) and ds.

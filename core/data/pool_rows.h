@@ -38,6 +38,11 @@ class PoolRows {
   const float* Row(int64_t r) const {
     return chunks_[r / kChunkRows].get() + (r % kChunkRows) * stride_;
   }
+  // Rows [first, first + len) in place, when they lie in one chunk (first
+  // and len within one multiple of kChunkRows).
+  Eigen::Map<const Matrix, 0, Eigen::OuterStride<>> Block(int64_t first, int64_t len) const {
+    return {Row(first), len, cols_, Eigen::OuterStride<>(stride_)};
+  }
   // Rows [first, first + out.rows()) into out (cols() wide).
   void Copy(int64_t first, MatrixRef out) const;
   // Rows `ids` (each in [0, rows())) into out, one row per id; resizes out.
