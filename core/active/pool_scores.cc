@@ -29,8 +29,13 @@ std::vector<int64_t> PoolScores::Select(StrategyKind kind, absl::Span<const uint
                                         uint64_t seed, int64_t k) const {
   // The strategies index every span by pool row: pad or cut the mask to the
   // rows this snapshot scored (rows ingested later cannot be ranked yet).
-  std::vector<uint8_t> mask(rows(), 0);
-  std::copy_n(labelled.begin(), std::min<int64_t>(labelled.size(), rows()), mask.begin());
+  std::vector<uint8_t> padded;
+  if (static_cast<int64_t>(labelled.size()) < rows()) {
+    padded.assign(rows(), 0);
+    std::copy(labelled.begin(), labelled.end(), padded.begin());
+  }
+  const absl::Span<const uint8_t> mask =
+      padded.empty() ? labelled.subspan(0, rows()) : absl::MakeConstSpan(padded);
   QueryContext c;
   c.logits = absl::MakeConstSpan(logits_->data(), logits_->size());
   c.unsupervised = absl::MakeConstSpan(unsupervised_->data(), unsupervised_->size());

@@ -10,16 +10,15 @@
 namespace aad {
 namespace {
 
-// Partial sort of the unlabelled rows by a key (higher first), ties by the
-// unsupervised score, then by row index, so results are deterministic.
+// The k best unlabelled rows by a key (higher first), ties by the
+// unsupervised score, then by row index: a strict total order, so the
+// result is deterministic. A bounded heap of the k best so far when k is
+// small against the pool, as in a feedback round (no pool-sized index list:
+// at 1M rows it was 8 MB of fresh pages a call); a partial sort of every
+// unlabelled row otherwise. Both give the same rows in the same order.
 template <typename Key>
 std::vector<int64_t> BestUnlabelled(const QueryContext& c, int64_t k, Key key) {
-  std::vector<int64_t> rows;
-  rows.reserve(c.logits.size());
-  for (size_t i = 0; i < c.logits.size(); ++i) {
-    if (c.labelled.empty() || !c.labelled[i]) rows.push_back(static_cast<int64_t>(i));
-  }
-  k = std::min<int64_t>(k, static_cast<int64_t>(rows.size()));
+  const int64_t n = static_cast<int64_t>(c.logits.size());
   auto better = [&](int64_t a, int64_t b) {
     const float ka = key(a), kb = key(b);
     if (ka != kb) return ka > kb;
@@ -28,6 +27,31 @@ std::vector<int64_t> BestUnlabelled(const QueryContext& c, int64_t k, Key key) {
     if (sa != sb) return sa > sb;
     return a < b;
   };
+  auto unlabelled = [&](int64_t i) { return c.labelled.empty() || !c.labelled[i]; };
+  std::vector<int64_t> rows;
+  if (k <= 0) return rows;
+  if (k * 16 <= n) {
+    // A heap whose front is the worst of the best k so far.
+    rows.reserve(k);
+    for (int64_t i = 0; i < n; ++i) {
+      if (!unlabelled(i)) continue;
+      if (static_cast<int64_t>(rows.size()) < k) {
+        rows.push_back(i);
+        std::push_heap(rows.begin(), rows.end(), better);
+      } else if (better(i, rows.front())) {
+        std::pop_heap(rows.begin(), rows.end(), better);
+        rows.back() = i;
+        std::push_heap(rows.begin(), rows.end(), better);
+      }
+    }
+    std::sort_heap(rows.begin(), rows.end(), better);
+    return rows;
+  }
+  rows.reserve(n);
+  for (int64_t i = 0; i < n; ++i) {
+    if (unlabelled(i)) rows.push_back(i);
+  }
+  k = std::min<int64_t>(k, static_cast<int64_t>(rows.size()));
   std::partial_sort(rows.begin(), rows.begin() + k, rows.end(), better);
   rows.resize(k);
   return rows;

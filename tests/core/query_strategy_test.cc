@@ -1,5 +1,6 @@
 #include "core/active/query_strategy.h"
 
+#include <algorithm>
 #include <set>
 
 #include "gtest/gtest.h"
@@ -83,6 +84,40 @@ TEST(QueryStrategy, DiverseSpreadsABatchOverLatentClusters) {
   EXPECT_GE(rows[1], 15);
   const auto top = MakeQueryStrategy(StrategyKind::kTop)->Select(c, 2);
   EXPECT_EQ(top, (std::vector<int64_t>{0, 1}));
+}
+
+// A feedback round asks for a few rows of a large pool: those come from a
+// bounded heap, larger requests from a partial sort. Both must give the
+// order of one full sort (logit, then unsupervised score, then row), ties
+// and labelled rows included, at every k either side of the switch.
+TEST(QueryStrategy, TopGivesTheOrderOfAFullSortAtEveryK) {
+  constexpr int64_t kRows = 4000;
+  std::vector<float> logits(kRows), unsup(kRows);
+  std::vector<uint8_t> labelled(kRows, 0);
+  for (int64_t i = 0; i < kRows; ++i) {
+    logits[i] = static_cast<float>((i * 7919) % 61) / 8.0f;  // many ties
+    unsup[i] = static_cast<float>((i * 104729) % 5);          // ties again
+    labelled[i] = i % 11 == 3;
+  }
+  std::vector<int64_t> order;
+  for (int64_t i = 0; i < kRows; ++i) {
+    if (!labelled[i]) order.push_back(i);
+  }
+  std::sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
+    if (logits[a] != logits[b]) return logits[a] > logits[b];
+    if (unsup[a] != unsup[b]) return unsup[a] > unsup[b];
+    return a < b;
+  });
+  QueryContext c;
+  c.logits = logits;
+  c.unsupervised = unsup;
+  c.labelled = labelled;
+  for (int64_t k : {1, 2, 17, 249, 250, 251, 400, 3000, 5000}) {
+    const std::vector<int64_t> rows = RankUnlabelled(c, k);
+    const int64_t want = std::min<int64_t>(k, order.size());
+    ASSERT_EQ(rows.size(), static_cast<size_t>(want)) << k;
+    EXPECT_TRUE(std::equal(rows.begin(), rows.end(), order.begin())) << k;
+  }
 }
 
 TEST(QueryStrategy, AskingForMoreThanThePoolReturnsEveryUnlabelledRow) {
