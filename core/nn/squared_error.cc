@@ -1,0 +1,70 @@
+#include "core/nn/squared_error.h"
+
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
+namespace aad {
+namespace {
+
+constexpr int kPartials = 16;
+
+#if !defined(__AVX512F__)
+// The pairwise tail of the fixed order.
+float AddPartials(float p[kPartials]) {
+  for (int half = kPartials / 2; half >= 1; half /= 2) {
+    for (int l = 0; l < half; ++l) p[l] = p[l] + p[l + half];
+  }
+  return p[0];
+}
+#endif
+
+#if defined(__AVX512F__)
+float RowSquares(const float* diff, int d, float* e) {
+  __m512 acc = _mm512_setzero_ps();
+  int j = 0;
+  for (; j + kPartials <= d; j += kPartials) {
+    const __m512 v = _mm512_loadu_ps(diff + j);
+    const __m512 sq = _mm512_mul_ps(v, v);
+    _mm512_storeu_ps(e + j, sq);
+    acc = _mm512_add_ps(acc, sq);
+  }
+  if (j < d) {
+    const __mmask16 m = static_cast<__mmask16>((1u << (d - j)) - 1u);
+    const __m512 v = _mm512_maskz_loadu_ps(m, diff + j);
+    const __m512 sq = _mm512_mul_ps(v, v);
+    _mm512_mask_storeu_ps(e + j, m, sq);
+    // Lanes past d keep their partial sums: adding +0 would change none.
+    acc = _mm512_mask_add_ps(acc, m, acc, sq);
+  }
+  // AddPartials' order: lane l + lane l + 8, then + 4, + 2, + 1.
+  const __m256 a8 = _mm256_add_ps(
+      _mm512_castps512_ps256(acc),
+      _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc), 1)));
+  const __m128 a4 = _mm_add_ps(_mm256_castps256_ps128(a8), _mm256_extractf128_ps(a8, 1));
+  const __m128 a2 = _mm_add_ps(a4, _mm_movehl_ps(a4, a4));
+  return _mm_cvtss_f32(_mm_add_ss(a2, _mm_shuffle_ps(a2, a2, 1)));
+}
+#else
+float RowSquares(const float* diff, int d, float* e) {
+  float p[kPartials] = {};
+  for (int j = 0; j < d; ++j) {
+    const float sq = diff[j] * diff[j];
+    e[j] = sq;
+    p[j % kPartials] += sq;
+  }
+  return AddPartials(p);
+}
+#endif
+
+}  // namespace
+
+void SquaredErrorRows(const float* diff, long rows, int d, long diff_stride, float* e,
+                      long e_stride, float* s) {
+  const float n = static_cast<float>(d);
+  for (long i = 0; i < rows; ++i) {
+    s[i] = RowSquares(diff + i * diff_stride, d, e + i * e_stride) / n;
+  }
+}
+
+}  // namespace aad
