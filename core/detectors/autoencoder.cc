@@ -35,7 +35,8 @@ void Autoencoder::Infer(const ConstMatrixRef& x, InferScratch* scratch,
   // Tiles of rows through the whole network, so that the hidden layers'
   // outputs stay in L1 instead of streaming a block-sized matrix per layer.
   // Each row's bits are those of Forward() (dense_kernel.h, squared_error.h).
-  constexpr long kTile = 128;
+  // A multiple of every row block of the kernel (16, 12, 8, 6).
+  constexpr long kTile = 192;
   const long n = x.rows();
   const int d = input_dim(), latent = latent_dim();
   if (out->z.rows() != n || out->z.cols() != latent) out->z.resize(n, latent);
@@ -56,9 +57,8 @@ void Autoencoder::Infer(const ConstMatrixRef& x, InferScratch* scratch,
                        scratch->hidden[0].data(), scratch->hidden[1].data(), z, latent);
     decoder_.InferRows(z, m, latent, scratch->hidden[0].data(), scratch->hidden[1].data(), recon,
                        d);
-    MatrixMap diff(recon, m, d);
-    diff -= x.middleRows(r0, m);
-    SquaredErrorRows(recon, m, d, d, out->e.data() + r0 * d, d, out->s.data() + r0);
+    SquaredErrorRows(recon, d, x.data() + r0 * x.outerStride(), x.outerStride(), m, d,
+                     out->e.data() + r0 * d, d, out->s.data() + r0);
   }
 }
 

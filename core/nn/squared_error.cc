@@ -20,18 +20,21 @@ float AddPartials(float p[kPartials]) {
 #endif
 
 #if defined(__AVX512F__)
-float RowSquares(const float* diff, int d, float* e) {
+// diff = a - b (b null: diff = a), e = diff^2; returns the fixed-order sum.
+float RowSquares(const float* a, const float* b, int d, float* e) {
   __m512 acc = _mm512_setzero_ps();
   int j = 0;
   for (; j + kPartials <= d; j += kPartials) {
-    const __m512 v = _mm512_loadu_ps(diff + j);
+    __m512 v = _mm512_loadu_ps(a + j);
+    if (b != nullptr) v = _mm512_sub_ps(v, _mm512_loadu_ps(b + j));
     const __m512 sq = _mm512_mul_ps(v, v);
     _mm512_storeu_ps(e + j, sq);
     acc = _mm512_add_ps(acc, sq);
   }
   if (j < d) {
     const __mmask16 m = static_cast<__mmask16>((1u << (d - j)) - 1u);
-    const __m512 v = _mm512_maskz_loadu_ps(m, diff + j);
+    __m512 v = _mm512_maskz_loadu_ps(m, a + j);
+    if (b != nullptr) v = _mm512_sub_ps(v, _mm512_maskz_loadu_ps(m, b + j));
     const __m512 sq = _mm512_mul_ps(v, v);
     _mm512_mask_storeu_ps(e + j, m, sq);
     // Lanes past d keep their partial sums: adding +0 would change none.
@@ -46,10 +49,11 @@ float RowSquares(const float* diff, int d, float* e) {
   return _mm_cvtss_f32(_mm_add_ss(a2, _mm_shuffle_ps(a2, a2, 1)));
 }
 #else
-float RowSquares(const float* diff, int d, float* e) {
+float RowSquares(const float* a, const float* b, int d, float* e) {
   float p[kPartials] = {};
   for (int j = 0; j < d; ++j) {
-    const float sq = diff[j] * diff[j];
+    const float diff = b != nullptr ? a[j] - b[j] : a[j];
+    const float sq = diff * diff;
     e[j] = sq;
     p[j % kPartials] += sq;
   }
@@ -63,7 +67,15 @@ void SquaredErrorRows(const float* diff, long rows, int d, long diff_stride, flo
                       long e_stride, float* s) {
   const float n = static_cast<float>(d);
   for (long i = 0; i < rows; ++i) {
-    s[i] = RowSquares(diff + i * diff_stride, d, e + i * e_stride) / n;
+    s[i] = RowSquares(diff + i * diff_stride, nullptr, d, e + i * e_stride) / n;
+  }
+}
+
+void SquaredErrorRows(const float* recon, long recon_stride, const float* x, long x_stride,
+                      long rows, int d, float* e, long e_stride, float* s) {
+  const float n = static_cast<float>(d);
+  for (long i = 0; i < rows; ++i) {
+    s[i] = RowSquares(recon + i * recon_stride, x + i * x_stride, d, e + i * e_stride) / n;
   }
 }
 

@@ -13,6 +13,11 @@ namespace aad {
 void SquaredErrorRows(const float* diff, long rows, int d, long diff_stride, float* e,
                       long e_stride, float* s);
 
+// The same for diff = recon - x, not stored (the same bits as subtracting
+// first).
+void SquaredErrorRows(const float* recon, long recon_stride, const float* x, long x_stride,
+                      long rows, int d, float* e, long e_stride, float* s);
+
 }  // namespace aad
 
 #endif  // AADD_CORE_NN_SQUARED_ERROR_H_

@@ -144,6 +144,16 @@ TEST(SquaredErrorRows, SumsInTheDocumentedOrder) {
       }
       ASSERT_EQ(Bits(s[i]), Bits(p[0] / static_cast<float>(d))) << "d " << d << " row " << i;
     }
+    // recon - x, subtracted inside: the same bits as subtracting first.
+    const std::vector<float> x = RandomValues(rows * stride, 20 + d, 1.0f);
+    std::vector<float> recon(rows * stride), e2(rows * stride, kSentinel), s2(rows);
+    for (size_t k = 0; k < recon.size(); ++k) recon[k] = diff[k] + x[k];
+    std::vector<float> sub(rows * stride);
+    for (size_t k = 0; k < sub.size(); ++k) sub[k] = recon[k] - x[k];
+    SquaredErrorRows(sub.data(), rows, d, stride, e.data(), stride, s.data());
+    SquaredErrorRows(recon.data(), stride, x.data(), stride, rows, d, e2.data(), stride, s2.data());
+    ASSERT_EQ(0, std::memcmp(e.data(), e2.data(), e.size() * sizeof(float))) << "d " << d;
+    ASSERT_EQ(0, std::memcmp(s.data(), s2.data(), s.size() * sizeof(float))) << "d " << d;
   }
 }
 
