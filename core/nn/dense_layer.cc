@@ -44,7 +44,13 @@ void DenseLayer::Backward(const ConstMatrixRef& x, const ConstMatrixRef& y, Matr
   if (has_bias_) bias_grad_ += dy->colwise().sum();
   if (dx != nullptr) {
     if (dx->rows() != x.rows() || dx->cols() != in()) dx->resize(x.rows(), in());
-    dx->noalias() = (*dy) * weight_.transpose();
+    // dx = dy W^T through the forward kernel on a transposed copy of W
+    // (out x in; refreshed each step, it costs in x out copies against the
+    // product's rows x in x out multiply-adds).
+    if (weight_t_.rows() != out() || weight_t_.cols() != in()) weight_t_.resize(out(), in());
+    weight_t_.noalias() = weight_.transpose();
+    DenseForwardKernel(dy->data(), dy->rows(), dy->cols(), weight_t_.data(), out(), in(), nullptr,
+                       Activation::kIdentity, dx->data(), in());
   }
 }
 

@@ -57,6 +57,7 @@ class DenseLayer {
   RowVector bias_;  // 1 x out
   Matrix weight_grad_;
   RowVector bias_grad_;
+  Matrix weight_t_;  // Backward()'s workspace: W transposed
 };
 
 }  // namespace aad
