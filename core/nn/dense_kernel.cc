@@ -108,9 +108,9 @@ struct Avx512 {
 struct Avx2 {
   using V = __m256;
   static constexpr int kLanes = 8;
-  static constexpr int kMaxVectors = 2;
+  static constexpr int kMaxVectors = 3;
   // 16 registers: R x V accumulators, V for W's row, one broadcast.
-  static constexpr int RowsFor(int vectors) { return vectors == 1 ? 8 : 6; }
+  static constexpr int RowsFor(int vectors) { return vectors == 1 ? 8 : vectors == 2 ? 6 : 4; }
   struct Mask {
     __m256i bits;
     int lanes;
