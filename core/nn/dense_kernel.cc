@@ -214,10 +214,16 @@ void Forward(const float* x, long rows, long xs, const float* w, int k_in, int n
              const float* bias, float* y, long ys) {
   constexpr int L = S::kLanes;
   const int vectors = (n_out + L - 1) / L;
-  for (int c = 0; c < vectors; c += S::kMaxVectors) {
-    const int vn = vectors - c < S::kMaxVectors ? vectors - c : S::kMaxVectors;
+  // Chunks of at most kMaxVectors vectors, as even as they come (AVX2, 4
+  // vectors: 2 + 2 rather than 3 + 1, whose last chunk would be a narrow one).
+  const int chunks = (vectors + S::kMaxVectors - 1) / S::kMaxVectors;
+  for (int k = 0, c = 0; k < chunks; ++k) {
+    const int vn = vectors / chunks + (k < vectors % chunks ? 1 : 0);
     const int col = c * L;
-    const typename S::Mask last = S::MaskFor(n_out - (c + vn - 1) * L);
+    c += vn;
+    // Only the layer's last vector is partial.
+    const int tail = n_out - (c - 1) * L;
+    const typename S::Mask last = S::MaskFor(tail < L ? tail : L);
     const float* b = bias != nullptr ? bias + col : nullptr;
     switch (vn) {
       case 1: Rows<S, 1, A>(x, rows, xs, w + col, k_in, n_out, b, last, y + col, ys); break;
