@@ -216,6 +216,14 @@ def main():
         summary[f"{mode}_torch_{shape}_{t}t"] = round(p)
         summary[f"{mode}_speedup_{shape}_{t}t"] = round(c / p, 3)
         summary[f"{mode}_core_gflops_{shape}_{t}t"] = round(c * flops / 1e9, 2)
+    # Issue 16 asks for the ratio in every repetition, not only the median
+    # (the core and PyTorch runs of a repetition are adjacent).
+    print("\nratio core / PyTorch in each repetition:")
+    for case in cases:
+        mode, shape, t = case
+        reps = [c / p for c, p in zip(results[case]["core"], results[case]["torch"])]
+        print(f"{mode:6} {shape:6} {t:>3} " + " ".join(f"{r:.2f}" for r in reps))
+        summary[f"{mode}_speedup_per_rep_{shape}_{t}t"] = [round(r, 3) for r in reps]
     # Wall-clock figures suffer from other work on a shared machine; samples
     # per CPU-second of the process do much less (1 thread: its own core time).
     print(f"\nper CPU-second of the process (load-robust; 1 thread):")
@@ -231,9 +239,10 @@ def main():
         print(f"{mode:6} {shape:6} {c:>19,.0f} {p:>20,.0f} {c / p:>6.2f} {c * flops / 1e9:>16.1f}")
         summary[f"{mode}_cpu_speedup_{shape}_1t"] = round(c / p, 3)
         summary[f"{mode}_core_gflops_per_cpu_s_{shape}_1t"] = round(c * flops / 1e9, 2)
-    peak = 32 * mhz / 1000.0
-    print(f"\npeak fp32 of one core: 32 FLOP/cycle (AVX2, 2 FMA pipes x 8 lanes x 2) x "
-          f"{mhz:.0f} MHz = {peak:.1f} GFLOP/s")
+    lanes, isa = (16, "AVX-512") if has_avx512() else (8, "AVX2")
+    peak = 4 * lanes * mhz / 1000.0
+    print(f"\npeak fp32 of one core: {4 * lanes} FLOP/cycle ({isa}, 2 FMA pipes x {lanes} lanes x 2)"
+          f" x {mhz:.0f} MHz = {peak:.1f} GFLOP/s")
     for key in ("train_core_gflops_large_1t", "infer_core_gflops_large_1t",
                 "train_core_gflops_per_cpu_s_large_1t", "infer_core_gflops_per_cpu_s_large_1t"):
         if key in summary:
@@ -252,6 +261,18 @@ def main():
                     "rows": args.rows, "reps": args.reps, "cpu_mhz": round(mhz),
                     "peak_gflops_per_core": round(peak, 1), "load_per_rep": loads})
     print(json.dumps(summary, sort_keys=True))
+
+
+def has_avx512():
+    """Whether the CPU has AVX-512F (then the core's kernels use 16 lanes)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return "avx512f" in line.split()
+    except OSError:
+        pass
+    return False
 
 
 def cpu_mhz():

@@ -1,6 +1,9 @@
 #include "core/detectors/autoencoder.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
+#include "core/nn/squared_error.h"
 #include "core/util/status_macros.h"
 
 namespace aad {
@@ -22,17 +25,41 @@ void Autoencoder::Evidence(const Matrix& diff, DetectorOutput* out) {
   if (out->e.rows() != diff.rows() || out->e.cols() != diff.cols()) {
     out->e.resize(diff.rows(), diff.cols());
   }
-  out->e.array() = diff.array().square();
   if (out->s.size() != diff.rows()) out->s.resize(diff.rows());
-  out->s.noalias() = out->e.rowwise().mean();
+  SquaredErrorRows(diff.data(), diff.rows(), static_cast<int>(diff.cols()), diff.cols(),
+                   out->e.data(), out->e.cols(), out->s.data());
 }
 
 void Autoencoder::Infer(const ConstMatrixRef& x, InferScratch* scratch,
                         DetectorOutput* out) const {
-  encoder_.Infer(x, &scratch->hidden, &out->z);
-  decoder_.Infer(out->z, &scratch->hidden, &scratch->out);
-  scratch->out -= x;
-  Evidence(scratch->out, out);
+  // Tiles of rows through the whole network, so that the hidden layers'
+  // outputs stay in L1 instead of streaming a block-sized matrix per layer.
+  // Each row's bits are those of Forward() (dense_kernel.h, squared_error.h).
+  // A multiple of every row block of the kernel (16, 12, 8, 6).
+  constexpr long kTile = 192;
+  const long n = x.rows();
+  const int d = input_dim(), latent = latent_dim();
+  if (out->z.rows() != n || out->z.cols() != latent) out->z.resize(n, latent);
+  if (out->e.rows() != n || out->e.cols() != d) out->e.resize(n, d);
+  if (out->s.size() != n) out->s.resize(n);
+  const long width = std::max(std::max(encoder_.max_hidden(), decoder_.max_hidden()), 1);
+  if (scratch->hidden.size() < 2) scratch->hidden.resize(2);
+  for (int i = 0; i < 2; ++i) {
+    Matrix& h = scratch->hidden[i];
+    if (h.rows() != kTile || h.cols() != width) h.resize(kTile, width);
+  }
+  if (scratch->out.rows() != kTile || scratch->out.cols() != d) scratch->out.resize(kTile, d);
+  float* recon = scratch->out.data();
+  for (long r0 = 0; r0 < n; r0 += kTile) {
+    const long m = std::min(kTile, n - r0);
+    float* z = out->z.data() + r0 * latent;
+    encoder_.InferRows(x.data() + r0 * x.outerStride(), m, x.outerStride(),
+                       scratch->hidden[0].data(), scratch->hidden[1].data(), z, latent);
+    decoder_.InferRows(z, m, latent, scratch->hidden[0].data(), scratch->hidden[1].data(), recon,
+                       d);
+    SquaredErrorRows(recon, d, x.data() + r0 * x.outerStride(), x.outerStride(), m, d,
+                     out->e.data() + r0 * d, d, out->s.data() + r0);
+  }
 }
 
 const DetectorOutput& Autoencoder::Forward(const ConstMatrixRef& x) {

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "core/nn/dense_kernel.h"
 #include "core/util/status_macros.h"
 
 namespace aad {
@@ -26,9 +27,14 @@ void DenseLayer::Initialize(Rng* rng) {
 
 void DenseLayer::Forward(const ConstMatrixRef& x, Matrix* y) const {
   if (y->rows() != x.rows() || y->cols() != out()) y->resize(x.rows(), out());
-  y->noalias() = x * weight_;
-  if (has_bias_) y->rowwise() += bias_;
-  ApplyActivation(activation_, *y);
+  DenseForwardKernel(x.data(), x.rows(), x.outerStride(), weight_.data(), in(), out(),
+                     has_bias_ ? bias_.data() : nullptr, activation_, y->data(), out());
+}
+
+void DenseLayer::ForwardRows(const float* x, long rows, long x_stride, float* y,
+                             long y_stride) const {
+  DenseForwardKernel(x, rows, x_stride, weight_.data(), in(), out(),
+                     has_bias_ ? bias_.data() : nullptr, activation_, y, y_stride);
 }
 
 void DenseLayer::Backward(const ConstMatrixRef& x, const ConstMatrixRef& y, Matrix* dy,
@@ -38,7 +44,13 @@ void DenseLayer::Backward(const ConstMatrixRef& x, const ConstMatrixRef& y, Matr
   if (has_bias_) bias_grad_ += dy->colwise().sum();
   if (dx != nullptr) {
     if (dx->rows() != x.rows() || dx->cols() != in()) dx->resize(x.rows(), in());
-    dx->noalias() = (*dy) * weight_.transpose();
+    // dx = dy W^T through the forward kernel on a transposed copy of W
+    // (out x in; refreshed each step, it costs in x out copies against the
+    // product's rows x in x out multiply-adds).
+    if (weight_t_.rows() != out() || weight_t_.cols() != in()) weight_t_.resize(out(), in());
+    weight_t_.noalias() = weight_.transpose();
+    DenseForwardKernel(dy->data(), dy->rows(), dy->cols(), weight_t_.data(), out(), in(), nullptr,
+                       Activation::kIdentity, dx->data(), in());
   }
 }
 

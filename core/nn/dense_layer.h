@@ -27,6 +27,9 @@ class DenseLayer {
 
   // y = f(x W + b). `y` is resized only when its shape changes.
   void Forward(const ConstMatrixRef& x, Matrix* y) const;
+  // The same for `rows` rows of x (row stride x_stride) into y (row stride
+  // y_stride); a row's outputs have the same bits either way (dense_kernel.h).
+  void ForwardRows(const float* x, long rows, long x_stride, float* y, long y_stride) const;
 
   // Given the layer's input x, its output y and dy = dL/dy, turns dy into
   // dL/d(pre-activation) in place, adds dL/dW and dL/db to the gradients, and,
@@ -54,6 +57,7 @@ class DenseLayer {
   RowVector bias_;  // 1 x out
   Matrix weight_grad_;
   RowVector bias_grad_;
+  Matrix weight_t_;  // Backward()'s workspace: W transposed
 };
 
 }  // namespace aad

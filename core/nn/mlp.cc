@@ -1,5 +1,7 @@
 #include "core/nn/mlp.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "core/util/status_macros.h"
 
@@ -55,6 +57,29 @@ void Mlp::Infer(const ConstMatrixRef& x, std::vector<Matrix>* scratch, Matrix* o
       layers_[i].Forward((*scratch)[i - 1], dst);
     }
   }
+}
+
+void Mlp::InferRows(const float* x, long rows, long x_stride, float* scratch_a,
+                    float* scratch_b, float* out, long out_stride) const {
+  const float* in = x;
+  long in_stride = x_stride;
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    const DenseLayer& layer = layers_[i];
+    if (i + 1 == layers_.size()) {
+      layer.ForwardRows(in, rows, in_stride, out, out_stride);
+      return;
+    }
+    float* dst = (i % 2 == 0) ? scratch_a : scratch_b;
+    layer.ForwardRows(in, rows, in_stride, dst, layer.out());
+    in = dst;
+    in_stride = layer.out();
+  }
+}
+
+int Mlp::max_hidden() const {
+  int widest = 0;
+  for (size_t i = 0; i + 1 < layers_.size(); ++i) widest = std::max(widest, layers_[i].out());
+  return widest;
 }
 
 void Mlp::ZeroGrad() {

@@ -37,6 +37,15 @@ class Mlp {
   // outputs and is reused across calls.
   void Infer(const ConstMatrixRef& x, std::vector<Matrix>* scratch, Matrix* out) const;
 
+  // Inference of `rows` rows (row stride x_stride) into out (row stride
+  // out_stride), the hidden layers' outputs going to two scratch buffers of
+  // rows x max_hidden() floats each. For small row tiles, so that the
+  // activations stay in cache; the same bits as Infer().
+  void InferRows(const float* x, long rows, long x_stride, float* scratch_a, float* scratch_b,
+                 float* out, long out_stride) const;
+  // The widest hidden (not last) layer's output; 0 for a single layer.
+  int max_hidden() const;
+
   void ZeroGrad();
   void CollectParameters(std::vector<Parameter>* out);
 
