@@ -8,6 +8,7 @@
 #include <cstring>
 #include <string>
 
+#include "absl/base/attributes.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/string_view.h"
 
@@ -75,7 +76,7 @@ class CsvTokenizer {
   // *value; the view stays valid until the next call. kEndOfRecord when the
   // record has no more cells. On a quoting error *value holds the start of
   // the malformed cell.
-  Cell NextCell(absl::string_view* value) {
+  ABSL_ATTRIBUTE_ALWAYS_INLINE Cell NextCell(absl::string_view* value) {
     if (!in_record_) return Cell::kEndOfRecord;
     const size_t n = text_.size();
     const char* const data = text_.data();
