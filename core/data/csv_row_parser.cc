@@ -29,25 +29,25 @@ constexpr float kPowersOfTen[] = {1e0f, 1e1f, 1e2f, 1e3f, 1e4f, 1e5f,
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
 // The common cell, a short decimal such as "-0.1234567" or "12.5e3", read
-// about twice as fast as std::from_chars reads it, and to the same float:
-// its digits w and exponent e are exact floats when w <= 2^24 and |e| <=
-// 10 (10^10 = 2^10 * 5^10, and 5^10 < 2^24), so one IEEE multiplication or
-// division rounds the exact value once, correctly (Clinger's fast path).
-// False for anything else, which from_chars then reads: more digits, a
-// larger exponent, "inf", "5.", ".5", text.
-bool ParseShortDecimal(const char* p, const char* end, float* out) {
+// faster than std::from_chars reads it, and to the same float: its digits w
+// and exponent e are exact floats when w <= 2^24 and |e| <= 10 (10^10 =
+// 2^10 * 5^10, and 5^10 < 2^24), so one IEEE multiplication or division
+// rounds the exact value once, correctly (Clinger's fast path). Reads from
+// p on and returns where the number stops; null for anything else, which
+// from_chars then reads: more digits, a larger exponent, "inf", "5.", ".5".
+const char* ParseShortDecimal(const char* p, const char* end, float* out) {
   const bool negative = p < end && *p == '-';
   if (negative) ++p;
   uint64_t w = 0;
   int digits = 0;
   const char* const integer = p;
   for (; p < end && IsDigit(*p); ++p, ++digits) w = 10 * w + static_cast<uint64_t>(*p - '0');
-  if (p == integer) return false;
+  if (p == integer) return nullptr;
   int exponent = 0;
   if (p < end && *p == '.') {
     const char* const fraction = ++p;
     for (; p < end && IsDigit(*p); ++p, ++digits) w = 10 * w + static_cast<uint64_t>(*p - '0');
-    if (p == fraction) return false;
+    if (p == fraction) return nullptr;
     exponent = -static_cast<int>(p - fraction);
   }
   if (p < end && (*p == 'e' || *p == 'E')) {
@@ -57,17 +57,15 @@ bool ParseShortDecimal(const char* p, const char* end, float* out) {
     const char* const exponent_digits = p;
     int e = 0;
     for (; p < end && IsDigit(*p) && p - exponent_digits < 3; ++p) e = 10 * e + (*p - '0');
-    if (p == exponent_digits) return false;
+    if (p == exponent_digits || (p < end && IsDigit(*p))) return nullptr;
     exponent += negative_exponent ? -e : e;
   }
   // digits first: more than 19 would have wrapped w.
-  if (p != end || digits > 18 || w > (uint64_t{1} << 24) || exponent < -10 || exponent > 10) {
-    return false;
-  }
+  if (digits > 18 || w > (uint64_t{1} << 24) || exponent < -10 || exponent > 10) return nullptr;
   float value = static_cast<float>(w);
   value = exponent < 0 ? value / kPowersOfTen[-exponent] : value * kPowersOfTen[exponent];
   *out = negative ? -value : value;
-  return true;
+  return p;
 }
 
 // Locale-independent: std::from_chars never consults the C locale, so a
@@ -86,7 +84,7 @@ NumberKind ParseFloat(absl::string_view s, float* out) {
   if (s.empty()) return NumberKind::kNotANumber;
   const char* begin = s.data();
   const char* end = begin + s.size();
-  if (ParseShortDecimal(begin, end, out)) return NumberKind::kOk;
+  if (ParseShortDecimal(begin, end, out) == end) return NumberKind::kOk;
   float value = 0.0f;
   auto [ptr, ec] = std::from_chars(begin, end, value, std::chars_format::general);
   if (ec == std::errc::result_out_of_range && ptr == end) {
@@ -204,6 +202,13 @@ absl::Status CsvRowParser::ParseRows(int64_t max_rows, float* values, uint8_t* l
     float* out = values + *rows * dims;
     int64_t col = 0;
     for (;; ++col) {
+      if (col < ncols && col != label_index_ &&
+          tokens_.NextPlainCell([out](const char* begin, const char* end) {
+            return ParseShortDecimal(begin, end, out);
+          })) {
+        ++out;
+        continue;
+      }
       const CsvTokenizer::Cell cell = tokens_.NextCell(&value);
       if (cell == CsvTokenizer::Cell::kEndOfRecord) break;
       const absl::string_view column =
