@@ -273,7 +273,8 @@ TEST(CsvReaderTest, NumbersReadAsFromCharsReadsThem) {
   std::normal_distribution<float> normal;
   std::uniform_int_distribution<int> scale(-14, 14);
   const char* formats[] = {"%.7g", "%.9g", "%.3f", "%.6e", "%.8e", "%.1f", "%.0f", "%.10f"};
-  std::string text = "v\n";
+  // Each value twice: before a comma and before a CRLF line end.
+  std::string text = "v,w\r\n";
   std::vector<std::string> cells;
   for (int i = 0; i < 40000; ++i) {
     const float x = normal(gen) * std::pow(10.0f, static_cast<float>(scale(gen)));
@@ -288,18 +289,21 @@ TEST(CsvReaderTest, NumbersReadAsFromCharsReadsThem) {
                            "0.1", "1E5", "1e+05", "1e-005", "00012.50"}) {
     cells.emplace_back(edge);
   }
-  for (const std::string& cell : cells) absl::StrAppend(&text, cell, "\n");
+  for (const std::string& cell : cells) absl::StrAppend(&text, cell, ",", cell, "\r\n");
   const Dataset d = ParseOk(text);
   ASSERT_EQ(d.rows(), static_cast<int64_t>(cells.size()));
   int64_t differ = 0;
   for (size_t i = 0; i < cells.size(); ++i) {
     float expected = 0.0f;
     std::from_chars(cells[i].data(), cells[i].data() + cells[i].size(), expected);
-    const float got = d.features(static_cast<int64_t>(i), 0);
-    if (std::memcmp(&got, &expected, sizeof got) != 0) {
-      ADD_FAILURE() << cells[i] << " read as " << got << ", from_chars: " << expected;
-      if (++differ > 10) break;
+    for (int column = 0; column < 2; ++column) {
+      const float got = d.features(static_cast<int64_t>(i), column);
+      if (std::memcmp(&got, &expected, sizeof got) != 0) {
+        ADD_FAILURE() << cells[i] << " read as " << got << ", from_chars: " << expected;
+        ++differ;
+      }
     }
+    if (differ > 10) break;
   }
 }
 
