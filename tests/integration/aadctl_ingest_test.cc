@@ -142,6 +142,35 @@ TEST(AadctlIngest, ABadValueInALaterChunkKeepsTheRowsBeforeIt) {
   StopAadd(aadd.get(), &client);
 }
 
+TEST(AadctlIngest, AServerThatEndsTheStreamEndsTheParseToo) {
+  TempDir data, files;
+  auto aadd = StartAadd(data.path());
+  ASSERT_NE(aadd, nullptr);
+  const std::string id = CreateSession(aadd->port());
+  const std::string first = WriteCsv(files.path() + "/first.csv", 10);
+  ASSERT_EQ(Aadctl(aadd->port(), {"ingest", first, "--session", id}).exit_code, 0);
+
+  // 30 chunks of 3 columns for a session of 4: the server refuses the first
+  // batch while the parse thread is ahead, waiting for a free chunk; aadctl
+  // must stop it and exit with the server's error.
+  std::string text = "a,b,c\n";
+  for (int r = 0; r < 30000; ++r) absl::StrAppend(&text, r, ",1,2\n");
+  const std::string narrow = files.path() + "/narrow.csv";
+  std::ofstream(narrow, std::ios::binary) << text;
+  const CommandResult refused =
+      Aadctl(aadd->port(), {"ingest", narrow, "--session", id, "--batch_rows=1000"});
+  EXPECT_EQ(refused.exit_code, 1) << refused.output;
+  EXPECT_NE(refused.output.find("-0' has 3 features per row, the session has 4"),
+            std::string::npos)
+      << refused.output;
+  EXPECT_EQ(refused.output.find("ingested"), std::string::npos) << refused.output;
+  auto client = Connect(aadd->port());
+  auto info = client->GetSession(id);
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(info->rows(), 10);
+  StopAadd(aadd.get(), &client);
+}
+
 TEST(AadctlIngest, AFileWithoutRowsIsRefusedBeforeSending) {
   TempDir data, files;
   const std::string csv = WriteCsv(files.path() + "/header.csv", 0);
