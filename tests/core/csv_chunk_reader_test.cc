@@ -110,6 +110,17 @@ TEST(CsvChunkReaderTest, AfterTheLastChunkEveryCallHasNoRows) {
   }
 }
 
+TEST(CsvChunkReaderTest, LastLineWithoutNewline) {
+  // Over a read boundary, so the last record is held back until the file ends.
+  std::string text = "a,b\n";
+  for (int i = 0; i < 100000; ++i) absl::StrAppend(&text, i, ",", i, ".5\n");
+  text += "7,8.25";
+  const Chunks chunks = ReadChunks(WriteTempFile("no_newline.csv", text), 4096);
+  ASSERT_TRUE(chunks.status.ok()) << chunks.status;
+  ASSERT_EQ(chunks.values.size(), 2u * 100001);
+  EXPECT_EQ(chunks.values.back(), 8.25f);
+}
+
 TEST(CsvChunkReaderTest, RowsOverManyReadsMatchParseCsv) {
   // ~3.5 MB: records, blank lines and two-line quoted cells cross the
   // reader's 1 MiB reads at many places.
