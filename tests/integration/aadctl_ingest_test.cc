@@ -17,6 +17,7 @@
 #include "tests/integration/aadctl_runner.h"
 #include "tests/integration/durability_util.h"
 #include "tests/integration/server_fixture.h"
+#include "tests/testing/free_port.h"
 
 namespace aad::testing {
 namespace {
@@ -169,6 +170,18 @@ TEST(AadctlIngest, AServerThatEndsTheStreamEndsTheParseToo) {
   ASSERT_TRUE(info.ok()) << info.status();
   EXPECT_EQ(info->rows(), 10);
   StopAadd(aadd.get(), &client);
+}
+
+TEST(AadctlIngest, NoServerEndsWithUnavailable) {
+  TempDir files;
+  const std::string csv = WriteCsv(files.path() + "/rows.csv", 5000);
+  // Each attempt opens the file again and fails to connect; the last one's
+  // error is the answer.
+  const CommandResult result =
+      Aadctl(FreeLoopbackPort(), {"ingest", csv, "--session", "s1", "--batch_rows=1000"});
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  EXPECT_NE(result.output.find("aadctl: UNAVAILABLE: "), std::string::npos) << result.output;
+  EXPECT_EQ(result.output.find("ingested"), std::string::npos) << result.output;
 }
 
 TEST(AadctlIngest, AFileWithoutRowsIsRefusedBeforeSending) {
