@@ -101,11 +101,12 @@ int Ingest(AadClient* client, const CommandArgs& args) {
   if (result.rows > 0) {
     // Also before an error later in the file: those rows are stored.
     const int64_t first = result.reply.batches(0).first_row_id();
-    std::printf("ingested %lld rows of %lld features (row ids %lld..%lld)%s; session holds %lld rows\n",
-                static_cast<long long>(result.rows), static_cast<long long>(result.dims),
-                static_cast<long long>(first), static_cast<long long>(first + result.rows - 1),
-                status.ok() ? "" : " before the error below",
-                static_cast<long long>(result.reply.total_rows()));
+    std::printf(
+        "ingested %lld rows of %lld features (row ids %lld..%lld)%s; session holds %lld rows\n",
+        static_cast<long long>(result.rows), static_cast<long long>(result.dims),
+        static_cast<long long>(first), static_cast<long long>(first + result.rows - 1),
+        status.ok() ? "" : " before the error below",
+        static_cast<long long>(result.reply.total_rows()));
     std::fflush(stdout);
   }
   return status.ok() ? 0 : PrintError(status);

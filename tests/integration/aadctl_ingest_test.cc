@@ -118,8 +118,8 @@ TEST(AadctlIngest, ABadValueInALaterChunkKeepsTheRowsBeforeIt) {
   const CommandResult ingested =
       Aadctl(aadd->port(), {"ingest", csv, "--session", id, "--batch_rows=1000"});
   EXPECT_EQ(ingested.exit_code, 1) << ingested.output;
-  EXPECT_NE(ingested.output.find(absl::StrCat(
-                "aadctl: INVALID_ARGUMENT: ", csv, ":13502: column 'f2': value '12x5' is not a number")),
+  EXPECT_NE(ingested.output.find(absl::StrCat("aadctl: INVALID_ARGUMENT: ", csv,
+                                              ":13502: column 'f2': value '12x5' is not a number")),
             std::string::npos)
       << ingested.output;
   // Every row before the bad one was sent and acknowledged.
