@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "aad/v1/aad.pb.h"
 #include "absl/status/status.h"
