@@ -6,12 +6,15 @@
 # timed end to end (parse, transport, store; every batch committed before its
 # reply), and client-bench's Ingest of generated rows (transport and store, no
 # parse) on the same aadd. store-bench (server/storage) gives the store alone.
-#   bench/csv_ingest_bench.sh [BUILD_DIR] [ROWS] [REPS]
+# OTHER_AADCTL, when given (e.g. main's aadctl copied aside before a change),
+# runs in turn with BUILD_DIR's in every rep, on the same aadd and file.
+#   bench/csv_ingest_bench.sh [BUILD_DIR] [ROWS] [REPS] [OTHER_AADCTL]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${1:-$root/build/release}"
 rows="${2:-1000000}"
 reps="${3:-3}"
+other="${4:-}"
 for b in server/aadd client/aadctl bench/client-bench bench/csv-bench; do
   [ -x "$build/$b" ] || { echo "csv_ingest_bench.sh: no $build/$b (ninja -C $build aadd aadctl client-bench csv-bench)" >&2; exit 1; }
 done
@@ -37,12 +40,14 @@ done
 [ -n "$port" ] || { echo "aadd did not listen" >&2; exit 1; }
 server="--server=127.0.0.1:$port"
 for r in $(seq "$reps"); do
-  id="$("$build/client/aadctl" create "$server")"
-  start=$(date +%s%N)
-  "$build/client/aadctl" ingest "$tmp/rows.csv" --session="$id" "$server" >/dev/null
-  end=$(date +%s%N)
-  python3 -c "import sys; ns = $end - $start; print(f'aadctl ingest: {ns / 1e9:.2f} s, {$rows / (ns / 1e9):.0f} rows/s')"
-  "$build/client/aadctl" delete --session="$id" "$server" >/dev/null
+  for aadctl in ${other:+"$other"} "$build/client/aadctl"; do
+    id="$("$build/client/aadctl" create "$server")"
+    start=$(date +%s%N)
+    "$aadctl" ingest "$tmp/rows.csv" --session="$id" "$server" >/dev/null
+    end=$(date +%s%N)
+    python3 -c "import sys; ns = $end - $start; print(f'aadctl ingest ($aadctl): {ns / 1e9:.2f} s, {$rows / (ns / 1e9):.0f} rows/s')"
+    "$build/client/aadctl" delete --session="$id" "$server" >/dev/null
+  done
 done
 echo "transport+store: $("$build/bench/client-bench" "$server" --rows="$rows" --dims=32 \
     --reps="$reps" --score_calls=10 | grep -o '"ingest_rows_per_s":\[[^]]*\]')"

@@ -143,12 +143,20 @@ absl::Status AadClient::DeleteSession(const std::string& session_id) {
 
 absl::StatusOr<aad::v1::IngestResponse> AadClient::IngestMessages(
     const std::string& session_id, const std::vector<aad::v1::IngestRequest>& messages) {
+  size_t i = 0;
+  return IngestStream(session_id, [&]() -> const aad::v1::IngestRequest* {
+    return i < messages.size() ? &messages[i++] : nullptr;
+  });
+}
+
+absl::StatusOr<aad::v1::IngestResponse> AadClient::IngestStream(
+    const std::string& session_id, const std::function<const aad::v1::IngestRequest*()>& next) {
   aad::v1::IngestResponse response;
   grpc::ClientContext context;
   Prepare(&context, session_id, options_.timeout);
   auto writer = stub_->Ingest(&context, &response);
-  for (const aad::v1::IngestRequest& m : messages) {
-    if (!writer->Write(m)) break;  // the server ended the call: Finish says why
+  while (const aad::v1::IngestRequest* m = next()) {
+    if (!writer->Write(*m)) break;  // the server ended the call: Finish says why
   }
   writer->WritesDone();
   absl::Status status = FromGrpcStatus(writer->Finish());

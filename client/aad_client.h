@@ -95,6 +95,14 @@ class AadClient {
   // build batches themselves, and for tests.
   absl::StatusOr<aad::v1::IngestResponse> IngestMessages(
       const std::string& session_id, const std::vector<aad::v1::IngestRequest>& messages);
+  // Sends the messages `next` returns, each as soon as it returns it, on one
+  // stream, once (no retry), until it returns null; the server stores each
+  // batch as it arrives. A message is sent before `next` is called again,
+  // so the caller may refill the same one (no allocation per batch). For
+  // callers that make batches while the stream is open (a CSV file read in
+  // chunks: client/csv_ingest.h).
+  absl::StatusOr<aad::v1::IngestResponse> IngestStream(
+      const std::string& session_id, const std::function<const aad::v1::IngestRequest*()>& next);
 
   // Full training; `on_progress` (may be empty) sees every progress message;
   // `pretrain_epochs` overrides the session's setting for this run.
@@ -146,6 +154,7 @@ class AadClient {
   absl::StatusOr<std::string> Health();
 
   aad::v1::ActiveAnomalyDetection::Stub* stub() { return stub_.get(); }
+  const ClientOptions& options() const { return options_; }
   const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
 
  private:

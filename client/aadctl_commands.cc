@@ -11,6 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "client/aadctl_flags.h"
 #include "client/aadctl_output.h"
+#include "client/csv_ingest.h"
 #include "client/enum_names.h"
 #include "client/simulation.h"
 #include "core/data/csv_reader.h"
@@ -59,14 +60,6 @@ absl::StatusOr<aad::Dataset> ReadFeatures(const std::string& path) {
   return aad::ReadCsvFile(path, o);
 }
 
-// Whether every cell of a CSV header reads as a number.
-bool HeaderLooksLikeData(const std::vector<std::string>& names) {
-  return !names.empty() && std::all_of(names.begin(), names.end(), [](const std::string& n) {
-    double value;
-    return absl::SimpleAtod(n, &value);
-  });
-}
-
 absl::StatusOr<std::string> RequireSession() {
   const std::string id = absl::GetFlag(FLAGS_session);
   if (id.empty()) return absl::InvalidArgumentError("give --session ID");
@@ -92,28 +85,31 @@ int Ingest(AadClient* client, const CommandArgs& args) {
   auto id = RequireSession();
   if (!id.ok()) return PrintError(id.status());
   if (args.size() != 1) return Usage("usage: aadctl ingest FILE.csv --session ID");
-  auto data = ReadFeatures(args[0]);
-  if (!data.ok()) return PrintError(data.status());
-  // The header's names go with the rows, so that candidates, explanations
-  // and status name the columns. A header of numbers only is the first row
-  // of a file without a header, read as one: its cells are no names.
-  std::vector<std::string> names = data->feature_names;
-  if (HeaderLooksLikeData(names)) {
+  aad::CsvOptions csv;
+  csv.label_column = absl::GetFlag(FLAGS_label_column);
+  // The file is parsed a chunk at a time while the chunk before is sent;
+  // the header's names go with the rows, so that candidates, explanations
+  // and status name the columns.
+  CsvIngestResult result;
+  const absl::Status status = IngestCsvFile(client, *id, args[0], csv, &result);
+  if (result.header_is_numbers) {
     std::fprintf(stderr,
                  "aadctl: warning: the first line of %s holds numbers only: read as a header "
                  "(that row is not ingested), and not sent as feature names\n",
                  args[0].c_str());
-    names.clear();
   }
-  auto reply = client->Ingest(*id, absl::MakeConstSpan(data->features.data(), data->features.size()),
-                              data->dims(), /*batch_prefix=*/"", names);
-  if (!reply.ok()) return PrintError(reply.status());
-  const int64_t first = reply->batches().empty() ? 0 : reply->batches(0).first_row_id();
-  std::printf("ingested %lld rows of %lld features (row ids %lld..%lld); session holds %lld rows\n",
-              static_cast<long long>(data->rows()), static_cast<long long>(data->dims()),
-              static_cast<long long>(first), static_cast<long long>(first + data->rows() - 1),
-              static_cast<long long>(reply->total_rows()));
-  return 0;
+  if (result.rows > 0) {
+    // Also before an error later in the file: those rows are stored.
+    const int64_t first = result.reply.batches(0).first_row_id();
+    std::printf(
+        "ingested %lld rows of %lld features (row ids %lld..%lld)%s; session holds %lld rows\n",
+        static_cast<long long>(result.rows), static_cast<long long>(result.dims),
+        static_cast<long long>(first), static_cast<long long>(first + result.rows - 1),
+        status.ok() ? "" : " before the error below",
+        static_cast<long long>(result.reply.total_rows()));
+    std::fflush(stdout);
+  }
+  return status.ok() ? 0 : PrintError(status);
 }
 
 int Train(AadClient* client, const CommandArgs&) {

@@ -1,8 +1,15 @@
 #include "core/data/csv_reader.h"
 
+#include <charconv>
+#include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
+#include <random>
 #include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -256,6 +263,48 @@ TEST(CsvReaderTest, NumbersParseExactly) {
   EXPECT_EQ(d.features(0, 2), 0.0f);
   EXPECT_EQ(d.features(0, 3), 0.5f);
   EXPECT_EQ(d.features(0, 4), 3.0f);
+}
+
+// The short decimals that the parser reads itself (most of what a data file
+// holds) must give the float std::from_chars gives, bit for bit, and so must
+// the forms next to them that it leaves to from_chars.
+TEST(CsvReaderTest, NumbersReadAsFromCharsReadsThem) {
+  std::mt19937 gen(7);
+  std::normal_distribution<float> normal;
+  std::uniform_int_distribution<int> scale(-14, 14);
+  const char* formats[] = {"%.7g", "%.9g", "%.3f", "%.6e", "%.8e", "%.1f", "%.0f", "%.10f"};
+  // Each value twice: before a comma and before a CRLF line end.
+  std::string text = "v,w\r\n";
+  std::vector<std::string> cells;
+  for (int i = 0; i < 40000; ++i) {
+    const float x = normal(gen) * std::pow(10.0f, static_cast<float>(scale(gen)));
+    char cell[64];
+    std::snprintf(cell, sizeof cell, formats[i % 8], x);
+    cells.emplace_back(cell);
+  }
+  // Digits and exponents at the fast path's edges: 2^24 = 16777216, 10^10.
+  for (const char* edge : {"16777216", "16777217", "16777215", "-16777217e-3", "1677721.7",
+                           "0.0000000001", "0.00000000001", "9999999999", "1e10", "1e11",
+                           "3e-10", "3e-11", "123456789012345678901234", "-0", "-0.0",
+                           "0.1", "1E5", "1e+05", "1e-005", "00012.50"}) {
+    cells.emplace_back(edge);
+  }
+  for (const std::string& cell : cells) absl::StrAppend(&text, cell, ",", cell, "\r\n");
+  const Dataset d = ParseOk(text);
+  ASSERT_EQ(d.rows(), static_cast<int64_t>(cells.size()));
+  int64_t differ = 0;
+  for (size_t i = 0; i < cells.size(); ++i) {
+    float expected = 0.0f;
+    std::from_chars(cells[i].data(), cells[i].data() + cells[i].size(), expected);
+    for (int column = 0; column < 2; ++column) {
+      const float got = d.features(static_cast<int64_t>(i), column);
+      if (std::memcmp(&got, &expected, sizeof got) != 0) {
+        ADD_FAILURE() << cells[i] << " read as " << got << ", from_chars: " << expected;
+        ++differ;
+      }
+    }
+    if (differ > 10) break;
+  }
 }
 
 TEST(CsvReaderTest, ReadsFileFromDisk) {
