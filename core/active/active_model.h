@@ -58,7 +58,8 @@ class ActiveModel {
   absl::Status Embed(const ConstMatrixRef& rows, Matrix* z) const;
 
   // What Score() reads, exposed for explanations: raw rows standardised
-  // into scratch->x, the detector's outputs into scratch->det, the
+  // into scratch->x, the detector's outputs into scratch->det (only when
+  // inputs().reads_detector(); otherwise it is left as it was), the
   // standardised UAI inputs into scratch->u (rows x inputs().width()) and,
   // when uai().has_leaves(), the leaf codes into scratch->leaves. The
   // forest's error when the column count is wrong.
