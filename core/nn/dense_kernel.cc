@@ -46,8 +46,8 @@ inline typename S::V TanhOf(typename S::V a) {
 
 struct Scalar {
   using V = float;
-  static constexpr int kLanes = 1;
-  static constexpr int kMaxVectors = 4;
+  [[maybe_unused]] static constexpr int kLanes = 1;
+  [[maybe_unused]] static constexpr int kMaxVectors = 4;
   static constexpr int RowsFor(int /*vectors*/) { return 4; }
   static V Zero() { return 0.0f; }
   static V Set1(float v) { return v; }
@@ -70,8 +70,8 @@ struct Scalar {
 #if defined(__AVX512F__)
 struct Avx512 {
   using V = __m512;
-  static constexpr int kLanes = 16;
-  static constexpr int kMaxVectors = 4;
+  [[maybe_unused]] static constexpr int kLanes = 16;
+  [[maybe_unused]] static constexpr int kMaxVectors = 4;
   // Accumulators R x V <= 24 of the 32 registers; the rest hold W's row.
   static constexpr int RowsFor(int vectors) {
     return vectors == 1 ? 16 : vectors == 2 ? 12 : vectors == 3 ? 8 : 6;
@@ -107,8 +107,8 @@ struct Avx512 {
 #if defined(__AVX2__) && defined(__FMA__)
 struct Avx2 {
   using V = __m256;
-  static constexpr int kLanes = 8;
-  static constexpr int kMaxVectors = 3;
+  [[maybe_unused]] static constexpr int kLanes = 8;
+  [[maybe_unused]] static constexpr int kMaxVectors = 3;
   // 16 registers: R x V accumulators, V for W's row, one broadcast.
   static constexpr int RowsFor(int vectors) { return vectors == 1 ? 8 : vectors == 2 ? 6 : 4; }
   struct Mask {
