@@ -459,8 +459,8 @@ absl::Status ActiveLearner::FitUai(UaiLayer* uai, const UaiInputs& inputs, const
   const size_t trees = uai->leaf_trees();
   labelled_y_.resize(m);
   labelled_leaves_.resize(static_cast<size_t>(m) * trees);
-  if (keep_u_) {
-    labelled_u_.resize(m, pool_u_.cols());
+  if (keep_u_ || m == 0) {
+    labelled_u_.resize(m, inputs.width());
     for (Eigen::Index i = 0; i < m; ++i) labelled_u_.row(i) = pool_u_.row(labels[i].row);
   } else {
     // The labelled rows' inputs, built as the pool's are: the same bits.
